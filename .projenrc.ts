@@ -1,0 +1,65 @@
+import { cdk8s, javascript } from 'projen';
+
+const project = new cdk8s.ConstructLibraryCdk8s({
+  name: 'meshjob',
+  description:
+    'cdk8s constructs for Kubernetes Jobs and CronJobs that complete inside a service mesh: ' +
+    'wait for the proxy, run the command, stop the proxy, keep the exit code.',
+  author: 'MeshJob maintainers',
+  authorAddress: 'meshjob@example.com',
+  repositoryUrl: 'https://example.com/meshjob.git',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  keywords: ['cdk8s', 'kubernetes', 'job', 'cronjob', 'istio', 'service-mesh', 'sidecar'],
+
+  // Toolchain: TypeScript 5.9 (ts-node does not run on 7), jsii of the same line.
+  jsiiVersion: '~5.9.0',
+  typescriptVersion: '~5.9.0',
+  cdk8sVersion: '2.68.12',
+  constructsVersion: '10.3.0',
+  peerDeps: ['cdk8s-plus-28@^2.2.0'],
+  // Native sidecars (ContainerRestartPolicy.ALWAYS) need cdk8s-plus-28 >= 2.2.0; the registry
+  // here serves 2.3.4 as the lowest such release, so the library is built and tested against it.
+  peerDependencyOptions: { pinnedDevDependency: false },
+  devDeps: [
+    '@types/node@^20',
+    'cdk8s@2.68.12',
+    'cdk8s-plus-28@2.3.4',
+    'constructs@10.3.0',
+    'kubernetes-models@4.5.1',
+    'yaml@^2.6.0',
+  ],
+
+  // No hosted CI or release automation: `.ci/run` is the project's CI.
+  github: false,
+  release: false,
+  depsUpgrade: false,
+  buildWorkflow: false,
+  pullRequestTemplate: false,
+
+  jestOptions: {
+    // Snapshots can fail: `test` runs jest with --ci; `test:update` rewrites them on purpose.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testTimeout: 60_000,
+      collectCoverage: false,
+    },
+  },
+});
+
+// The wrapper script is a runtime asset read next to the compiled module.
+project.compileTask.exec('mkdir -p lib/runtime && cp src/runtime/wrapper.sh lib/runtime/wrapper.sh');
+project.npmignore?.addPatterns('!/lib/runtime/wrapper.sh', '/examples/', '/bench/', '/.ci/');
+
+// Examples: compiled with the library's sources and rendered to YAML by one command.
+project.tsconfigDev.addInclude('examples/**/*.ts');
+project.eslint?.addLintPattern('examples');
+project.addTask('examples', {
+  description: 'Render every example in examples/ to examples/dist/*.k8s.yaml',
+  exec: 'ts-node --project tsconfig.dev.json examples/synth.ts',
+});
+project.gitignore.exclude('/examples/dist/');
+
+project.synth();
