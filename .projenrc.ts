@@ -54,11 +54,11 @@ project.compileTask.exec('mkdir -p lib/runtime && cp src/runtime/wrapper.sh lib/
 project.npmignore?.addPatterns('!/lib/runtime/wrapper.sh', '/examples/', '/bench/', '/.ci/');
 
 // Examples: compiled with the library's sources and rendered to YAML by one command.
-project.tsconfigDev.addInclude('examples/**/*.ts');
+project.tsconfigDev.addInclude('../examples/**/*.ts');
 project.eslint?.addLintPattern('examples');
 project.addTask('examples', {
   description: 'Render every example in examples/ to examples/dist/*.k8s.yaml',
-  exec: 'ts-node --project tsconfig.dev.json examples/synth.ts',
+  exec: 'ts-node --project test/tsconfig.json examples/synth.ts',
 });
 project.gitignore.exclude('/examples/dist/');
 

@@ -1,0 +1,20 @@
+// Every example, by the name its YAML is rendered under (examples/dist/<name>.k8s.yaml).
+import { Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { CloudSqlProxyChart } from './cloud-sql-proxy';
+import { DebugFailedRunChart } from './debug-failed-run';
+import { FromScratchChart } from './from-scratch';
+import { ImageShellChart } from './image-shell';
+import { IstioCronJobChart } from './istio-cronjob';
+import { IstioJobChart } from './istio-job';
+import { NoInjectionChart } from './no-injection';
+
+export const EXAMPLES: Record<string, new (scope: Construct, id: string) => Chart> = {
+  'istio-job': IstioJobChart,
+  'istio-cronjob': IstioCronJobChart,
+  'from-scratch': FromScratchChart,
+  'debug-failed-run': DebugFailedRunChart,
+  'cloud-sql-proxy': CloudSqlProxyChart,
+  'image-shell': ImageShellChart,
+  'no-injection': NoInjectionChart,
+};

@@ -1,0 +1,22 @@
+// A one-off Job in an Istio mesh: the report waits for the proxy, runs, and the pod completes.
+import { Chart, Duration } from 'cdk8s';
+import { Construct } from 'constructs';
+import { Mesh, MeshJob } from '../src';
+
+export class IstioJobChart extends Chart {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    new MeshJob(this, 'report', {
+      mesh: Mesh.istio(),
+      containers: [{
+        name: 'report',
+        image: 'registry.example.com/report:1.4',
+        command: ['/report'],
+        args: ['--since', '24h', '--title', 'Nightly report: "all" regions'],
+      }],
+      backoffLimit: 2,
+      activeDeadline: Duration.minutes(30),
+      ttlAfterFinished: Duration.days(1),
+    });
+  }
+}

@@ -1,0 +1,210 @@
+import { ApiObject, Cron, Duration, JsonPatch, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { planPod, PodPlan } from '../lifecycle/pod-plan';
+import { SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
+import { Mesh } from '../meshes/mesh';
+
+/**
+ * Properties for `MeshJob`: every cdk8s-plus `JobProps` option, the CronJob options (used when
+ * `schedule` is set), and the mesh settings.
+ */
+export interface MeshJobProps extends kplus.JobProps {
+  /**
+   * The service mesh the pod runs in, e.g. `Mesh.istio()`.
+   */
+  readonly mesh: Mesh;
+
+  /**
+   * How the containers live beside the mesh proxy.
+   *
+   * @default SidecarLifecycle.wrap() - each container's command is wrapped to wait for the proxy and stop it
+   */
+  readonly lifecycle?: SidecarLifecycle;
+
+  /**
+   * Run on this schedule: MeshJob renders a CronJob instead of a Job.
+   *
+   * @default - a Job that runs once
+   */
+  readonly schedule?: Cron;
+
+  /**
+   * Time zone of `schedule` (CronJob only).
+   *
+   * @default - the time zone of kube-controller-manager
+   */
+  readonly timeZone?: string;
+
+  /**
+   * What to do when a run is due while the previous one still runs (CronJob only).
+   *
+   * @default kplus.ConcurrencyPolicy.FORBID
+   */
+  readonly concurrencyPolicy?: kplus.ConcurrencyPolicy;
+
+  /**
+   * How late a missed run may still start (CronJob only). At least 10 seconds.
+   *
+   * @default Duration.seconds(10)
+   */
+  readonly startingDeadline?: Duration;
+
+  /**
+   * Suspend future runs (CronJob only).
+   *
+   * @default false
+   */
+  readonly suspend?: boolean;
+
+  /**
+   * How many successful Jobs to keep (CronJob only).
+   *
+   * @default 3
+   */
+  readonly successfulJobsRetained?: number;
+
+  /**
+   * How many failed Jobs to keep (CronJob only).
+   *
+   * @default 1
+   */
+  readonly failedJobsRetained?: number;
+}
+
+const CRON_ONLY: Array<keyof MeshJobProps> = [
+  'timeZone', 'concurrencyPolicy', 'startingDeadline', 'suspend', 'successfulJobsRetained', 'failedJobsRetained',
+];
+
+/**
+ * A Kubernetes Job, or a CronJob when `schedule` is set, whose pod completes inside a service mesh.
+ *
+ * The containers' commands are wrapped so that each waits for the mesh proxy to be ready, runs,
+ * and the last one to finish stops the proxy; the pod then ends with the command's exit code. The
+ * mesh's labels and annotations are set on the pod template.
+ *
+ * @example
+ * new MeshJob(chart, 'nightly', {
+ *   mesh: Mesh.istio(),
+ *   containers: [{ image: 'registry.example.com/report:1.4', command: ['/report'], args: ['--since', '24h'] }],
+ *   schedule: Cron.daily(),
+ * });
+ */
+export class MeshJob extends Construct {
+  /**
+   * The cdk8s-plus workload: a `Job`, or a `CronJob` when `schedule` is set.
+   */
+  public readonly workload: kplus.Workload;
+
+  /**
+   * The cdk8s-plus Job, when no `schedule` is set.
+   */
+  public readonly job?: kplus.Job;
+
+  /**
+   * The cdk8s-plus CronJob, when `schedule` is set.
+   */
+  public readonly cronJob?: kplus.CronJob;
+
+  /**
+   * The Job or CronJob API object, for JSON patches.
+   */
+  public readonly apiObject: ApiObject;
+
+  /**
+   * The mesh the pod runs in.
+   */
+  public readonly mesh: Mesh;
+
+  constructor(scope: Construct, id: string, props: MeshJobProps) {
+    super(scope, id);
+    const subject = `meshjob '${this.node.path}'`;
+    this.mesh = props.mesh;
+    if (!props.schedule) {
+      const stray = CRON_ONLY.filter((k) => props[k] !== undefined);
+      if (stray.length > 0) {
+        throw new Error(`${subject}: ${stray.join(', ')} only apply to a CronJob: set \`schedule\`, or remove ${stray.join(', ')}`);
+      }
+    }
+
+    const containers = props.containers ?? [];
+    const plan = planPod({
+      subject,
+      mesh: props.mesh._contract,
+      lifecycle: props.lifecycle ?? SidecarLifecycle.wrap(),
+      containers: containers.map((c) => ({
+        name: c.name ?? 'main',
+        command: c.command,
+        args: c.args,
+        envNames: Object.keys(c.envVariables ?? {}),
+        mountPaths: (c.volumeMounts ?? []).map((m) => m.path),
+      })),
+      initContainerNames: (props.initContainers ?? []).map((c, i) => c.name ?? `init-${i + 1}`),
+      volumeNames: (props.volumes ?? []).map((v) => v.name),
+      restartPolicy: props.restartPolicy,
+      podLabels: props.podMetadata?.labels,
+      podAnnotations: props.podMetadata?.annotations,
+    });
+
+    const volume = plan.volume && kplus.Volume.fromEmptyDir(this, 'SharedDir', plan.volume.name, {
+      sizeLimit: Size.mebibytes(plan.volume.sizeLimitMebibytes),
+    });
+    const wrapped = new Map(plan.containers.map((c) => [c.name, c]));
+    const workloadProps: kplus.JobProps = {
+      ...props,
+      restartPolicy: plan.restartPolicy ? plan.restartPolicy as kplus.RestartPolicy : props.restartPolicy,
+      containers: containers.map((c) => {
+        const w = wrapped.get(c.name ?? 'main');
+        if (!w || !volume) return c;
+        return {
+          ...c,
+          name: w.name,
+          command: w.command,
+          args: w.args,
+          envVariables: {
+            ...c.envVariables,
+            ...Object.fromEntries(w.env.map((e) => [e.name, kplus.EnvValue.fromValue(e.value)])),
+          },
+          volumeMounts: [...(c.volumeMounts ?? []), { volume, path: w.volumeMount.mountPath }],
+        };
+      }),
+      initContainers: [...initContainers(plan, volume), ...(props.initContainers ?? [])],
+      volumes: [...(props.volumes ?? []), ...(volume ? [volume] : [])],
+    };
+
+    if (props.schedule) {
+      this.cronJob = new kplus.CronJob(this, 'Resource', { ...workloadProps, schedule: props.schedule });
+      this.workload = this.cronJob;
+    } else {
+      this.job = new kplus.Job(this, 'Resource', workloadProps);
+      this.workload = this.job;
+    }
+    this.apiObject = ApiObject.of(this.workload);
+
+    for (const [key, value] of Object.entries(plan.labels)) this.workload.podMetadata.addLabel(key, value);
+    for (const [key, value] of Object.entries(plan.annotations)) this.workload.podMetadata.addAnnotation(key, value);
+    if (plan.initContainer) {
+      // cdk8s-plus cannot express seccompProfile or `drop: [ALL]`: set the init container's whole
+      // securityContext from the plan. It is always the first init container.
+      const podSpec = props.schedule ? '/spec/jobTemplate/spec/template/spec' : '/spec/template/spec';
+      this.apiObject.addJsonPatch(JsonPatch.add(`${podSpec}/initContainers/0/securityContext`, plan.initContainer.securityContext));
+    }
+  }
+}
+
+function initContainers(plan: PodPlan, volume: kplus.Volume | undefined): kplus.ContainerProps[] {
+  const init = plan.initContainer;
+  if (!init || !volume) return [];
+  const r = init.resources;
+  return [{
+    name: init.name,
+    image: init.image,
+    command: init.command,
+    imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+    volumeMounts: [{ volume, path: init.mountPath }],
+    resources: {
+      cpu: { request: kplus.Cpu.millis(r.cpuRequestMillis), limit: kplus.Cpu.millis(r.cpuLimitMillis) },
+      memory: { request: Size.mebibytes(r.memoryRequestMebibytes), limit: Size.mebibytes(r.memoryLimitMebibytes) },
+    },
+  }];
+}

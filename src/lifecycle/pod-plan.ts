@@ -1,0 +1,261 @@
+import { Duration } from 'cdk8s';
+import { assertLoopbackUrl, QuitCall, toQuitCalls } from '../meshes/endpoint';
+import { MeshContract } from '../meshes/mesh-contract';
+import {
+  WRAPPER_BUSYBOX_PATH, WRAPPER_ENV_PREFIX, WRAPPER_MOUNT_PATH, WRAPPER_VOLUME_NAME,
+  wrapperCommand, wrapperEnv,
+} from '../runtime/wrapper';
+import { ReadyTimeoutAction, ResolvedWrap, SidecarLifecycle } from './sidecar-lifecycle';
+
+// The pure lifecycle core: from a mesh, a lifecycle and the pod's containers (plain data), it
+// decides every label, annotation, volume, init container and command a pod needs. It knows
+// nothing of constructs: MeshJob renders the plan through cdk8s-plus, and the same plan can be
+// applied to a pod spec read from YAML.
+
+/** A container as the plan needs to see it. @internal */
+export interface ContainerInput {
+  readonly name: string;
+  readonly command?: string[];
+  readonly args?: string[];
+  /** Names of the environment variables the container already sets. */
+  readonly envNames?: string[];
+  /** Mount paths the container already uses. */
+  readonly mountPaths?: string[];
+}
+
+/** The pod as the plan needs to see it. @internal */
+export interface PodInput {
+  /** Who is asking, for error messages, e.g. "meshjob 'reports/nightly'". */
+  readonly subject: string;
+  readonly mesh: MeshContract;
+  readonly lifecycle: SidecarLifecycle;
+  readonly containers: ContainerInput[];
+  readonly initContainerNames?: string[];
+  readonly volumeNames?: string[];
+  /** The pod's restartPolicy, if the user set one. */
+  readonly restartPolicy?: string;
+  readonly podLabels?: Record<string, string>;
+  readonly podAnnotations?: Record<string, string>;
+}
+
+/** The init container that copies busybox into the shared volume. @internal */
+export interface InitContainerPlan {
+  readonly name: string;
+  readonly image: string;
+  readonly command: string[];
+  readonly mountPath: string;
+  readonly volumeName: string;
+  /** Restricted Pod Security profile, as Kubernetes JSON. */
+  readonly securityContext: Record<string, unknown>;
+  readonly resources: {
+    readonly cpuRequestMillis: number;
+    readonly cpuLimitMillis: number;
+    readonly memoryRequestMebibytes: number;
+    readonly memoryLimitMebibytes: number;
+  };
+}
+
+/** How one main container changes. @internal */
+export interface ContainerPlan {
+  readonly name: string;
+  /** Replaces `command`; the original command follows the wrapper's own argv. */
+  readonly command: string[];
+  /** Unchanged original `args`. */
+  readonly args?: string[];
+  readonly env: Array<{ name: string; value: string }>;
+  readonly volumeMount: { readonly name: string; readonly mountPath: string };
+}
+
+/** Everything the pod needs. @internal */
+export interface PodPlan {
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+  /** Set when the pod must use this restartPolicy. */
+  readonly restartPolicy?: string;
+  readonly volume?: { readonly name: string; readonly sizeLimitMebibytes: number };
+  readonly initContainer?: InitContainerPlan;
+  /** Wrapped containers, by name; containers not listed are left as they are. */
+  readonly containers: ContainerPlan[];
+}
+
+/** Name of the init container that provides busybox. */
+export const INIT_CONTAINER_NAME = 'meshjob-busybox';
+
+/**
+ * Container names the meshes inject: a user container of the same name would collide.
+ * Sources: Istio injection-template.yaml (istio-proxy, istio-init, istio-validation).
+ */
+const RESERVED_CONTAINER_NAMES = ['istio-proxy', 'istio-init', 'istio-validation', INIT_CONTAINER_NAME];
+
+/** The Pod Security "restricted" profile for a container (kubernetes.io/docs/concepts/security/pod-security-standards). */
+export const RESTRICTED_SECURITY_CONTEXT: Record<string, unknown> = {
+  runAsNonRoot: true,
+  runAsUser: 65532,
+  runAsGroup: 65532,
+  allowPrivilegeEscalation: false,
+  privileged: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Decides what a pod needs for its mesh. Throws, naming the subject and the fix, when it cannot work. @internal */
+export function planPod(input: PodInput): PodPlan {
+  const { subject, mesh } = input;
+  checkContainers(input);
+  const labels = meshMetadata(subject, 'label', input.podLabels ?? {}, mesh.podLabels);
+  const annotations = meshMetadata(subject, 'annotation', input.podAnnotations ?? {}, mesh.podAnnotations);
+  const wrap = input.lifecycle._wrap;
+  const extraQuits = toQuitCalls(wrap.extraQuitRequests, subject);
+  // Without a mesh proxy, containers are still wrapped when other sidecars must be stopped.
+  const proxy = mesh.proxy ?? (extraQuits.length > 0 ? { quit: [] } : undefined);
+  if (!proxy) {
+    return { labels, annotations, containers: [] };
+  }
+  if (proxy.readyUrl) assertLoopbackUrl(proxy.readyUrl, subject, 'readiness URL');
+  proxy.quit.forEach((q) => assertLoopbackUrl(q.url, subject, 'quit URL'));
+  const timing = checkTiming(subject, wrap);
+
+  if (input.restartPolicy !== undefined && input.restartPolicy !== 'Never') {
+    throw new Error(
+      `${subject}: restartPolicy '${input.restartPolicy}' cannot be used with wrapped containers: ` +
+      'a container restarted in the same pod waits for a proxy the wrapper already stopped. ' +
+      'Leave restartPolicy unset (Never) and let the Job retry with new pods through `backoffLimit`',
+    );
+  }
+
+  const runtime = wrap.runtime._resolved;
+  const volumeName = WRAPPER_VOLUME_NAME;
+  if ((input.volumeNames ?? []).includes(volumeName)) {
+    throw new Error(`${subject}: volume name '${volumeName}' is reserved for the wrapper's shared directory: rename your volume`);
+  }
+  const peers = input.containers.map((c) => c.name);
+  const quit: QuitCall[] = [...proxy.quit, ...extraQuits];
+  const shell = runtime.shell ? [runtime.shell] : [WRAPPER_BUSYBOX_PATH, 'sh'];
+
+  const containers = input.containers.map((c): ContainerPlan => {
+    if (!c.command || c.command.length === 0) {
+      throw new Error(
+        `${subject} wraps container '${c.name}' but it has no command: the image's entrypoint is not ` +
+        'visible at synth time. Set `command` to the image\'s entrypoint (and `args` to its arguments)',
+      );
+    }
+    const clash = (c.envNames ?? []).find((n) => n.startsWith(WRAPPER_ENV_PREFIX));
+    if (clash) {
+      throw new Error(`${subject}: container '${c.name}' sets ${clash}, but ${WRAPPER_ENV_PREFIX}* variables belong to the wrapper: rename it`);
+    }
+    if ((c.mountPaths ?? []).some((p) => p === WRAPPER_MOUNT_PATH || p.startsWith(`${WRAPPER_MOUNT_PATH}/`))) {
+      throw new Error(`${subject}: container '${c.name}' mounts a volume at ${WRAPPER_MOUNT_PATH}, which the wrapper uses: mount it elsewhere`);
+    }
+    return {
+      name: c.name,
+      command: [...wrapperCommand(shell), ...c.command],
+      args: c.args,
+      env: wrapperEnv({
+        container: c.name,
+        peers,
+        dir: WRAPPER_MOUNT_PATH,
+        busybox: runtime.shell ? undefined : WRAPPER_BUSYBOX_PATH,
+        httpClient: runtime.httpClient,
+        readyUrl: proxy.readyUrl,
+        ...timing,
+        startOnReadyTimeout: wrap.onReadyTimeout === ReadyTimeoutAction.START,
+        quit,
+        quitAttempts: wrap.quitAttempts,
+        keepProxyOnFailure: wrap.keepProxyOnFailure,
+      }),
+      volumeMount: { name: volumeName, mountPath: WRAPPER_MOUNT_PATH },
+    };
+  });
+
+  const initContainer: InitContainerPlan | undefined = runtime.busyboxImage === undefined ? undefined : {
+    name: INIT_CONTAINER_NAME,
+    image: runtime.busyboxImage,
+    command: ['/bin/busybox', 'cp', '/bin/busybox', WRAPPER_BUSYBOX_PATH],
+    mountPath: WRAPPER_MOUNT_PATH,
+    volumeName,
+    securityContext: RESTRICTED_SECURITY_CONTEXT,
+    resources: { cpuRequestMillis: 10, cpuLimitMillis: 100, memoryRequestMebibytes: 8, memoryLimitMebibytes: 32 },
+  };
+  if (initContainer && (input.initContainerNames ?? []).includes(initContainer.name)) {
+    throw new Error(`${subject}: init container name '${initContainer.name}' is reserved for the wrapper: rename yours`);
+  }
+
+  return {
+    labels,
+    annotations,
+    restartPolicy: 'Never',
+    volume: { name: volumeName, sizeLimitMebibytes: 16 },
+    initContainer,
+    containers,
+  };
+}
+
+function checkContainers(input: PodInput): void {
+  const { subject } = input;
+  if (input.containers.length === 0) {
+    throw new Error(`${subject} has no containers: give at least one in \`containers\` (with image and command)`);
+  }
+  const seen = new Set<string>();
+  for (const name of [...input.containers.map((c) => c.name), ...(input.initContainerNames ?? [])]) {
+    if (seen.has(name)) {
+      throw new Error(
+        `${subject} has two containers named '${name}': give each container a unique \`name\` ` +
+        '(an unnamed container is called \'main\')',
+      );
+    }
+    seen.add(name);
+    if (!DNS_LABEL.test(name) || name.length > 63) {
+      throw new Error(`${subject}: container name '${name}' is not a DNS label: use lowercase letters, digits and '-', at most 63 characters`);
+    }
+    if (RESERVED_CONTAINER_NAMES.includes(name)) {
+      throw new Error(`${subject}: container name '${name}' is the name of a container the mesh or MeshJob adds: rename it`);
+    }
+  }
+}
+
+function meshMetadata(subject: string, kind: string, user: Record<string, string>, mesh: Record<string, string>): Record<string, string> {
+  for (const [key, value] of Object.entries(mesh)) {
+    if (key in user && user[key] !== value) {
+      throw new Error(
+        `${subject}: pod ${kind} ${key}=${JSON.stringify(user[key])} conflicts with ${JSON.stringify(value)}, ` +
+        `which the mesh settings need: remove it from podMetadata, or change the mesh options instead`,
+      );
+    }
+  }
+  return { ...mesh };
+}
+
+function checkTiming(subject: string, wrap: ResolvedWrap) {
+  const ms = (d: Duration) => d.toMilliseconds();
+  const wholeSeconds = (name: string, d: Duration) => {
+    const v = ms(d);
+    if (v < 1000 || v % 1000 !== 0) {
+      throw new Error(`${subject}: ${name} of ${v} ms must be a whole number of seconds, at least 1: use Duration.seconds(n)`);
+    }
+    return v / 1000;
+  };
+  const readyTimeoutSeconds = wholeSeconds('readyTimeout', wrap.readyTimeout);
+  const requestTimeoutSeconds = wholeSeconds('requestTimeout', wrap.requestTimeout);
+  const poll = ms(wrap.readyPollInterval);
+  if (poll < 1) {
+    throw new Error(`${subject}: readyPollInterval of ${poll} ms is too short: use at least Duration.millis(1) (default 20 ms)`);
+  }
+  if (poll > ms(wrap.readyTimeout)) {
+    throw new Error(
+      `${subject}: readyTimeout (${ms(wrap.readyTimeout)} ms) is shorter than readyPollInterval (${poll} ms), ` +
+      'so the proxy would be asked at most once: lengthen readyTimeout or shorten readyPollInterval',
+    );
+  }
+  if (!Number.isInteger(wrap.quitAttempts) || wrap.quitAttempts < 1 || wrap.quitAttempts > 100) {
+    throw new Error(`${subject}: quitAttempts ${wrap.quitAttempts} must be a whole number from 1 to 100`);
+  }
+  return {
+    readyTimeoutSeconds,
+    readyPollSeconds: poll / 1000,
+    requestTimeoutSeconds,
+    quitRetryDelaySeconds: ms(wrap.quitRetryDelay) / 1000,
+  };
+}

@@ -1,0 +1,130 @@
+import { Duration } from 'cdk8s';
+import { QuitRequest } from '../meshes/endpoint';
+import { WrapperRuntime } from '../runtime/wrapper-runtime';
+
+/**
+ * What the wrapper does when the proxy is not ready within `readyTimeout`.
+ */
+export enum ReadyTimeoutAction {
+  /** Exit with `WrapperExitCode.PROXY_NOT_READY` without running the command, after stopping the proxy. */
+  FAIL = 'fail',
+  /** Run the command anyway; its first network calls may fail or bypass the mesh. */
+  START = 'start',
+}
+
+/**
+ * Options for `SidecarLifecycle.wrap()`.
+ */
+export interface WrapOptions {
+  /**
+   * Where the wrapper's shell and HTTP client come from.
+   *
+   * @default WrapperRuntime.busybox() - an init container copies a static busybox into a shared emptyDir
+   */
+  readonly runtime?: WrapperRuntime;
+
+  /**
+   * How long to wait for the proxy to turn ready before `onReadyTimeout` applies. Whole seconds.
+   *
+   * @default Duration.minutes(2)
+   */
+  readonly readyTimeout?: Duration;
+
+  /**
+   * Pause between two readiness requests. Each request costs a few milliseconds, so the command
+   * starts within about this interval of the proxy turning ready.
+   *
+   * @default Duration.millis(20)
+   */
+  readonly readyPollInterval?: Duration;
+
+  /**
+   * Upper bound of one readiness or quit request. Whole seconds.
+   *
+   * @default Duration.seconds(2)
+   */
+  readonly requestTimeout?: Duration;
+
+  /**
+   * What to do when the proxy is not ready within `readyTimeout`.
+   *
+   * @default ReadyTimeoutAction.FAIL
+   */
+  readonly onReadyTimeout?: ReadyTimeoutAction;
+
+  /**
+   * How many times each quit request is tried when it gets a 5xx answer or no answer.
+   *
+   * @default 5
+   */
+  readonly quitAttempts?: number;
+
+  /**
+   * Pause between two attempts of a quit request.
+   *
+   * @default Duration.millis(200)
+   */
+  readonly quitRetryDelay?: Duration;
+
+  /**
+   * Leave the proxy (and the extra sidecars) running when a wrapped command fails, so the pod
+   * stays up for `kubectl exec` and `istioctl proxy-config`. The Job then ends only through
+   * `activeDeadline` or deletion: set one.
+   *
+   * @default false
+   */
+  readonly keepProxyOnFailure?: boolean;
+
+  /**
+   * More sidecars to stop after the last main container ends, each by an HTTP request on the pod's
+   * loopback address (e.g. a Cloud SQL Auth Proxy's `http://localhost:9091/quitquitquit`).
+   * They are sent after the mesh's own quit request.
+   *
+   * @default - only the mesh proxy is stopped
+   */
+  readonly extraQuitRequests?: QuitRequest[];
+}
+
+/** Wrap options with every default applied. @internal */
+export interface ResolvedWrap {
+  readonly runtime: WrapperRuntime;
+  readonly readyTimeout: Duration;
+  readonly readyPollInterval: Duration;
+  readonly requestTimeout: Duration;
+  readonly onReadyTimeout: ReadyTimeoutAction;
+  readonly quitAttempts: number;
+  readonly quitRetryDelay: Duration;
+  readonly keepProxyOnFailure: boolean;
+  readonly extraQuitRequests: QuitRequest[];
+}
+
+/**
+ * How the job's containers live beside the mesh proxy: when they start, and how the proxy ends.
+ */
+export class SidecarLifecycle {
+  /**
+   * Wrap each main container's command: wait for the proxy to be ready, run the command, stop the
+   * proxy after the last main container ends, exit with the command's exit code. Works on every
+   * Kubernetes version; the containers must declare `command`.
+   */
+  public static wrap(options: WrapOptions = {}): SidecarLifecycle {
+    return new SidecarLifecycle({
+      runtime: options.runtime ?? WrapperRuntime.busybox(),
+      readyTimeout: options.readyTimeout ?? Duration.minutes(2),
+      readyPollInterval: options.readyPollInterval ?? Duration.millis(20),
+      requestTimeout: options.requestTimeout ?? Duration.seconds(2),
+      onReadyTimeout: options.onReadyTimeout ?? ReadyTimeoutAction.FAIL,
+      quitAttempts: options.quitAttempts ?? 5,
+      quitRetryDelay: options.quitRetryDelay ?? Duration.millis(200),
+      keepProxyOnFailure: options.keepProxyOnFailure ?? false,
+      extraQuitRequests: options.extraQuitRequests ?? [],
+    });
+  }
+
+  /** @internal */
+  public readonly _wrap: ResolvedWrap;
+
+  private constructor(wrap: ResolvedWrap) {
+    this._wrap = wrap;
+  }
+}

@@ -1,0 +1,178 @@
+# MeshJob wrapper: the shell a wrapped container runs as its command.
+#
+#   sh -c "<this script>" meshjob <original command> <original args...>
+#
+# 1. waits until the proxy answers its readiness URL (bounded),
+# 2. runs the original command as a child, byte-exact ("$@"), forwarding SIGTERM and SIGINT,
+# 3. records its exit code in the shared directory; the last wrapped container of the pod to finish
+#    asks the proxy (and any other listed sidecar) to quit,
+# 4. exits with the child's exit code (128+N when the child died of signal N).
+#
+# Everything it needs comes from MESHJOB_* variables that src/runtime/wrapper.ts renders; this file
+# holds no defaults of its own. Comment lines and indentation are stripped when it is rendered.
+# Kubernetes expands "$(NAME)" in command strings: the renderer escapes every "$(" and "$$".
+# Portable to dash, busybox ash and bash: POSIX sh only, no arrays, no "local".
+
+if [ -n "$MESHJOB_BUSYBOX" ]; then
+  x() { "$MESHJOB_BUSYBOX" "$@"; }
+else
+  x() { "$@"; }
+fi
+say() { printf 'meshjob[%s]: %s\n' "$MESHJOB_CONTAINER" "$*" >&2; }
+
+if [ "$#" -eq 0 ]; then
+  say "no command to run: the wrapper needs the original command as its arguments"
+  exit "$MESHJOB_EXIT_USAGE"
+fi
+
+# Monotonic-enough clock in centiseconds without forking: /proc/uptime (Linux), else date.
+now_cs() {
+  if read -r up _ < /proc/uptime 2>/dev/null; then
+    now=${up%.*}${up#*.}
+    now=${now#"${now%%[!0]*}"}
+    now=${now:-0}
+  else
+    now=$((`x date +%s` * 100))
+  fi
+}
+
+# http METHOD URL: sets $code to the HTTP status, or 000 when no HTTP answer came (refused, reset,
+# timed out). Returns 0 for a 2xx answer. Each request is bounded by MESHJOB_REQUEST_TIMEOUT seconds.
+http() {
+  if [ "$MESHJOB_HTTP_CLIENT" = curl ]; then
+    if [ "$1" = GET ]; then
+      code=`curl -s -o /dev/null -w '%{http_code}' --max-time "$MESHJOB_REQUEST_TIMEOUT" "$2" 2>/dev/null`
+    else
+      code=`curl -s -o /dev/null -w '%{http_code}' --max-time "$MESHJOB_REQUEST_TIMEOUT" -X "$1" -d '' "$2" 2>/dev/null`
+    fi
+    code=${code:-000}
+  else
+    if [ "$1" = GET ]; then
+      err=`x timeout "$MESHJOB_REQUEST_TIMEOUT" $MESHJOB_BUSYBOX wget -q -S -O /dev/null "$2" 2>&1`
+    else
+      err=`x timeout "$MESHJOB_REQUEST_TIMEOUT" $MESHJOB_BUSYBOX wget -q -S -O /dev/null --post-data '' "$2" 2>&1`
+    fi
+    if [ "$?" -eq 0 ]; then
+      code=200
+    else
+      case "$err" in
+        *"HTTP/1."?" "[0-9][0-9][0-9]*) code=${err#*HTTP/1.? }; code=${code%"${code#???}"} ;;
+        *) code=000 ;;
+      esac
+    fi
+  fi
+  case "$code" in 2??) return 0 ;; esac
+  return 1
+}
+
+# Waits for the readiness URL; returns 1 when MESHJOB_READY_TIMEOUT seconds pass first.
+wait_ready() {
+  [ -n "$MESHJOB_READY_URL" ] || return 0
+  now_cs
+  deadline=$((now + MESHJOB_READY_TIMEOUT * 100))
+  while [ -z "$stopping" ]; do
+    http GET "$MESHJOB_READY_URL" && return 0
+    now_cs
+    [ "$now" -lt "$deadline" ] || return 1
+    x sleep "$MESHJOB_READY_POLL"
+  done
+  return 1
+}
+
+# The signal to pass on for SIGINT: POSIX shells start background commands with SIGINT ignored,
+# and that cannot be undone from sh, so a child that still ignores SIGINT (SigIgn bit 2 in
+# /proc/PID/status) gets SIGTERM instead of a signal it would never see.
+int_signal() {
+  sig=TERM
+  while read -r key val; do
+    if [ "$key" = SigIgn: ]; then
+      [ $((0x$val & 2)) -eq 0 ] && sig=INT
+      break
+    fi
+  done < "/proc/$pid/status" 2>/dev/null
+}
+
+on_signal() {
+  stopping=$1
+  [ -n "$pid" ] || return 0
+  if [ "$1" = INT ]; then int_signal; else sig=TERM; fi
+  kill -s "$sig" "$pid" 2>/dev/null
+}
+
+# quit METHOD URL: asks one sidecar to stop, retrying 5xx and unanswered requests. A sidecar that
+# stops answering after it was reached (or was never there) is counted as stopped. Bounded by
+# MESHJOB_QUIT_ATTEMPTS * (MESHJOB_REQUEST_TIMEOUT + MESHJOB_QUIT_RETRY_DELAY) seconds.
+quit() {
+  n=0
+  while [ "$n" -lt "$MESHJOB_QUIT_ATTEMPTS" ]; do
+    n=$((n + 1))
+    http "$1" "$2" && return 0
+    case "$code" in
+      000) [ "$n" -gt 1 ] && return 0 ;;
+      4??) say "$1 $2 answered $code: not retried; the sidecar may still be running"; return 1 ;;
+    esac
+    [ "$n" -lt "$MESHJOB_QUIT_ATTEMPTS" ] && x sleep "$MESHJOB_QUIT_RETRY_DELAY"
+  done
+  if [ "$code" = 000 ]; then
+    say "$1 $2 got no answer in $n attempts: assuming the sidecar has already stopped"
+  else
+    say "$1 $2 still answered $code after $n attempts: the sidecar may still be running"
+  fi
+  return 1
+}
+
+# Records this container's exit code; the last wrapped container to finish stops the sidecars.
+finish() {
+  dir=$MESHJOB_DIR
+  echo "$1" > "$dir/rc.$MESHJOB_CONTAINER"
+  : > "$dir/done.$MESHJOB_CONTAINER"
+  failed=
+  for peer in $MESHJOB_PEERS; do
+    [ -e "$dir/done.$peer" ] || return 0
+    read -r peer_rc < "$dir/rc.$peer"
+    [ "$peer_rc" = 0 ] || failed="$failed $peer=$peer_rc"
+  done
+  (set -C; : > "$dir/quit.lock") 2>/dev/null || return 0
+  if [ -n "$failed" ] && [ "$MESHJOB_KEEP_PROXY_ON_FAILURE" = true ]; then
+    say "command failed ($failed ): keeping the proxy running for debugging, as asked"
+    return 0
+  fi
+  for q in $MESHJOB_QUIT; do
+    quit "${q%%|*}" "${q#*|}"
+  done
+}
+
+pid=
+stopping=
+trap 'on_signal TERM' TERM
+trap 'on_signal INT' INT
+
+if ! wait_ready; then
+  if [ -n "$stopping" ]; then
+    if [ "$stopping" = INT ]; then rc=130; else rc=143; fi
+    say "got SIG$stopping before the command started: not running it"
+    finish "$rc"
+    exit "$rc"
+  fi
+  if [ "$MESHJOB_ON_READY_TIMEOUT" = start ]; then
+    say "proxy not ready at $MESHJOB_READY_URL after ${MESHJOB_READY_TIMEOUT}s: starting the command anyway, as asked"
+  else
+    say "proxy not ready at $MESHJOB_READY_URL after ${MESHJOB_READY_TIMEOUT}s: exiting $MESHJOB_EXIT_PROXY_NOT_READY without running the command"
+    finish "$MESHJOB_EXIT_PROXY_NOT_READY"
+    exit "$MESHJOB_EXIT_PROXY_NOT_READY"
+  fi
+fi
+
+# fd 3 keeps the container's stdin for the child (background commands otherwise read /dev/null).
+exec 3<&0
+"$@" <&3 3<&- &
+pid=$!
+exec 3<&-
+[ -n "$stopping" ] && on_signal "$stopping"
+while :; do
+  wait "$pid"
+  rc=$?
+  kill -0 "$pid" 2>/dev/null || break
+done
+finish "$rc"
+exit "$rc"

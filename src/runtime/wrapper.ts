@@ -1,0 +1,115 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { QuitCall } from '../meshes/endpoint';
+import { HttpClient } from './wrapper-runtime';
+
+/**
+ * Exit codes the wrapper uses for its own outcomes. Any other code is the command's own
+ * (128+N when the command died of signal N).
+ */
+export class WrapperExitCode {
+  /**
+   * The proxy did not become ready within the ready timeout and the command was not started
+   * (EX_TEMPFAIL in sysexits.h: a fresh pod may succeed).
+   */
+  public static readonly PROXY_NOT_READY = 75;
+
+  /** The wrapper was started without a command to run (EX_USAGE in sysexits.h). */
+  public static readonly USAGE = 64;
+
+  private constructor() {}
+}
+
+/** Where the shared emptyDir is mounted in every container MeshJob touches. */
+export const WRAPPER_MOUNT_PATH = '/meshjob';
+/** The shared emptyDir's volume name. */
+export const WRAPPER_VOLUME_NAME = 'meshjob';
+/** Where the busybox runtime's binary lives in the shared volume. */
+export const WRAPPER_BUSYBOX_PATH = `${WRAPPER_MOUNT_PATH}/busybox`;
+/** `$0` of the wrapper shell, as `ps` shows it. */
+export const WRAPPER_ARGV0 = 'meshjob';
+/** Prefix of every environment variable the wrapper reads. */
+export const WRAPPER_ENV_PREFIX = 'MESHJOB_';
+
+/** Everything one wrapped container's wrapper is told. @internal */
+export interface WrapperSettings {
+  readonly container: string;
+  /** Every wrapped container of the pod, this one included: the last to finish stops the proxy. */
+  readonly peers: string[];
+  readonly httpClient: HttpClient;
+  /** Path of the busybox binary; absent when the image's own tools are used. */
+  readonly busybox?: string;
+  readonly readyUrl?: string;
+  readonly readyTimeoutSeconds: number;
+  readonly readyPollSeconds: number;
+  readonly requestTimeoutSeconds: number;
+  readonly startOnReadyTimeout: boolean;
+  readonly quit: QuitCall[];
+  readonly quitAttempts: number;
+  readonly quitRetryDelaySeconds: number;
+  readonly keepProxyOnFailure: boolean;
+  readonly dir: string;
+}
+
+let cachedScript: string | undefined;
+
+/**
+ * The wrapper script as it is rendered into a pod: src/runtime/wrapper.sh without comment lines,
+ * indentation or blank lines.
+ */
+export function wrapperScript(): string {
+  if (cachedScript === undefined) {
+    const source = readFileSync(join(__dirname, 'wrapper.sh'), 'utf-8');
+    cachedScript = source
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'))
+      .join('\n') + '\n';
+  }
+  return cachedScript;
+}
+
+/**
+ * Escapes a string for a container's `command` or `args`, where the kubelet replaces `$(NAME)`
+ * with the variable's value and `$$` with `$` (kubernetes third_party/forked/golang/expansion).
+ */
+export function escapeKubeletExpansion(value: string): string {
+  return value.replace(/\$(?=[$(])/g, '$$$$');
+}
+
+/**
+ * The `command` of a wrapped container, before its original command and args.
+ *
+ * @param shell how to start a POSIX shell, e.g. ["/meshjob/busybox", "sh"] or ["/bin/sh"]
+ * @internal
+ */
+export function wrapperCommand(shell: string[]): string[] {
+  return [...shell, '-c', escapeKubeletExpansion(wrapperScript()), WRAPPER_ARGV0];
+}
+
+function seconds(value: number): string {
+  return String(Number(value.toFixed(3)));
+}
+
+/** The environment one wrapper runs with. @internal */
+export function wrapperEnv(s: WrapperSettings): Array<{ name: string; value: string }> {
+  const env: Array<[string, string]> = [
+    ['CONTAINER', s.container],
+    ['PEERS', s.peers.join(' ')],
+    ['DIR', s.dir],
+    ['BUSYBOX', s.busybox ?? ''],
+    ['HTTP_CLIENT', s.httpClient],
+    ['READY_URL', s.readyUrl ?? ''],
+    ['READY_TIMEOUT', seconds(s.readyTimeoutSeconds)],
+    ['READY_POLL', seconds(s.readyPollSeconds)],
+    ['REQUEST_TIMEOUT', seconds(s.requestTimeoutSeconds)],
+    ['ON_READY_TIMEOUT', s.startOnReadyTimeout ? 'start' : 'fail'],
+    ['QUIT', s.quit.map((q) => `${q.method}|${q.url}`).join(' ')],
+    ['QUIT_ATTEMPTS', String(s.quitAttempts)],
+    ['QUIT_RETRY_DELAY', seconds(s.quitRetryDelaySeconds)],
+    ['KEEP_PROXY_ON_FAILURE', String(s.keepProxyOnFailure)],
+    ['EXIT_PROXY_NOT_READY', String(WrapperExitCode.PROXY_NOT_READY)],
+    ['EXIT_USAGE', String(WrapperExitCode.USAGE)],
+  ];
+  return env.map(([name, value]) => ({ name: WRAPPER_ENV_PREFIX + name, value }));
+}
