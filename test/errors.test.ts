@@ -1,0 +1,140 @@
+import { Cron, Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { HttpMethod, Mesh, MeshJob, MeshJobProps, SidecarLifecycle, WrapOptions, WrapperRuntime } from '../src';
+import { newChart } from './support/render';
+
+// Every synth-time error names the construct, the offending value and the fix.
+const report = { name: 'report', image: 'registry.example.com/report:1.4', command: ['/report'] };
+
+function build(props: Partial<MeshJobProps>): () => MeshJob {
+  return () => new MeshJob(newChart(), 'nightly', { mesh: Mesh.istio(), containers: [report], ...props });
+}
+const wrapWith = (options: WrapOptions) => build({ lifecycle: SidecarLifecycle.wrap(options) });
+
+describe('MeshJob rejects configurations that cannot work', () => {
+  test('fails when a wrapped container has no command', () => {
+    expect(build({ containers: [{ name: 'report', image: 'registry.example.com/report:1.4' }] }))
+      .toThrow("meshjob 'reports/nightly' wraps container 'report' but it has no command: the image's entrypoint is not visible at synth time. Set `command` to the image's entrypoint");
+  });
+
+  test('fails when restartPolicy OnFailure is combined with wrapping, pointing to backoffLimit', () => {
+    expect(build({ restartPolicy: kplus.RestartPolicy.ON_FAILURE }))
+      .toThrow(/meshjob 'reports\/nightly': restartPolicy 'OnFailure' cannot be used with wrapped containers.*`backoffLimit`/);
+  });
+
+  test('fails when the ready timeout is shorter than the poll interval', () => {
+    expect(wrapWith({ readyTimeout: Duration.seconds(1), readyPollInterval: Duration.seconds(2) }))
+      .toThrow(/meshjob 'reports\/nightly': readyTimeout \(1000 ms\) is shorter than readyPollInterval \(2000 ms\).*lengthen readyTimeout/);
+  });
+
+  test('fails when a quit request is not on the loopback address', () => {
+    expect(wrapWith({ extraQuitRequests: [{ url: 'http://10.0.0.7:9091/quitquitquit' }] }))
+      .toThrow(/meshjob 'reports\/nightly': quit request "http:\/\/10.0.0.7:9091\/quitquitquit" is not a loopback http:\/\/ URL.*localhost/);
+  });
+
+  test('fails when a quit request uses https', () => {
+    expect(wrapWith({ extraQuitRequests: [{ url: 'https://localhost:9091/quitquitquit', method: HttpMethod.GET }] }))
+      .toThrow(/quit request "https:\/\/localhost:9091\/quitquitquit" is not a loopback http:\/\/ URL/);
+  });
+
+  test('fails when a quit request carries shell or kubelet syntax', () => {
+    expect(wrapWith({ extraQuitRequests: [{ url: 'http://localhost:9091/$(id)' }] })).toThrow(/is not a loopback http:\/\/ URL/);
+    expect(wrapWith({ extraQuitRequests: [{ url: 'http://localhost:9091/a b' }] })).toThrow(/is not a loopback http:\/\/ URL/);
+    expect(wrapWith({ extraQuitRequests: [{ url: 'http://localhost:9091/a"b' }] })).toThrow(/is not a loopback http:\/\/ URL/);
+  });
+
+  test('fails when a quit request names a port out of range', () => {
+    expect(wrapWith({ extraQuitRequests: [{ url: 'http://localhost:70000/quit' }] })).toThrow(/is not a loopback http:\/\/ URL/);
+  });
+
+  test('fails when there are no containers', () => {
+    expect(build({ containers: [] }))
+      .toThrow("meshjob 'reports/nightly' has no containers: give at least one in `containers` (with image and command)");
+  });
+
+  test('fails when two containers share a name, including the default name', () => {
+    expect(build({
+      containers: [
+        { image: 'registry.example.com/a:1', command: ['/a'] },
+        { image: 'registry.example.com/b:1', command: ['/b'] },
+      ],
+    })).toThrow(/meshjob 'reports\/nightly' has two containers named 'main': give each container a unique `name`/);
+  });
+
+  test('fails when a container is named like the container the mesh injects', () => {
+    expect(build({ containers: [{ ...report, name: 'istio-proxy' }] }))
+      .toThrow(/container name 'istio-proxy' is the name of a container the mesh or MeshJob adds: rename it/);
+  });
+
+  test('fails when an init container takes the wrapper\'s init container name', () => {
+    expect(build({ initContainers: [{ name: 'meshjob-busybox', image: 'busybox', command: ['true'] }] }))
+      .toThrow(/'meshjob-busybox'/);
+  });
+
+  test('fails when a container name is not a DNS label', () => {
+    expect(build({ containers: [{ ...report, name: 'Report_1' }] })).toThrow(/container name 'Report_1' is not a DNS label/);
+  });
+
+  test('fails when CronJob options are given without a schedule', () => {
+    expect(build({ timeZone: 'Europe/Paris', suspend: true }))
+      .toThrow("meshjob 'reports/nightly': timeZone, suspend only apply to a CronJob: set `schedule`, or remove timeZone, suspend");
+  });
+
+  test('fails when readyTimeout is not a whole number of seconds', () => {
+    expect(wrapWith({ readyTimeout: Duration.millis(1500) }))
+      .toThrow(/readyTimeout of 1500 ms must be a whole number of seconds, at least 1: use Duration.seconds\(n\)/);
+  });
+
+  test('fails when requestTimeout is under a second', () => {
+    expect(wrapWith({ requestTimeout: Duration.millis(500) })).toThrow(/requestTimeout of 500 ms must be a whole number of seconds/);
+  });
+
+  test('fails when readyPollInterval is zero', () => {
+    expect(wrapWith({ readyPollInterval: Duration.millis(0) })).toThrow(/readyPollInterval of 0 ms is too short/);
+  });
+
+  test('fails when quitAttempts is not a positive whole number', () => {
+    expect(wrapWith({ quitAttempts: 0 })).toThrow(/quitAttempts 0 must be a whole number from 1 to 100/);
+    expect(wrapWith({ quitAttempts: 2.5 })).toThrow(/quitAttempts 2.5 must be a whole number from 1 to 100/);
+  });
+
+  test('fails when a container sets a variable the wrapper owns', () => {
+    expect(build({ containers: [{ ...report, envVariables: { MESHJOB_READY_URL: kplus.EnvValue.fromValue('x') } }] }))
+      .toThrow(/container 'report' sets MESHJOB_READY_URL, but MESHJOB_\* variables belong to the wrapper: rename it/);
+  });
+
+  test('fails when a user volume takes the wrapper\'s volume name', () => {
+    const chart = newChart();
+    const volume = kplus.Volume.fromEmptyDir(chart, 'v', 'meshjob');
+    expect(() => new MeshJob(chart, 'nightly', { mesh: Mesh.istio(), containers: [report], volumes: [volume] }))
+      .toThrow(/volume name 'meshjob' is reserved for the wrapper's shared directory: rename your volume/);
+  });
+
+  test('fails when a container mounts a volume where the wrapper lives', () => {
+    const chart = newChart();
+    const volume = kplus.Volume.fromEmptyDir(chart, 'v', 'data');
+    expect(() => new MeshJob(chart, 'nightly', {
+      mesh: Mesh.istio(),
+      containers: [{ ...report, volumeMounts: [{ volume, path: '/meshjob/data' }] }],
+      volumes: [volume],
+    })).toThrow(/container 'report' mounts a volume at \/meshjob, which the wrapper uses: mount it elsewhere/);
+  });
+
+  test('fails when podMetadata contradicts the mesh\'s injection label', () => {
+    expect(build({ podMetadata: { labels: { 'sidecar.istio.io/inject': 'false' } } }))
+      .toThrow(/pod label sidecar.istio.io\/inject="false" conflicts with "true", which the mesh settings need/);
+  });
+
+  test('fails when the busybox image is not an image reference', () => {
+    expect(() => WrapperRuntime.busybox({ image: 'busybox:1.36; rm -rf /' }))
+      .toThrow(/busybox runtime image "busybox:1.36; rm -rf \/" is not a valid image reference/);
+  });
+
+  test('fails when the image shell is not an absolute path', () => {
+    expect(() => WrapperRuntime.imageShell({ shell: 'sh' })).toThrow(/image shell "sh" is not an absolute path/);
+  });
+
+  test('fails when a CronJob\'s startingDeadline is under 10 seconds (cdk8s-plus rule)', () => {
+    expect(build({ schedule: Cron.daily(), startingDeadline: Duration.seconds(5) })).toThrow(/startingDeadline/);
+  });
+});

@@ -1,0 +1,57 @@
+import { Testing } from 'cdk8s';
+import { EXAMPLES } from '../examples';
+import { envOf } from './support/render';
+import { podMetadataOf, podSpecOf, validateAll } from './support/schema';
+
+function render(name: string): any[] {
+  const ChartClass = EXAMPLES[name];
+  return validateAll(Testing.synth(new ChartClass(Testing.app(), name)));
+}
+const workloadOf = (name: string) => render(name).find((m) => m.kind === 'Job' || m.kind === 'CronJob');
+
+describe('examples', () => {
+  test.each(Object.keys(EXAMPLES))('%s renders schema-valid manifests matching its snapshot', (name) => {
+    expect(render(name)).toMatchSnapshot();
+  });
+
+  test('istio-job renders a wrapped Job', () => {
+    const job = workloadOf('istio-job');
+    expect(job.kind).toBe('Job');
+    expect(podSpecOf(job).containers[0].command.slice(-2)).toEqual(['meshjob', '/report']);
+  });
+
+  test('istio-cronjob renders a wrapped CronJob that keeps $(DATE) for the kubelet to expand', () => {
+    const cron = workloadOf('istio-cronjob');
+    expect(cron.kind).toBe('CronJob');
+    expect(podSpecOf(cron).containers[0].args).toEqual(['--bucket', 's3://reports/$(DATE)']);
+  });
+
+  test('from-scratch wraps both containers and stops the proxy after the last', () => {
+    const pod = podSpecOf(workloadOf('from-scratch'));
+    expect(pod.containers.map((c: any) => envOf(c).MESHJOB_PEERS)).toEqual(['migrate seed', 'migrate seed']);
+    expect(pod.initContainers[0].image).toMatch(/^registry\.example\.com\/mirror\/busybox:1\.36\.1-uclibc@sha256:/);
+  });
+
+  test('debug-failed-run keeps the proxy on failure and is bounded by activeDeadline', () => {
+    const job = workloadOf('debug-failed-run');
+    expect(envOf(podSpecOf(job).containers[0]).MESHJOB_KEEP_PROXY_ON_FAILURE).toBe('true');
+    expect(job.spec.activeDeadlineSeconds).toBe(7200);
+  });
+
+  test('cloud-sql-proxy stops the Cloud SQL Auth Proxy after Istio\'s proxy', () => {
+    const env = envOf(podSpecOf(workloadOf('cloud-sql-proxy')).containers[0]);
+    expect(env.MESHJOB_QUIT.split(' ')).toEqual(['POST|http://localhost:15020/quitquitquit', 'POST|http://localhost:9091/quitquitquit']);
+  });
+
+  test('image-shell needs no init container', () => {
+    const pod = podSpecOf(workloadOf('image-shell'));
+    expect(pod.initContainers).toBeUndefined();
+    expect(pod.containers[0].command[0]).toBe('/bin/sh');
+  });
+
+  test('no-injection opts out of the mesh and runs the command directly', () => {
+    const job = workloadOf('no-injection');
+    expect(podMetadataOf(job).labels['sidecar.istio.io/inject']).toBe('false');
+    expect(podSpecOf(job).containers[0].command).toEqual(['vacuumdb', '--all']);
+  });
+});

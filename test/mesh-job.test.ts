@@ -1,0 +1,287 @@
+import { Cron, Duration, JsonPatch, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import {
+  HttpClient, HttpMethod, Mesh, MeshJob, ReadyTimeoutAction, SidecarInjection, SidecarLifecycle, WrapperExitCode,
+  WrapperRuntime,
+} from '../src';
+import { wrapperScript } from '../src/runtime/wrapper';
+import { envOf, newChart, renderMeshJob } from './support/render';
+import { validateAll } from './support/schema';
+
+const report = { name: 'report', image: 'registry.example.com/report:1.4', command: ['/report'], args: ['--since', '24h'] };
+
+describe('MeshJob renders the workload', () => {
+  test('renders a batch/v1 Job when no schedule is given', () => {
+    // WHEN
+    const { manifest, meshJob } = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
+    // THEN
+    expect(manifest.apiVersion).toBe('batch/v1');
+    expect(manifest.kind).toBe('Job');
+    expect(meshJob.job).toBeInstanceOf(kplus.Job);
+    expect(meshJob.cronJob).toBeUndefined();
+    expect(meshJob.workload).toBe(meshJob.job);
+  });
+
+  test('renders a CronJob when a schedule is given, with every CronJob option passed through', () => {
+    const { manifest, meshJob } = renderMeshJob({
+      mesh: Mesh.istio(),
+      containers: [report],
+      schedule: Cron.daily(),
+      timeZone: 'Europe/Paris',
+      concurrencyPolicy: kplus.ConcurrencyPolicy.REPLACE,
+      startingDeadline: Duration.minutes(5),
+      suspend: true,
+      successfulJobsRetained: 7,
+      failedJobsRetained: 4,
+    });
+    expect(manifest.kind).toBe('CronJob');
+    expect(meshJob.cronJob).toBeInstanceOf(kplus.CronJob);
+    expect(manifest.spec).toMatchObject({
+      schedule: '0 0 * * *',
+      timeZone: 'Europe/Paris',
+      concurrencyPolicy: 'Replace',
+      startingDeadlineSeconds: 300,
+      suspend: true,
+      successfulJobsHistoryLimit: 7,
+      failedJobsHistoryLimit: 4,
+    });
+  });
+
+  test('passes every cdk8s-plus Job option through', () => {
+    const chart = newChart();
+    const sa = new kplus.ServiceAccount(chart, 'sa', { metadata: { name: 'reporter' } });
+    const cache = kplus.Volume.fromEmptyDir(chart, 'cache', 'cache');
+    new MeshJob(chart, 'nightly', {
+      mesh: Mesh.istio(),
+      containers: [{ ...report, volumeMounts: [{ volume: cache, path: '/cache' }] }],
+      backoffLimit: 4,
+      activeDeadline: Duration.minutes(30),
+      ttlAfterFinished: Duration.hours(6),
+      terminationGracePeriod: Duration.seconds(45),
+      podMetadata: { labels: { team: 'reports' }, annotations: { 'example.com/owner': 'reports' } },
+      volumes: [cache],
+      serviceAccount: sa,
+    });
+    const job = validateAll(Testing.synth(chart)).find((m) => m.kind === 'Job');
+    expect(job.spec).toMatchObject({ backoffLimit: 4, activeDeadlineSeconds: 1800, ttlSecondsAfterFinished: 21600 });
+    const pod = job.spec.template.spec;
+    expect(pod.terminationGracePeriodSeconds).toBe(45);
+    expect(pod.serviceAccountName).toBe('reporter');
+    expect(pod.volumes.map((v: any) => v.name)).toEqual(['cache', 'meshjob']);
+    expect(pod.containers[0].volumeMounts).toEqual([
+      { mountPath: '/cache', name: 'cache' },
+      { mountPath: '/meshjob', name: 'meshjob' },
+    ]);
+    expect(job.spec.template.metadata.labels).toMatchObject({ 'team': 'reports', 'sidecar.istio.io/inject': 'true' });
+    expect(job.spec.template.metadata.annotations).toMatchObject({ 'example.com/owner': 'reports' });
+  });
+
+  test('exposes the API object for further JSON patches', () => {
+    const chart = newChart();
+    const meshJob = new MeshJob(chart, 'nightly', { mesh: Mesh.istio(), containers: [report] });
+    meshJob.apiObject.addJsonPatch(JsonPatch.add('/spec/parallelism', 1));
+    const job = Testing.synth(chart).find((m: any) => m.kind === 'Job');
+    expect(job.spec.parallelism).toBe(1);
+  });
+
+  test('keeps the user\'s environment variables beside the wrapper\'s', () => {
+    const { pod } = renderMeshJob({
+      mesh: Mesh.istio(),
+      containers: [{ ...report, envVariables: { REGION: kplus.EnvValue.fromValue('eu-west-1') } }],
+    });
+    expect(envOf(pod.containers[0]).REGION).toBe('eu-west-1');
+    expect(envOf(pod.containers[0]).MESHJOB_CONTAINER).toBe('report');
+  });
+});
+
+describe('MeshJob applies Istio\'s contract', () => {
+  test('labels the pod for sidecar injection and holds the application until the proxy starts', () => {
+    const { podMetadata } = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
+    expect(podMetadata.labels['sidecar.istio.io/inject']).toBe('true');
+    expect(JSON.parse(podMetadata.annotations['proxy.istio.io/config'])).toEqual({ holdApplicationUntilProxyStarts: true });
+  });
+
+  test('leaves injection to the namespace when asked', () => {
+    const { podMetadata, pod } = renderMeshJob({ mesh: Mesh.istio({ injection: SidecarInjection.NAMESPACE }), containers: [report] });
+    expect(podMetadata.labels['sidecar.istio.io/inject']).toBeUndefined();
+    expect(pod.containers[0].command[0]).toBe('/meshjob/busybox');
+  });
+
+  test('does not hold the application when holdApplicationUntilProxyStarts is off', () => {
+    const { podMetadata } = renderMeshJob({ mesh: Mesh.istio({ holdApplicationUntilProxyStarts: false }), containers: [report] });
+    expect(podMetadata.annotations?.['proxy.istio.io/config']).toBeUndefined();
+  });
+
+  test('waits on :15021/healthz/ready and stops the proxy with POST :15020/quitquitquit', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
+    const env = envOf(pod.containers[0]);
+    expect(env.MESHJOB_READY_URL).toBe('http://localhost:15021/healthz/ready');
+    expect(env.MESHJOB_QUIT).toBe('POST|http://localhost:15020/quitquitquit');
+  });
+
+  test('renders a plain Job with injection off when injection is disabled', () => {
+    const { pod, podMetadata } = renderMeshJob({ mesh: Mesh.istio({ injection: SidecarInjection.DISABLED }), containers: [report] });
+    expect(podMetadata.labels['sidecar.istio.io/inject']).toBe('false');
+    expect(pod.containers[0].command).toEqual(['/report']);
+    expect(pod.containers[0].args).toEqual(['--since', '24h']);
+    expect(pod.initContainers).toBeUndefined();
+    expect(podMetadata.annotations?.['proxy.istio.io/config']).toBeUndefined();
+  });
+
+  test('renders a plain Job with no mesh labels for Mesh.none()', () => {
+    const { pod, podMetadata } = renderMeshJob({ mesh: Mesh.none(), containers: [report] });
+    expect(Object.keys(podMetadata.labels ?? {}).filter((k) => !k.startsWith('cdk8s.io/'))).toEqual([]);
+    expect(pod.containers[0].command).toEqual(['/report']);
+    expect(pod.volumes).toBeUndefined();
+  });
+});
+
+describe('MeshJob wraps the containers', () => {
+  test('runs the original command and args after the wrapper, unchanged', () => {
+    const args = ['--title', 'a "quoted" $(VAR) `tick` $$ \\ *', '', 'ünïcödé ✓'];
+    const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [{ ...report, args }] });
+    const command: string[] = pod.containers[0].command;
+    expect(command.slice(0, 3)).toEqual(['/meshjob/busybox', 'sh', '-c']);
+    expect(command.slice(4)).toEqual(['meshjob', '/report']);
+    expect(pod.containers[0].args).toEqual(args);
+  });
+
+  test('escapes the wrapper script for the kubelet\'s $(VAR) expansion', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
+    const rendered: string = pod.containers[0].command[3];
+    expect(rendered).not.toMatch(/(^|[^$])\$\(/);
+    expect(rendered.replace(/\$\$/g, '$')).toBe(wrapperScript());
+  });
+
+  test('uses restartPolicy Never', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
+    expect(pod.restartPolicy).toBe('Never');
+  });
+
+  test('tells every wrapper the names of all wrapped containers, so the last one stops the proxy', () => {
+    const { pod } = renderMeshJob({
+      mesh: Mesh.istio(),
+      containers: [report, { ...report, name: 'audit', command: ['/audit'] }],
+    });
+    expect(pod.containers.map((c: any) => envOf(c).MESHJOB_PEERS)).toEqual(['report audit', 'report audit']);
+    expect(pod.containers.map((c: any) => envOf(c).MESHJOB_CONTAINER)).toEqual(['report', 'audit']);
+  });
+
+  test('adds an init container that copies busybox into the shared volume', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
+    const init = pod.initContainers[0];
+    expect(init.name).toBe('meshjob-busybox');
+    expect(init.image).toBe('busybox:1.36.1-uclibc');
+    expect(init.command).toEqual(['/bin/busybox', 'cp', '/bin/busybox', '/meshjob/busybox']);
+    expect(init.volumeMounts).toEqual([{ mountPath: '/meshjob', name: 'meshjob' }]);
+    expect(pod.volumes).toEqual([{ name: 'meshjob', emptyDir: { sizeLimit: '16Mi' } }]);
+  });
+
+  test('gives the init container the restricted Pod Security profile and small resources', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
+    const init = pod.initContainers[0];
+    expect(init.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(init.resources).toEqual({ requests: { cpu: '10m', memory: '8Mi' }, limits: { cpu: '100m', memory: '32Mi' } });
+  });
+
+  test('puts its init container before the user\'s, in a CronJob too', () => {
+    const { pod } = renderMeshJob({
+      mesh: Mesh.istio(),
+      schedule: Cron.hourly(),
+      containers: [report],
+      initContainers: [{ name: 'fetch', image: 'registry.example.com/fetch:1', command: ['/fetch'] }],
+    });
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['meshjob-busybox', 'fetch']);
+    expect(pod.initContainers[0].securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+  });
+
+  test('pulls busybox from the image the user names', () => {
+    const image = 'registry.example.com/mirror/busybox@sha256:' + 'b'.repeat(64);
+    const { pod } = renderMeshJob({
+      mesh: Mesh.istio(),
+      lifecycle: SidecarLifecycle.wrap({ runtime: WrapperRuntime.busybox({ image }) }),
+      containers: [report],
+    });
+    expect(pod.initContainers[0].image).toBe(image);
+  });
+
+  test('runs on the image\'s own shell and curl without an init container', () => {
+    const { pod } = renderMeshJob({
+      mesh: Mesh.istio(),
+      lifecycle: SidecarLifecycle.wrap({ runtime: WrapperRuntime.imageShell({ shell: '/bin/bash', httpClient: HttpClient.CURL }) }),
+      containers: [report],
+    });
+    expect(pod.initContainers).toBeUndefined();
+    expect(pod.containers[0].command.slice(0, 2)).toEqual(['/bin/bash', '-c']);
+    expect(envOf(pod.containers[0])).toMatchObject({ MESHJOB_BUSYBOX: '', MESHJOB_HTTP_CLIENT: 'curl' });
+  });
+
+  test('renders the timing options in seconds', () => {
+    const { pod } = renderMeshJob({
+      mesh: Mesh.istio(),
+      lifecycle: SidecarLifecycle.wrap({
+        readyTimeout: Duration.seconds(30),
+        readyPollInterval: Duration.millis(50),
+        requestTimeout: Duration.seconds(1),
+        quitAttempts: 3,
+        quitRetryDelay: Duration.millis(500),
+        onReadyTimeout: ReadyTimeoutAction.START,
+      }),
+      containers: [report],
+    });
+    expect(envOf(pod.containers[0])).toMatchObject({
+      MESHJOB_READY_TIMEOUT: '30',
+      MESHJOB_READY_POLL: '0.05',
+      MESHJOB_REQUEST_TIMEOUT: '1',
+      MESHJOB_QUIT_ATTEMPTS: '3',
+      MESHJOB_QUIT_RETRY_DELAY: '0.5',
+      MESHJOB_ON_READY_TIMEOUT: 'start',
+    });
+  });
+
+  test('tells the wrapper its documented exit code for a proxy that never got ready', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
+    expect(envOf(pod.containers[0]).MESHJOB_EXIT_PROXY_NOT_READY).toBe(String(WrapperExitCode.PROXY_NOT_READY));
+  });
+
+  test('calls extra quit endpoints after the mesh proxy\'s', () => {
+    const { pod } = renderMeshJob({
+      mesh: Mesh.istio(),
+      lifecycle: SidecarLifecycle.wrap({
+        extraQuitRequests: [
+          { url: 'http://localhost:9091/quitquitquit' },
+          { url: 'http://127.0.0.1:8080/stop', method: HttpMethod.GET },
+        ],
+      }),
+      containers: [report],
+    });
+    expect(envOf(pod.containers[0]).MESHJOB_QUIT).toBe(
+      'POST|http://localhost:15020/quitquitquit POST|http://localhost:9091/quitquitquit GET|http://127.0.0.1:8080/stop',
+    );
+  });
+
+  test('keeps the proxy running after a failure only when asked', () => {
+    const keep = renderMeshJob({ mesh: Mesh.istio(), lifecycle: SidecarLifecycle.wrap({ keepProxyOnFailure: true }), containers: [report] });
+    const stop = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
+    expect(envOf(keep.pod.containers[0]).MESHJOB_KEEP_PROXY_ON_FAILURE).toBe('true');
+    expect(envOf(stop.pod.containers[0]).MESHJOB_KEEP_PROXY_ON_FAILURE).toBe('false');
+  });
+
+  test('wraps a Job without a mesh when other sidecars must be stopped', () => {
+    const { pod } = renderMeshJob({
+      mesh: Mesh.none(),
+      lifecycle: SidecarLifecycle.wrap({ extraQuitRequests: [{ url: 'http://localhost:9091/quitquitquit' }] }),
+      containers: [report],
+    });
+    expect(envOf(pod.containers[0])).toMatchObject({ MESHJOB_READY_URL: '', MESHJOB_QUIT: 'POST|http://localhost:9091/quitquitquit' });
+  });
+});

@@ -1,0 +1,27 @@
+import { App, Chart, Testing } from 'cdk8s';
+import { MeshJob, MeshJobProps } from '../../src';
+import { podMetadataOf, podSpecOf, validateAll } from './schema';
+
+/** A chart to build in, named like a user's. */
+export function newChart(): Chart {
+  return new Chart(Testing.app(), 'reports');
+}
+
+/** Renders one MeshJob, validates the manifests against the schema and returns the Job/CronJob. */
+export function renderMeshJob(props: MeshJobProps): { manifest: any; pod: any; podMetadata: any; meshJob: MeshJob } {
+  const chart = newChart();
+  const meshJob = new MeshJob(chart, 'nightly', props);
+  const manifests = validateAll(Testing.synth(chart));
+  const manifest = manifests.find((m) => m.kind === 'Job' || m.kind === 'CronJob');
+  return { manifest, pod: podSpecOf(manifest), podMetadata: podMetadataOf(manifest), meshJob };
+}
+
+/** A container's environment as a plain map. */
+export function envOf(container: any): Record<string, string> {
+  return Object.fromEntries((container.env ?? []).map((e: any) => [e.name, e.value]));
+}
+
+/** Synthesizes a chart in a fresh app, for examples. */
+export function synthChart(make: (app: App) => Chart): any[] {
+  return validateAll(Testing.synth(make(Testing.app())));
+}
