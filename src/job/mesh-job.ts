@@ -116,6 +116,11 @@ export class MeshJob extends Construct {
    */
   public readonly mesh: Mesh;
 
+  /**
+   * @param scope the chart or construct to define the Job in
+   * @param id the construct id, also the base of the rendered object's name
+   * @param props the workload, its containers and the mesh
+   */
   constructor(scope: Construct, id: string, props: MeshJobProps) {
     super(scope, id);
     const subject = `meshjob '${this.node.path}'`;
