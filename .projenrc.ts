@@ -1,4 +1,4 @@
-import { cdk8s, javascript } from 'projen';
+import { cdk8s, javascript, JsonFile } from 'projen';
 
 const project = new cdk8s.ConstructLibraryCdk8s({
   name: 'meshjob',
@@ -54,11 +54,17 @@ project.compileTask.exec('mkdir -p lib/runtime && cp src/runtime/wrapper.sh lib/
 project.npmignore?.addPatterns('!/lib/runtime/wrapper.sh', '/examples/', '/bench/', '/.ci/');
 
 // Examples: compiled with the library's sources and rendered to YAML by one command.
-project.tsconfigDev.addInclude('../examples/**/*.ts');
+new JsonFile(project, 'examples/tsconfig.json', {
+  obj: {
+    extends: '../tsconfig.json',
+    compilerOptions: { noEmit: true, rootDir: '..', isolatedModules: true },
+    include: ['**/*.ts'],
+  },
+});
 project.eslint?.addLintPattern('examples');
 project.addTask('examples', {
   description: 'Render every example in examples/ to examples/dist/*.k8s.yaml',
-  exec: 'ts-node --project test/tsconfig.json examples/synth.ts',
+  exec: 'ts-node --project examples/tsconfig.json examples/synth.ts',
 });
 project.gitignore.exclude('/examples/dist/');
 

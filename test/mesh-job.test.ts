@@ -4,9 +4,9 @@ import {
   HttpClient, HttpMethod, Mesh, MeshJob, ReadyTimeoutAction, SidecarInjection, SidecarLifecycle, WrapperExitCode,
   WrapperRuntime,
 } from '../src';
-import { wrapperScript } from '../src/runtime/wrapper';
 import { envOf, newChart, renderMeshJob } from './support/render';
 import { validateAll } from './support/schema';
+import { wrapperScript } from '../src/runtime/wrapper';
 
 const report = { name: 'report', image: 'registry.example.com/report:1.4', command: ['/report'], args: ['--since', '24h'] };
 

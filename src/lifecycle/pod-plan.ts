@@ -1,11 +1,11 @@
 import { Duration } from 'cdk8s';
+import { ReadyTimeoutAction, ResolvedWrap, SidecarLifecycle } from './sidecar-lifecycle';
 import { assertLoopbackUrl, QuitCall, toQuitCalls } from '../meshes/endpoint';
 import { MeshContract } from '../meshes/mesh-contract';
 import {
   WRAPPER_BUSYBOX_PATH, WRAPPER_ENV_PREFIX, WRAPPER_MOUNT_PATH, WRAPPER_VOLUME_NAME,
   wrapperCommand, wrapperEnv,
 } from '../runtime/wrapper';
-import { ReadyTimeoutAction, ResolvedWrap, SidecarLifecycle } from './sidecar-lifecycle';
 
 // The pure lifecycle core: from a mesh, a lifecycle and the pod's containers (plain data), it
 // decides every label, annotation, volume, init container and command a pod needs. It knows
@@ -221,7 +221,7 @@ function meshMetadata(subject: string, kind: string, user: Record<string, string
     if (key in user && user[key] !== value) {
       throw new Error(
         `${subject}: pod ${kind} ${key}=${JSON.stringify(user[key])} conflicts with ${JSON.stringify(value)}, ` +
-        `which the mesh settings need: remove it from podMetadata, or change the mesh options instead`,
+        'which the mesh settings need: remove it from podMetadata, or change the mesh options instead',
       );
     }
   }

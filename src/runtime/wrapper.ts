@@ -1,7 +1,7 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { QuitCall } from '../meshes/endpoint';
 import { HttpClient } from './wrapper-runtime';
+import { QuitCall } from '../meshes/endpoint';
 
 /**
  * Exit codes the wrapper uses for its own outcomes. Any other code is the command's own

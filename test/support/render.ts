@@ -1,6 +1,6 @@
 import { App, Chart, Testing } from 'cdk8s';
-import { MeshJob, MeshJobProps } from '../../src';
 import { podMetadataOf, podSpecOf, validateAll } from './schema';
+import { MeshJob, MeshJobProps } from '../../src';
 
 /** A chart to build in, named like a user's. */
 export function newChart(): Chart {
