@@ -1,6 +1,6 @@
 // A Job whose pod also gets a Cloud SQL Auth Proxy sidecar (injected by the Cloud SQL Proxy
 // Operator with its admin server on 9091 and the QuitQuitQuit API enabled). After the command
-// ends, the wrapper stops Istio's proxy and then asks the Cloud SQL proxy to quit too.
+// ends, the wrapper asks the Cloud SQL proxy to quit, then stops Istio's proxy.
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { HttpMethod, Mesh, MeshJob, SidecarLifecycle } from '../src';

@@ -38,9 +38,9 @@ describe('examples', () => {
     expect(job.spec.activeDeadlineSeconds).toBe(7200);
   });
 
-  test('cloud-sql-proxy stops the Cloud SQL Auth Proxy after Istio\'s proxy', () => {
+  test('cloud-sql-proxy stops the Cloud SQL Auth Proxy before Istio\'s proxy', () => {
     const env = envOf(podSpecOf(workloadOf('cloud-sql-proxy')).containers[0]);
-    expect(env.MESHJOB_QUIT.split(' ')).toEqual(['POST|http://localhost:15020/quitquitquit', 'POST|http://localhost:9091/quitquitquit']);
+    expect(env.MESHJOB_QUIT.split(' ')).toEqual(['POST|http://localhost:9091/quitquitquit', 'POST|http://localhost:15020/quitquitquit']);
   });
 
   test('image-shell needs no init container', () => {

@@ -253,7 +253,7 @@ describe('MeshJob wraps the containers', () => {
     expect(envOf(pod.containers[0]).MESHJOB_EXIT_PROXY_NOT_READY).toBe(String(WrapperExitCode.PROXY_NOT_READY));
   });
 
-  test('calls extra quit endpoints after the mesh proxy\'s', () => {
+  test('calls extra quit endpoints before the mesh proxy\'s, so those sidecars keep their network to the end', () => {
     const { pod } = renderMeshJob({
       mesh: Mesh.istio(),
       lifecycle: SidecarLifecycle.wrap({
@@ -265,7 +265,7 @@ describe('MeshJob wraps the containers', () => {
       containers: [report],
     });
     expect(envOf(pod.containers[0]).MESHJOB_QUIT).toBe(
-      'POST|http://localhost:15020/quitquitquit POST|http://localhost:9091/quitquitquit GET|http://127.0.0.1:8080/stop',
+      'POST|http://localhost:9091/quitquitquit GET|http://127.0.0.1:8080/stop POST|http://localhost:15020/quitquitquit',
     );
   });
 

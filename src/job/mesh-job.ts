@@ -3,7 +3,33 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { planPod, PodPlan } from '../lifecycle/pod-plan';
 import { SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
+import { QuitRequest } from '../meshes/endpoint';
 import { Mesh } from '../meshes/mesh';
+
+/**
+ * A sidecar the job declares itself (a log shipper, a Cloud SQL Auth Proxy, a plain Envoy):
+ * it must end when the main containers end.
+ */
+export interface SidecarContainerProps extends kplus.ContainerProps {
+  /**
+   * Stop it with this HTTP request on the pod's loopback address, sent by the last main container
+   * (before the mesh proxy is stopped), e.g. `{ url: 'http://localhost:9091/quitquitquit' }` for a
+   * Cloud SQL Auth Proxy started with `--quitquitquit`.
+   *
+   * @default - its command is wrapped: once every main container has ended it gets SIGTERM (and
+   * SIGKILL after `sidecarStopTimeout`), and it exits 0 so that it never fails the Job; it then
+   * needs `command`
+   */
+  readonly quitRequest?: QuitRequest;
+
+  /**
+   * A loopback URL that answers GET with 2xx once the sidecar is ready: the main containers wait
+   * for it (after the mesh proxy) before they start, e.g. `http://localhost:9090/startup`.
+   *
+   * @default - the main containers do not wait for this sidecar
+   */
+  readonly readinessUrl?: string;
+}
 
 /**
  * Properties for `MeshJob`: every cdk8s-plus `JobProps` option, the CronJob options (used when
@@ -21,6 +47,14 @@ export interface MeshJobProps extends kplus.JobProps {
    * @default SidecarLifecycle.wrap() - each container's command is wrapped to wait for the proxy and stop it
    */
   readonly lifecycle?: SidecarLifecycle;
+
+  /**
+   * The job's own sidecars, rendered after `containers`: each ends when the main containers end,
+   * and its exit code never decides the Job's outcome.
+   *
+   * @default - none
+   */
+  readonly sidecars?: SidecarContainerProps[];
 
   /**
    * Run on this schedule: MeshJob renders a CronJob instead of a Job.
@@ -133,16 +167,16 @@ export class MeshJob extends Construct {
     }
 
     const containers = props.containers ?? [];
+    const sidecars = props.sidecars ?? [];
     const plan = planPod({
       subject,
       mesh: props.mesh._contract,
       lifecycle: props.lifecycle ?? SidecarLifecycle.wrap(),
-      containers: containers.map((c) => ({
-        name: c.name ?? 'main',
-        command: c.command,
-        args: c.args,
-        envNames: Object.keys(c.envVariables ?? {}),
-        mountPaths: (c.volumeMounts ?? []).map((m) => m.path),
+      containers: containers.map(containerInput),
+      sidecars: sidecars.map((c) => ({
+        ...containerInput(c),
+        quitRequest: c.quitRequest,
+        readyUrl: c.readinessUrl,
       })),
       initContainerNames: (props.initContainers ?? []).map((c, i) => c.name ?? `init-${i + 1}`),
       volumeNames: (props.volumes ?? []).map((v) => v.name),
@@ -154,11 +188,11 @@ export class MeshJob extends Construct {
     const volume = plan.volume && kplus.Volume.fromEmptyDir(this, 'SharedDir', plan.volume.name, {
       sizeLimit: Size.mebibytes(plan.volume.sizeLimitMebibytes),
     });
-    const wrapped = new Map(plan.containers.map((c) => [c.name, c]));
+    const wrapped = new Map([...plan.containers, ...plan.sidecars].map((c) => [c.name, c]));
     const workloadProps: kplus.JobProps = {
       ...props,
       restartPolicy: plan.restartPolicy ? plan.restartPolicy as kplus.RestartPolicy : props.restartPolicy,
-      containers: containers.map((c) => {
+      containers: [...containers, ...sidecars.map(({ quitRequest, readinessUrl, ...c }) => c)].map((c) => {
         const w = wrapped.get(c.name ?? 'main');
         if (!w || !volume) return c;
         return {
@@ -188,13 +222,27 @@ export class MeshJob extends Construct {
 
     for (const [key, value] of Object.entries(plan.labels)) this.workload.podMetadata.addLabel(key, value);
     for (const [key, value] of Object.entries(plan.annotations)) this.workload.podMetadata.addAnnotation(key, value);
+    // What cdk8s-plus cannot express goes in as JSON patches on the pod spec.
+    const podSpec = props.schedule ? '/spec/jobTemplate/spec/template/spec' : '/spec/template/spec';
+    if (plan.shareProcessNamespace) {
+      this.apiObject.addJsonPatch(JsonPatch.add(`${podSpec}/shareProcessNamespace`, true));
+    }
     if (plan.initContainer) {
-      // cdk8s-plus cannot express seccompProfile or `drop: [ALL]`: set the init container's whole
-      // securityContext from the plan. It is always the first init container.
-      const podSpec = props.schedule ? '/spec/jobTemplate/spec/template/spec' : '/spec/template/spec';
+      // seccompProfile and `drop: [ALL]`: the init container's whole securityContext comes from
+      // the plan. It is always the first init container.
       this.apiObject.addJsonPatch(JsonPatch.add(`${podSpec}/initContainers/0/securityContext`, plan.initContainer.securityContext));
     }
   }
+}
+
+function containerInput(c: kplus.ContainerProps) {
+  return {
+    name: c.name ?? 'main',
+    command: c.command,
+    args: c.args,
+    envNames: Object.keys(c.envVariables ?? {}),
+    mountPaths: (c.volumeMounts ?? []).map((m) => m.path),
+  };
 }
 
 function initContainers(plan: PodPlan, volume: kplus.Volume | undefined): kplus.ContainerProps[] {

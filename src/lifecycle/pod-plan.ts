@@ -1,10 +1,10 @@
 import { Duration } from 'cdk8s';
 import { ReadyTimeoutAction, ResolvedWrap, SidecarLifecycle } from './sidecar-lifecycle';
-import { assertLoopbackUrl, QuitCall, toQuitCalls } from '../meshes/endpoint';
+import { assertLoopbackUrl, KILL_BY_NAME, QuitRequest, toQuitCalls } from '../meshes/endpoint';
 import { MeshContract } from '../meshes/mesh-contract';
 import {
   WRAPPER_BUSYBOX_PATH, WRAPPER_ENV_PREFIX, WRAPPER_MOUNT_PATH, WRAPPER_VOLUME_NAME,
-  wrapperCommand, wrapperEnv,
+  wrapperCommand, wrapperEnv, WrapperSettings,
 } from '../runtime/wrapper';
 
 // The pure lifecycle core: from a mesh, a lifecycle and the pod's containers (plain data), it
@@ -23,6 +23,14 @@ export interface ContainerInput {
   readonly mountPaths?: string[];
 }
 
+/** A sidecar the job declares itself, as the plan needs to see it. @internal */
+export interface SidecarInput extends ContainerInput {
+  /** Stops it over HTTP; without it, its command is wrapped and it is stopped by a done file. */
+  readonly quitRequest?: QuitRequest;
+  /** Main containers wait for this loopback URL to answer 2xx before they start. */
+  readonly readyUrl?: string;
+}
+
 /** The pod as the plan needs to see it. @internal */
 export interface PodInput {
   /** Who is asking, for error messages, e.g. "meshjob 'reports/nightly'". */
@@ -30,6 +38,8 @@ export interface PodInput {
   readonly mesh: MeshContract;
   readonly lifecycle: SidecarLifecycle;
   readonly containers: ContainerInput[];
+  /** The job's own sidecars: they must end when the main containers end. */
+  readonly sidecars?: SidecarInput[];
   readonly initContainerNames?: string[];
   readonly volumeNames?: string[];
   /** The pod's restartPolicy, if the user set one. */
@@ -55,7 +65,7 @@ export interface InitContainerPlan {
   };
 }
 
-/** How one main container changes. @internal */
+/** How one main container or wrapped sidecar changes. @internal */
 export interface ContainerPlan {
   readonly name: string;
   /** Replaces `command`; the original command follows the wrapper's own argv. */
@@ -72,10 +82,14 @@ export interface PodPlan {
   readonly annotations: Record<string, string>;
   /** Set when the pod must use this restartPolicy. */
   readonly restartPolicy?: string;
+  /** The pod's containers must share one process namespace. */
+  readonly shareProcessNamespace?: boolean;
   readonly volume?: { readonly name: string; readonly sizeLimitMebibytes: number };
   readonly initContainer?: InitContainerPlan;
-  /** Wrapped containers, by name; containers not listed are left as they are. */
+  /** Wrapped main containers; containers not listed are left as they are. */
   readonly containers: ContainerPlan[];
+  /** Wrapped sidecars (stopped by done file); HTTP-stopped sidecars are left as they are. */
+  readonly sidecars: ContainerPlan[];
 }
 
 /** Name of the init container that provides busybox. */
@@ -109,13 +123,20 @@ export function planPod(input: PodInput): PodPlan {
   const annotations = meshMetadata(subject, 'annotation', input.podAnnotations ?? {}, mesh.podAnnotations);
   const wrap = input.lifecycle._wrap;
   const extraQuits = toQuitCalls(wrap.extraQuitRequests, subject);
+  const sidecars = input.sidecars ?? [];
+  const httpSidecars = sidecars.filter((c) => c.quitRequest !== undefined);
+  const fileSidecars = sidecars.filter((c) => c.quitRequest === undefined);
+  const sidecarQuits = toQuitCalls(httpSidecars.map((c) => c.quitRequest!), subject);
+  const sidecarReadyUrls = sidecars.flatMap((c) => (c.readyUrl === undefined ? [] : [c.readyUrl]));
+  sidecarReadyUrls.forEach((u) => assertLoopbackUrl(u, subject, 'sidecar readiness URL'));
   // Without a mesh proxy, containers are still wrapped when other sidecars must be stopped.
-  const proxy = mesh.proxy ?? (extraQuits.length > 0 ? { quit: [] } : undefined);
+  const mustWrap = extraQuits.length > 0 || sidecars.length > 0;
+  const proxy = mesh.proxy ?? (mustWrap ? { quit: [] } : undefined);
   if (!proxy) {
-    return { labels, annotations, containers: [] };
+    return { labels, annotations, containers: [], sidecars: [] };
   }
   if (proxy.readyUrl) assertLoopbackUrl(proxy.readyUrl, subject, 'readiness URL');
-  proxy.quit.forEach((q) => assertLoopbackUrl(q.url, subject, 'quit URL'));
+  proxy.quit.forEach((q) => q.method === KILL_BY_NAME || assertLoopbackUrl(q.url, subject, 'quit URL'));
   const timing = checkTiming(subject, wrap);
 
   if (input.restartPolicy !== undefined && input.restartPolicy !== 'Never') {
@@ -131,11 +152,19 @@ export function planPod(input: PodInput): PodPlan {
   if ((input.volumeNames ?? []).includes(volumeName)) {
     throw new Error(`${subject}: volume name '${volumeName}' is reserved for the wrapper's shared directory: rename your volume`);
   }
-  const peers = input.containers.map((c) => c.name);
-  const quit: QuitCall[] = [...proxy.quit, ...extraQuits];
   const shell = runtime.shell ? [runtime.shell] : [WRAPPER_BUSYBOX_PATH, 'sh'];
+  const common = {
+    peers: input.containers.map((c) => c.name),
+    dir: WRAPPER_MOUNT_PATH,
+    busybox: runtime.shell ? undefined : WRAPPER_BUSYBOX_PATH,
+    httpClient: runtime.httpClient,
+    ...timing,
+    quitAttempts: wrap.quitAttempts,
+    keepProxyOnFailure: wrap.keepProxyOnFailure,
+  };
+  const meshReady = proxy.readyUrl === undefined ? [] : [proxy.readyUrl];
 
-  const containers = input.containers.map((c): ContainerPlan => {
+  const wrapContainer = (c: ContainerInput, env: Omit<WrapperSettings, keyof typeof common | 'container'>): ContainerPlan => {
     if (!c.command || c.command.length === 0) {
       throw new Error(
         `${subject} wraps container '${c.name}' but it has no command: the image's entrypoint is not ` +
@@ -153,22 +182,28 @@ export function planPod(input: PodInput): PodPlan {
       name: c.name,
       command: [...wrapperCommand(shell), ...c.command],
       args: c.args,
-      env: wrapperEnv({
-        container: c.name,
-        peers,
-        dir: WRAPPER_MOUNT_PATH,
-        busybox: runtime.shell ? undefined : WRAPPER_BUSYBOX_PATH,
-        httpClient: runtime.httpClient,
-        readyUrl: proxy.readyUrl,
-        ...timing,
-        startOnReadyTimeout: wrap.onReadyTimeout === ReadyTimeoutAction.START,
-        quit,
-        quitAttempts: wrap.quitAttempts,
-        keepProxyOnFailure: wrap.keepProxyOnFailure,
-      }),
+      env: wrapperEnv({ ...common, ...env, container: c.name }),
       volumeMount: { name: volumeName, mountPath: WRAPPER_MOUNT_PATH },
     };
-  });
+  };
+
+  // Main containers wait for the mesh proxy and every sidecar; the last one to end stops the
+  // job's own sidecars first and the mesh proxy last, so sidecars keep their network to the end.
+  const containers = input.containers.map((c) => wrapContainer(c, {
+    role: 'main',
+    readyUrls: [...meshReady, ...sidecarReadyUrls],
+    startOnReadyTimeout: wrap.onReadyTimeout === ReadyTimeoutAction.START,
+    quit: [...sidecarQuits, ...extraQuits, ...proxy.quit],
+    sidecars: fileSidecars.map((c) => c.name),
+  }));
+  // Done-file sidecars wait for the mesh proxy but start anyway if it never comes.
+  const wrappedSidecars = fileSidecars.map((c) => wrapContainer(c, {
+    role: 'sidecar',
+    readyUrls: meshReady,
+    startOnReadyTimeout: true,
+    quit: [],
+    sidecars: [],
+  }));
 
   const initContainer: InitContainerPlan | undefined = runtime.busyboxImage === undefined ? undefined : {
     name: INIT_CONTAINER_NAME,
@@ -187,9 +222,11 @@ export function planPod(input: PodInput): PodPlan {
     labels,
     annotations,
     restartPolicy: 'Never',
+    shareProcessNamespace: proxy.shareProcessNamespace,
     volume: { name: volumeName, sizeLimitMebibytes: 16 },
     initContainer,
     containers,
+    sidecars: wrappedSidecars,
   };
 }
 
@@ -199,7 +236,8 @@ function checkContainers(input: PodInput): void {
     throw new Error(`${subject} has no containers: give at least one in \`containers\` (with image and command)`);
   }
   const seen = new Set<string>();
-  for (const name of [...input.containers.map((c) => c.name), ...(input.initContainerNames ?? [])]) {
+  const names = [...input.containers, ...(input.sidecars ?? [])].map((c) => c.name);
+  for (const name of [...names, ...(input.initContainerNames ?? [])]) {
     if (seen.has(name)) {
       throw new Error(
         `${subject} has two containers named '${name}': give each container a unique \`name\` ` +
@@ -257,5 +295,6 @@ function checkTiming(subject: string, wrap: ResolvedWrap) {
     readyPollSeconds: poll / 1000,
     requestTimeoutSeconds,
     quitRetryDelaySeconds: ms(wrap.quitRetryDelay) / 1000,
+    sidecarStopTimeoutSeconds: wholeSeconds('sidecarStopTimeout', wrap.sidecarStopTimeout),
   };
 }

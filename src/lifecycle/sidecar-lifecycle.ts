@@ -78,11 +78,19 @@ export interface WrapOptions {
   /**
    * More sidecars to stop after the last main container ends, each by an HTTP request on the pod's
    * loopback address (e.g. a Cloud SQL Auth Proxy's `http://localhost:9091/quitquitquit`).
-   * They are sent after the mesh's own quit request.
+   * They are sent before the mesh proxy is stopped, so those sidecars keep their network to the end.
    *
    * @default - only the mesh proxy is stopped
    */
   readonly extraQuitRequests?: QuitRequest[];
+
+  /**
+   * How long a sidecar stopped by done file gets between SIGTERM and SIGKILL; the last main
+   * container waits as long for the sidecars before it stops the mesh proxy. Whole seconds.
+   *
+   * @default Duration.seconds(30)
+   */
+  readonly sidecarStopTimeout?: Duration;
 }
 
 /** Wrap options with every default applied. @internal */
@@ -96,6 +104,7 @@ export interface ResolvedWrap {
   readonly quitRetryDelay: Duration;
   readonly keepProxyOnFailure: boolean;
   readonly extraQuitRequests: QuitRequest[];
+  readonly sidecarStopTimeout: Duration;
 }
 
 /**
@@ -118,6 +127,7 @@ export class SidecarLifecycle {
       quitRetryDelay: options.quitRetryDelay ?? Duration.millis(200),
       keepProxyOnFailure: options.keepProxyOnFailure ?? false,
       extraQuitRequests: options.extraQuitRequests ?? [],
+      sidecarStopTimeout: options.sidecarStopTimeout ?? Duration.seconds(30),
     });
   }
 

@@ -1,13 +1,12 @@
 /**
- * An HTTP method a sidecar's quit endpoint accepts.
+ * An HTTP method a sidecar's quit endpoint accepts. Only GET and POST: busybox wget, the
+ * wrapper's default HTTP client, can send no other.
  */
 export enum HttpMethod {
   /** GET, for endpoints that stop on any method (e.g. Cloud SQL Auth Proxy's `/quitquitquit`). */
   GET = 'GET',
   /** POST, what Istio's, Linkerd's and Envoy's quit endpoints require. */
   POST = 'POST',
-  /** PUT. */
-  PUT = 'PUT',
 }
 
 /**
@@ -28,9 +27,15 @@ export interface QuitRequest {
   readonly method?: HttpMethod;
 }
 
-/** A quit request after validation: what the wrapper runtime is given. @internal */
+/** The quit "method" that signals a process by name instead of sending a request. @internal */
+export const KILL_BY_NAME = 'KILL';
+
+/**
+ * A quit step after validation, what the wrapper runtime is given: an HTTP request, or with
+ * method KILL_BY_NAME, SIGTERM to every process whose name (/proc/PID/comm) is `url`. @internal
+ */
 export interface QuitCall {
-  readonly method: HttpMethod;
+  readonly method: HttpMethod | typeof KILL_BY_NAME;
   readonly url: string;
 }
 

@@ -1,5 +1,5 @@
-import { loopbackUrl, HttpMethod } from './endpoint';
-import { MeshContract, SidecarInjection } from './mesh-contract';
+import { KILL_BY_NAME, loopbackUrl, HttpMethod, QuitCall } from './endpoint';
+import { injectionSwitch, MeshContract, SidecarInjection } from './mesh-contract';
 
 // Istio's pod-level contract. Sources (istio/istio unless noted):
 // - readiness: manifests/charts/istio-control/istio-discovery/files/injection-template.yaml
@@ -24,6 +24,26 @@ export const ISTIO_INJECT_LABEL = 'sidecar.istio.io/inject';
 /** The pod annotation carrying per-pod ProxyConfig. */
 export const ISTIO_PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config';
 
+/** The label that puts a pod (or namespace) in Istio's ambient data plane (istio/api labels.yaml). */
+export const ISTIO_DATAPLANE_MODE_LABEL = 'istio.io/dataplane-mode';
+/** pilot-agent's process name, for stopping Istio before 1.3 (no /quitquitquit). */
+export const ISTIO_AGENT_PROCESS = 'pilot-agent';
+
+/**
+ * How the wrapper stops Istio's proxy.
+ */
+export enum IstioStopMethod {
+  /** `POST :15020/quitquitquit` (Istio >= 1.3). */
+  QUIT_ENDPOINT = 'quit-endpoint',
+  /**
+   * For Istio before 1.3, which has no quit endpoint: the pod shares one process namespace and the
+   * wrapper sends SIGTERM to `pilot-agent`. Every container then sees (and, with the same user,
+   * can signal) every other container's processes, and the wrapped containers must run as the
+   * proxy's user (1337) or have CAP_KILL for the signal to be allowed.
+   */
+  KILL_PILOT_AGENT = 'kill-pilot-agent',
+}
+
 /**
  * Options for `Mesh.istio()`.
  */
@@ -43,16 +63,21 @@ export interface IstioOptions {
    * @default true
    */
   readonly holdApplicationUntilProxyStarts?: boolean;
+
+  /**
+   * How the proxy is stopped once the last main container ends.
+   *
+   * @default IstioStopMethod.QUIT_ENDPOINT
+   */
+  readonly stopMethod?: IstioStopMethod;
 }
 
 /** Istio's contract for the given options. @internal */
 export function istioContract(options: IstioOptions): MeshContract {
   const injection = options.injection ?? SidecarInjection.POD;
   const hold = options.holdApplicationUntilProxyStarts ?? true;
-  const labels: Record<string, string> = {};
-  if (injection !== SidecarInjection.NAMESPACE) {
-    labels[ISTIO_INJECT_LABEL] = injection === SidecarInjection.DISABLED ? 'false' : 'true';
-  }
+  const kill = options.stopMethod === IstioStopMethod.KILL_PILOT_AGENT;
+  const labels = injectionSwitch(injection, ISTIO_INJECT_LABEL, 'true', 'false');
   if (injection === SidecarInjection.DISABLED) {
     return { name: 'istio', podLabels: labels, podAnnotations: {} };
   }
@@ -62,7 +87,15 @@ export function istioContract(options: IstioOptions): MeshContract {
     podAnnotations: hold ? { [ISTIO_PROXY_CONFIG_ANNOTATION]: '{"holdApplicationUntilProxyStarts":true}' } : {},
     proxy: {
       readyUrl: loopbackUrl(ISTIO_READINESS_PORT, ISTIO_READINESS_PATH),
-      quit: [{ method: HttpMethod.POST, url: loopbackUrl(ISTIO_STATUS_PORT, ISTIO_QUIT_PATH) }],
+      quit: [kill ? { method: KILL_BY_NAME, url: ISTIO_AGENT_PROCESS } : quitEndpoint],
+      shareProcessNamespace: kill,
     },
   };
+}
+
+const quitEndpoint: QuitCall = { method: HttpMethod.POST, url: loopbackUrl(ISTIO_STATUS_PORT, ISTIO_QUIT_PATH) };
+
+/** Istio's ambient data plane: ztunnel outside the pod, so nothing to wait for or stop. @internal */
+export function istioAmbientContract(): MeshContract {
+  return { name: 'istio-ambient', podLabels: { [ISTIO_DATAPLANE_MODE_LABEL]: 'ambient' }, podAnnotations: {} };
 }

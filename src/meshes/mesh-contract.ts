@@ -21,6 +21,20 @@ export interface ProxyContract {
   readonly readyUrl?: string;
   /** Requests that stop the proxy, in order. */
   readonly quit: QuitCall[];
+  /** The pod must share one process namespace (to signal the proxy's process). */
+  readonly shareProcessNamespace?: boolean;
+}
+
+/**
+ * The pod metadata of an injection switch: `{key: on}` when the pod asks for injection,
+ * `{key: off}` when it opts out, nothing when the namespace decides. @internal
+ */
+export function injectionSwitch(injection: SidecarInjection, key: string, on: string, off: string): Record<string, string> {
+  switch (injection) {
+    case SidecarInjection.POD: return { [key]: on };
+    case SidecarInjection.DISABLED: return { [key]: off };
+    default: return {};
+  }
 }
 
 /** Everything a mesh asks of a pod: the one place a mesh's facts turn into pod settings. @internal */

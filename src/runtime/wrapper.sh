@@ -2,11 +2,15 @@
 #
 #   sh -c "<this script>" meshjob <original command> <original args...>
 #
-# 1. waits until the proxy answers its readiness URL (bounded),
+# As a main container (MESHJOB_ROLE=main) it
+# 1. waits until every readiness URL answers 2xx (bounded),
 # 2. runs the original command as a child, byte-exact ("$@"), forwarding SIGTERM and SIGINT,
-# 3. records its exit code in the shared directory; the last wrapped container of the pod to finish
-#    asks the proxy (and any other listed sidecar) to quit,
+# 3. records the child's exit code in the shared directory; the last main container to finish
+#    waits for the done-file sidecars to end, then stops the others with the quit steps,
 # 4. exits with the child's exit code (128+N when the child died of signal N).
+# As a sidecar (MESHJOB_ROLE=sidecar) it runs its command until every main container has
+# finished, then stops it with SIGTERM (SIGKILL after MESHJOB_SIDECAR_STOP_TIMEOUT seconds),
+# records that it ended and exits 0: a sidecar never fails the Job.
 #
 # Everything it needs comes from MESHJOB_* variables that src/runtime/wrapper.ts renders; this file
 # holds no defaults of its own. Comment lines and indentation are stripped when it is rendered.
@@ -65,18 +69,20 @@ http() {
   return 1
 }
 
-# Waits for the readiness URL; returns 1 when MESHJOB_READY_TIMEOUT seconds pass first.
+# Waits for every readiness URL in turn; returns 1 when MESHJOB_READY_TIMEOUT seconds pass first
+# ($waiting_for then names the URL that was not ready).
 wait_ready() {
-  [ -n "$MESHJOB_READY_URL" ] || return 0
   now_cs
   deadline=$((now + MESHJOB_READY_TIMEOUT * 100))
-  while [ -z "$stopping" ]; do
-    http GET "$MESHJOB_READY_URL" && return 0
-    now_cs
-    [ "$now" -lt "$deadline" ] || return 1
-    x sleep "$MESHJOB_READY_POLL"
+  for waiting_for in $MESHJOB_READY_URL; do
+    until http GET "$waiting_for"; do
+      [ -z "$stopping" ] || return 1
+      now_cs
+      [ "$now" -lt "$deadline" ] || return 1
+      x sleep "$MESHJOB_READY_POLL"
+    done
   done
-  return 1
+  [ -z "$stopping" ]
 }
 
 # The signal to pass on for SIGINT: POSIX shells start background commands with SIGINT ignored,
@@ -121,25 +127,84 @@ quit() {
   return 1
 }
 
-# Records this container's exit code; the last wrapped container to finish stops the sidecars.
+# kill_named NAME: SIGTERM to every process whose /proc/PID/comm is NAME (a shared process
+# namespace makes the proxy's processes visible).
+kill_named() {
+  found=
+  for d in /proc/[0-9]*; do
+    read -r comm < "$d/comm" 2>/dev/null || continue
+    [ "$comm" = "$1" ] || continue
+    found=1
+    kill -s TERM "${d#/proc/}" 2>/dev/null || say "cannot signal $1 (pid ${d#/proc/}): run as its user or add CAP_KILL"
+  done
+  [ -n "$found" ] || say "no process named $1 to stop: is shareProcessNamespace on?"
+}
+
+# all_done NAMES: true when every named container has recorded that it ended.
+all_done() {
+  for peer in $1; do
+    [ -e "$MESHJOB_DIR/done.$peer" ] || return 1
+  done
+}
+
+# Records this container's exit code; the last main container to finish stops the sidecars.
 finish() {
   dir=$MESHJOB_DIR
   echo "$1" > "$dir/rc.$MESHJOB_CONTAINER"
   : > "$dir/done.$MESHJOB_CONTAINER"
+  all_done "$MESHJOB_PEERS" || return 0
+  (set -C; : > "$dir/quit.lock") 2>/dev/null || return 0
   failed=
   for peer in $MESHJOB_PEERS; do
-    [ -e "$dir/done.$peer" ] || return 0
     read -r peer_rc < "$dir/rc.$peer"
     [ "$peer_rc" = 0 ] || failed="$failed $peer=$peer_rc"
   done
-  (set -C; : > "$dir/quit.lock") 2>/dev/null || return 0
   if [ -n "$failed" ] && [ "$MESHJOB_KEEP_PROXY_ON_FAILURE" = true ]; then
     say "command failed ($failed ): keeping the proxy running for debugging, as asked"
     return 0
   fi
+  if [ -n "$MESHJOB_SIDECARS" ]; then
+    now_cs
+    deadline=$((now + (MESHJOB_SIDECAR_STOP_TIMEOUT + 1) * 100))
+    until all_done "$MESHJOB_SIDECARS"; do
+      now_cs
+      if [ "$now" -ge "$deadline" ]; then
+        say "sidecars ($MESHJOB_SIDECARS) did not all end in time: stopping the proxy anyway"
+        break
+      fi
+      x sleep "$MESHJOB_READY_POLL"
+    done
+  fi
   for q in $MESHJOB_QUIT; do
-    quit "${q%%|*}" "${q#*|}"
+    if [ "${q%%|*}" = KILL ]; then kill_named "${q#*|}"; else quit "${q%%|*}" "${q#*|}"; fi
   done
+}
+
+# A sidecar: runs until every main container has ended, then is stopped; never fails the Job.
+run_sidecar() {
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ -n "$stopping" ] || all_done "$MESHJOB_PEERS"; then
+      kill -s TERM "$pid" 2>/dev/null
+      now_cs
+      deadline=$((now + MESHJOB_SIDECAR_STOP_TIMEOUT * 100))
+      while kill -0 "$pid" 2>/dev/null; do
+        now_cs
+        if [ "$now" -ge "$deadline" ]; then
+          say "sidecar did not stop within ${MESHJOB_SIDECAR_STOP_TIMEOUT}s of SIGTERM: killing it"
+          kill -s KILL "$pid" 2>/dev/null
+          break
+        fi
+        x sleep "$MESHJOB_READY_POLL"
+      done
+      break
+    fi
+    x sleep "$MESHJOB_READY_POLL"
+  done
+  wait "$pid"
+  rc=$?
+  [ -n "$stopping" ] || all_done "$MESHJOB_PEERS" || say "sidecar ended on its own with exit code $rc before the main containers"
+  : > "$MESHJOB_DIR/done.$MESHJOB_CONTAINER"
+  exit 0
 }
 
 pid=
@@ -151,13 +216,14 @@ if ! wait_ready; then
   if [ -n "$stopping" ]; then
     if [ "$stopping" = INT ]; then rc=130; else rc=143; fi
     say "got SIG$stopping before the command started: not running it"
+    [ "$MESHJOB_ROLE" = sidecar ] && { : > "$MESHJOB_DIR/done.$MESHJOB_CONTAINER"; exit 0; }
     finish "$rc"
     exit "$rc"
   fi
   if [ "$MESHJOB_ON_READY_TIMEOUT" = start ]; then
-    say "proxy not ready at $MESHJOB_READY_URL after ${MESHJOB_READY_TIMEOUT}s: starting the command anyway, as asked"
+    say "not ready at $waiting_for after ${MESHJOB_READY_TIMEOUT}s: starting the command anyway, as asked"
   else
-    say "proxy not ready at $MESHJOB_READY_URL after ${MESHJOB_READY_TIMEOUT}s: exiting $MESHJOB_EXIT_PROXY_NOT_READY without running the command"
+    say "not ready at $waiting_for after ${MESHJOB_READY_TIMEOUT}s: exiting $MESHJOB_EXIT_PROXY_NOT_READY without running the command"
     finish "$MESHJOB_EXIT_PROXY_NOT_READY"
     exit "$MESHJOB_EXIT_PROXY_NOT_READY"
   fi
@@ -169,6 +235,7 @@ exec 3<&0
 pid=$!
 exec 3<&-
 [ -n "$stopping" ] && on_signal "$stopping"
+[ "$MESHJOB_ROLE" = sidecar ] && run_sidecar
 while :; do
   wait "$pid"
   rc=$?

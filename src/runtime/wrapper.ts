@@ -34,12 +34,19 @@ export const WRAPPER_ENV_PREFIX = 'MESHJOB_';
 /** Everything one wrapped container's wrapper is told. @internal */
 export interface WrapperSettings {
   readonly container: string;
-  /** Every wrapped container of the pod, this one included: the last to finish stops the proxy. */
+  /** `main` runs the job's command; `sidecar` runs until every main container has ended. */
+  readonly role?: 'main' | 'sidecar';
+  /** Every main container of the pod: the last to finish stops the proxy. */
   readonly peers: string[];
+  /** Done-file sidecars the last main container waits for before it stops the proxy. */
+  readonly sidecars?: string[];
+  /** How long a sidecar gets between SIGTERM and SIGKILL (and the main container waits for it). */
+  readonly sidecarStopTimeoutSeconds: number;
   readonly httpClient: HttpClient;
   /** Path of the busybox binary; absent when the image's own tools are used. */
   readonly busybox?: string;
-  readonly readyUrl?: string;
+  /** GET URLs that must answer 2xx, in turn, before the command starts. */
+  readonly readyUrls?: string[];
   readonly readyTimeoutSeconds: number;
   readonly readyPollSeconds: number;
   readonly requestTimeoutSeconds: number;
@@ -95,11 +102,14 @@ function seconds(value: number): string {
 export function wrapperEnv(s: WrapperSettings): Array<{ name: string; value: string }> {
   const env: Array<[string, string]> = [
     ['CONTAINER', s.container],
+    ['ROLE', s.role ?? 'main'],
     ['PEERS', s.peers.join(' ')],
+    ['SIDECARS', (s.sidecars ?? []).join(' ')],
+    ['SIDECAR_STOP_TIMEOUT', seconds(s.sidecarStopTimeoutSeconds)],
     ['DIR', s.dir],
     ['BUSYBOX', s.busybox ?? ''],
     ['HTTP_CLIENT', s.httpClient],
-    ['READY_URL', s.readyUrl ?? ''],
+    ['READY_URL', (s.readyUrls ?? []).join(' ')],
     ['READY_TIMEOUT', seconds(s.readyTimeoutSeconds)],
     ['READY_POLL', seconds(s.readyPollSeconds)],
     ['REQUEST_TIMEOUT', seconds(s.requestTimeoutSeconds)],

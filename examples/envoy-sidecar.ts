@@ -1,0 +1,21 @@
+// A plain Envoy sidecar that the job declares itself, with its admin API on 127.0.0.1:9901:
+// the main container waits for /ready and stops it with POST /quitquitquit.
+import { Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { Mesh, MeshJob } from '../src';
+
+export class EnvoySidecarChart extends Chart {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    new MeshJob(this, 'sync', {
+      mesh: Mesh.envoy({ adminPort: 9901 }),
+      containers: [{ name: 'sync', image: 'registry.example.com/sync:1.0', command: ['/sync'] }],
+      sidecars: [{
+        name: 'envoy',
+        image: 'envoyproxy/envoy:v1.31.2',
+        command: ['envoy'],
+        args: ['-c', '/etc/envoy/envoy.yaml'],
+      }],
+    });
+  }
+}

@@ -1,0 +1,68 @@
+import { Duration } from 'cdk8s';
+import { HttpMethod } from './endpoint';
+import { injectionSwitch, MeshContract, SidecarInjection } from './mesh-contract';
+
+// Consul service mesh on Kubernetes. Sources:
+// - hashicorp/consul-k8s control-plane/connect-inject/constants/annotations_and_labels.go:
+//   consul.hashicorp.com/connect-inject, .../enable-sidecar-proxy-lifecycle (Helm default true,
+//   consul-k8s >= 1.2.1), .../sidecar-proxy-lifecycle-shutdown-grace-period-seconds (Helm default 30);
+// - hashicorp/consul-dataplane pkg/consuldp/lifecycle.go: the lifecycle server listens on
+//   127.0.0.1:20600 (consul-k8s passes -graceful-port 20600, -graceful-addr 127.0.0.1);
+//   /graceful_shutdown accepts any method, answers 200 at once, then waits the shutdown grace
+//   period and quits Envoy. /graceful_startup is NOT a readiness signal: it answers 200 once the
+//   startup grace period passes even when Envoy is not ready, and at once when it is 0 (default);
+// - consul-dataplane cmd/consul-dataplane/config.go: Envoy admin on 127.0.0.1:19000, whose
+//   GET /ready answers 200 "LIVE" only when Envoy is live (503 before), which is what the
+//   dataplane's own -check-proxy-health probe polls (consul-dataplane >= 1.9).
+
+/** Envoy's admin port in consul-dataplane. */
+export const CONSUL_ENVOY_ADMIN_PORT = 19000;
+/** consul-dataplane's lifecycle (graceful) port. */
+export const CONSUL_GRACEFUL_PORT = 20600;
+/** The annotation that turns injection on or off. */
+export const CONSUL_INJECT_ANNOTATION = 'consul.hashicorp.com/connect-inject';
+/** The annotation that enables the proxy lifecycle server's graceful shutdown. */
+export const CONSUL_LIFECYCLE_ANNOTATION = 'consul.hashicorp.com/enable-sidecar-proxy-lifecycle';
+/** The annotation with the seconds the dataplane waits after /graceful_shutdown before it quits. */
+export const CONSUL_SHUTDOWN_GRACE_ANNOTATION = 'consul.hashicorp.com/sidecar-proxy-lifecycle-shutdown-grace-period-seconds';
+
+/**
+ * Options for `Mesh.consul()`.
+ */
+export interface ConsulOptions {
+  /**
+   * How the pod gets its consul-dataplane sidecar.
+   *
+   * @default SidecarInjection.POD - the pod carries `consul.hashicorp.com/connect-inject: "true"`
+   */
+  readonly injection?: SidecarInjection;
+
+  /**
+   * How long consul-dataplane keeps serving after the wrapper asks it to shut down
+   * (`sidecar-proxy-lifecycle-shutdown-grace-period-seconds`). A Job has nothing left to drain.
+   *
+   * @default Duration.seconds(0)
+   */
+  readonly shutdownGracePeriod?: Duration;
+}
+
+/** Consul's contract for the given options. @internal */
+export function consulContract(options: ConsulOptions): MeshContract {
+  const injection = options.injection ?? SidecarInjection.POD;
+  const inject = injectionSwitch(injection, CONSUL_INJECT_ANNOTATION, 'true', 'false');
+  if (injection === SidecarInjection.DISABLED) return { name: 'consul', podLabels: {}, podAnnotations: inject };
+  const grace = (options.shutdownGracePeriod ?? Duration.seconds(0)).toSeconds();
+  return {
+    name: 'consul',
+    podLabels: {},
+    podAnnotations: {
+      ...inject,
+      [CONSUL_LIFECYCLE_ANNOTATION]: 'true',
+      [CONSUL_SHUTDOWN_GRACE_ANNOTATION]: String(grace),
+    },
+    proxy: {
+      readyUrl: `http://127.0.0.1:${CONSUL_ENVOY_ADMIN_PORT}/ready`,
+      quit: [{ method: HttpMethod.POST, url: `http://127.0.0.1:${CONSUL_GRACEFUL_PORT}/graceful_shutdown` }],
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { injectionSwitch, MeshContract, SidecarInjection } from './mesh-contract';
+
+// Kuma / Kong Mesh. Sources (kumahq/kuma):
+// - pkg/plugins/runtime/k8s/metadata/annotations.go, webhooks/injector/precheck.go: injection is
+//   the LABEL kuma.io/sidecar-injection (enabled/disabled) on the pod or namespace;
+// - containers/factory.go: the annotation kuma.io/wait-for-dataplane-ready: "true" (Kuma >= 2.4)
+//   adds a postStart `kuma-dp wait` that holds the application until the dataplane is ready;
+// - pkg/plugins/runtime/k8s/controllers/pod_status_controller.go: for pods whose restartPolicy is
+//   not Always, the control plane itself asks Envoy to quit once every other container has
+//   terminated (Kuma >= 1.1). Kuma documents no endpoint to stop kuma-dp from inside the pod (its
+//   readiness server on :9902 serves only /ready), so MeshJob sends no quit request of its own.
+
+/** The label that turns injection on or off. */
+export const KUMA_INJECTION_LABEL = 'kuma.io/sidecar-injection';
+/** The annotation that holds the application until the dataplane is ready. */
+export const KUMA_WAIT_ANNOTATION = 'kuma.io/wait-for-dataplane-ready';
+
+/**
+ * Options for `Mesh.kuma()`.
+ */
+export interface KumaOptions {
+  /**
+   * How the pod gets its kuma-dp sidecar.
+   *
+   * @default SidecarInjection.POD - the pod carries the label `kuma.io/sidecar-injection: enabled`
+   */
+  readonly injection?: SidecarInjection;
+
+  /**
+   * Hold the application until the dataplane is ready (`kuma.io/wait-for-dataplane-ready`, Kuma >= 2.4).
+   *
+   * @default true
+   */
+  readonly waitForDataplaneReady?: boolean;
+}
+
+/** Kuma's contract: injection and readiness hold; the control plane stops the sidecar. @internal */
+export function kumaContract(options: KumaOptions): MeshContract {
+  const injection = options.injection ?? SidecarInjection.POD;
+  const labels = injectionSwitch(injection, KUMA_INJECTION_LABEL, 'enabled', 'disabled');
+  const hold = injection !== SidecarInjection.DISABLED && options.waitForDataplaneReady !== false;
+  return { name: 'kuma', podLabels: labels, podAnnotations: hold ? { [KUMA_WAIT_ANNOTATION]: 'true' } : {} };
+}

@@ -1,0 +1,195 @@
+import { Duration } from 'cdk8s';
+import { HttpMethod, IstioStopMethod, Mesh, SidecarInjection, SidecarLifecycle } from '../src';
+import { envOf, renderMeshJob } from './support/render';
+
+const main = { name: 'main', image: 'registry.example.com/app:1', command: ['/app'], args: ['run'] };
+const wrappedCommand = (pod: any, i = 0) => pod.containers[i].command.slice(-2);
+
+describe('Mesh.linkerd()', () => {
+  test('asks for injection, enables the shutdown endpoint and keeps proxy-await on', () => {
+    const { podMetadata } = renderMeshJob({ mesh: Mesh.linkerd(), containers: [main] });
+    expect(podMetadata.annotations).toMatchObject({
+      'linkerd.io/inject': 'enabled',
+      'config.linkerd.io/proxy-admin-shutdown': 'enabled',
+      'config.linkerd.io/proxy-await': 'enabled',
+    });
+  });
+
+  test('waits on :4191/ready and stops the proxy with POST :4191/shutdown', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.linkerd(), containers: [main] });
+    expect(envOf(pod.containers[0])).toMatchObject({
+      MESHJOB_READY_URL: 'http://localhost:4191/ready',
+      MESHJOB_QUIT: 'POST|http://localhost:4191/shutdown',
+    });
+    expect(wrappedCommand(pod)).toEqual(['meshjob', '/app']);
+  });
+
+  test('turns proxy-await off when asked', () => {
+    const { podMetadata } = renderMeshJob({ mesh: Mesh.linkerd({ proxyAwait: false }), containers: [main] });
+    expect(podMetadata.annotations['config.linkerd.io/proxy-await']).toBe('disabled');
+  });
+
+  test('opts out of injection without wrapping', () => {
+    const { pod, podMetadata } = renderMeshJob({ mesh: Mesh.linkerd({ injection: SidecarInjection.DISABLED }), containers: [main] });
+    expect(podMetadata.annotations).toEqual({ 'linkerd.io/inject': 'disabled' });
+    expect(pod.containers[0].command).toEqual(['/app']);
+  });
+});
+
+describe('Mesh.consul()', () => {
+  test('asks for injection and the proxy lifecycle with no shutdown grace period', () => {
+    const { podMetadata } = renderMeshJob({ mesh: Mesh.consul(), containers: [main] });
+    expect(podMetadata.annotations).toMatchObject({
+      'consul.hashicorp.com/connect-inject': 'true',
+      'consul.hashicorp.com/enable-sidecar-proxy-lifecycle': 'true',
+      'consul.hashicorp.com/sidecar-proxy-lifecycle-shutdown-grace-period-seconds': '0',
+    });
+  });
+
+  test('waits on Envoy\'s :19000/ready and stops the dataplane with POST :20600/graceful_shutdown', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.consul(), containers: [main] });
+    expect(envOf(pod.containers[0])).toMatchObject({
+      MESHJOB_READY_URL: 'http://127.0.0.1:19000/ready',
+      MESHJOB_QUIT: 'POST|http://127.0.0.1:20600/graceful_shutdown',
+    });
+  });
+
+  test('renders the shutdown grace period it is given', () => {
+    const { podMetadata } = renderMeshJob({ mesh: Mesh.consul({ shutdownGracePeriod: Duration.seconds(5) }), containers: [main] });
+    expect(podMetadata.annotations['consul.hashicorp.com/sidecar-proxy-lifecycle-shutdown-grace-period-seconds']).toBe('5');
+  });
+});
+
+describe('Mesh.kuma()', () => {
+  test('labels the pod for injection and holds it until the dataplane is ready', () => {
+    const { podMetadata } = renderMeshJob({ mesh: Mesh.kuma(), containers: [main] });
+    expect(podMetadata.labels['kuma.io/sidecar-injection']).toBe('enabled');
+    expect(podMetadata.annotations).toEqual({ 'kuma.io/wait-for-dataplane-ready': 'true' });
+  });
+
+  test('does not wrap: Kuma\'s control plane stops the sidecar of a Job\'s pod', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.kuma(), containers: [{ ...main, command: undefined }] });
+    expect(pod.containers[0].command).toBeUndefined();
+    expect(pod.initContainers).toBeUndefined();
+  });
+});
+
+describe('Mesh.envoy()', () => {
+  test('waits on /ready and stops Envoy with POST /quitquitquit on its admin port', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.envoy({ adminPort: 9901 }), containers: [main] });
+    expect(envOf(pod.containers[0])).toMatchObject({
+      MESHJOB_READY_URL: 'http://localhost:9901/ready',
+      MESHJOB_QUIT: 'POST|http://localhost:9901/quitquitquit',
+    });
+  });
+
+  test('fails when the admin port is not a port number', () => {
+    expect(() => Mesh.envoy({ adminPort: 0 })).toThrow(/envoy adminPort 0 is not a port number/);
+  });
+});
+
+describe('Mesh.custom()', () => {
+  test('renders its labels and annotations and uses its URLs', () => {
+    const { pod, podMetadata } = renderMeshJob({
+      mesh: Mesh.custom({
+        name: 'corpnet',
+        readyUrl: 'http://localhost:7001/healthz',
+        quitRequests: [{ url: 'http://localhost:7001/admin/stop' }, { url: 'http://127.0.0.1:7002/bye', method: HttpMethod.GET }],
+        podLabels: { 'corpnet.example.com/inject': 'true' },
+        podAnnotations: { 'corpnet.example.com/profile': 'batch' },
+      }),
+      containers: [main],
+    });
+    expect(podMetadata.labels['corpnet.example.com/inject']).toBe('true');
+    expect(podMetadata.annotations['corpnet.example.com/profile']).toBe('batch');
+    expect(envOf(pod.containers[0])).toMatchObject({
+      MESHJOB_READY_URL: 'http://localhost:7001/healthz',
+      MESHJOB_QUIT: 'POST|http://localhost:7001/admin/stop GET|http://127.0.0.1:7002/bye',
+    });
+  });
+
+  test('fails when its readiness URL is not on the loopback address', () => {
+    expect(() => Mesh.custom({ name: 'corpnet', readyUrl: 'http://proxy.svc:7001/healthz' }))
+      .toThrow(/mesh 'corpnet': readiness URL "http:\/\/proxy.svc:7001\/healthz" is not a loopback http:\/\/ URL/);
+  });
+
+  test('with neither readiness nor quit requests, wraps nothing', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.custom({ podLabels: { a: 'b' } }), containers: [main] });
+    expect(pod.containers[0].command).toEqual(['/app']);
+  });
+});
+
+describe('Istio variants', () => {
+  test('ambient mode labels the pod and wraps nothing', () => {
+    const { pod, podMetadata } = renderMeshJob({ mesh: Mesh.istioAmbient(), containers: [main] });
+    expect(podMetadata.labels['istio.io/dataplane-mode']).toBe('ambient');
+    expect(podMetadata.labels['sidecar.istio.io/inject']).toBeUndefined();
+    expect(pod.containers[0].command).toEqual(['/app']);
+  });
+
+  test('before Istio 1.3, shares the process namespace and stops pilot-agent by signal', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.istio({ stopMethod: IstioStopMethod.KILL_PILOT_AGENT }), containers: [main] });
+    expect(pod.shareProcessNamespace).toBe(true);
+    expect(envOf(pod.containers[0]).MESHJOB_QUIT).toBe('KILL|pilot-agent');
+  });
+});
+
+describe('the job\'s own sidecars', () => {
+  const logs = { name: 'logs', image: 'fluent/fluent-bit:3.1', command: ['/fluent-bit/bin/fluent-bit'] };
+  const sqlProxy = {
+    name: 'cloud-sql-proxy',
+    image: 'gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0',
+    args: ['--quitquitquit', 'p:r:i'],
+    quitRequest: { url: 'http://localhost:9091/quitquitquit' },
+    readinessUrl: 'http://localhost:9090/startup',
+  };
+
+  test('wraps a sidecar without a quit endpoint to stop when the main containers have ended', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [main], sidecars: [logs] });
+    expect(pod.containers.map((c: any) => c.name)).toEqual(['main', 'logs']);
+    expect(envOf(pod.containers[1])).toMatchObject({
+      MESHJOB_ROLE: 'sidecar', MESHJOB_PEERS: 'main', MESHJOB_QUIT: '', MESHJOB_ON_READY_TIMEOUT: 'start',
+    });
+    expect(wrappedCommand(pod, 1)).toEqual(['meshjob', '/fluent-bit/bin/fluent-bit']);
+    expect(envOf(pod.containers[0])).toMatchObject({ MESHJOB_ROLE: 'main', MESHJOB_SIDECARS: 'logs', MESHJOB_PEERS: 'main' });
+  });
+
+  test('stops a sidecar with a quit endpoint by HTTP before the mesh proxy, and waits for its readiness', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [main], sidecars: [sqlProxy] });
+    expect(pod.containers[1].command).toBeUndefined();
+    expect(pod.containers[1].args).toEqual(['--quitquitquit', 'p:r:i']);
+    expect(envOf(pod.containers[0])).toMatchObject({
+      MESHJOB_READY_URL: 'http://localhost:15021/healthz/ready http://localhost:9090/startup',
+      MESHJOB_QUIT: 'POST|http://localhost:9091/quitquitquit POST|http://localhost:15020/quitquitquit',
+      MESHJOB_SIDECARS: '',
+    });
+  });
+
+  test('wraps the main containers to stop the sidecars even without a mesh', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.none(), containers: [main], sidecars: [logs] });
+    expect(envOf(pod.containers[0])).toMatchObject({ MESHJOB_READY_URL: '', MESHJOB_QUIT: '', MESHJOB_SIDECARS: 'logs' });
+  });
+
+  test('renders the sidecar stop timeout', () => {
+    const { pod } = renderMeshJob({
+      mesh: Mesh.istio(), containers: [main], sidecars: [logs],
+      lifecycle: SidecarLifecycle.wrap({ sidecarStopTimeout: Duration.seconds(5) }),
+    });
+    expect(envOf(pod.containers[1]).MESHJOB_SIDECAR_STOP_TIMEOUT).toBe('5');
+  });
+
+  test('fails when a sidecar without a quit endpoint has no command', () => {
+    expect(() => renderMeshJob({ mesh: Mesh.istio(), containers: [main], sidecars: [{ name: 'logs', image: 'fluent/fluent-bit:3.1' }] }))
+      .toThrow(/meshjob 'reports\/nightly' wraps container 'logs' but it has no command/);
+  });
+
+  test('fails when a sidecar\'s readiness URL is not on the loopback address', () => {
+    expect(() => renderMeshJob({ mesh: Mesh.istio(), containers: [main], sidecars: [{ ...sqlProxy, readinessUrl: 'http://10.1.2.3:9090/startup' }] }))
+      .toThrow(/sidecar readiness URL "http:\/\/10.1.2.3:9090\/startup" is not a loopback http:\/\/ URL/);
+  });
+
+  test('fails when a sidecar takes a main container\'s name', () => {
+    expect(() => renderMeshJob({ mesh: Mesh.istio(), containers: [main], sidecars: [{ ...logs, name: 'main' }] }))
+      .toThrow(/has two containers named 'main'/);
+  });
+});
