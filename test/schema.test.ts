@@ -25,6 +25,12 @@ describe('schema validation', () => {
     expect(() => validateManifest(bad)).toThrow(/name/);
   });
 
+  test('fails a Job whose pod restartPolicy is Always, as the API server does', () => {
+    const bad: any = job();
+    podSpecOf(bad).restartPolicy = 'Always';
+    expect(() => validateManifest(bad)).toThrow(/restartPolicy "Always" must be OnFailure or Never/);
+  });
+
   test('fails an object kind it has no schema for', () => {
     expect(() => validateManifest({ apiVersion: 'example.com/v1', kind: 'Widget' })).toThrow(/no schema/);
   });

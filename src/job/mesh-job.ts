@@ -2,7 +2,9 @@ import { ApiObject, Cron, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { planPod, PodPlan } from '../lifecycle/pod-plan';
-import { SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
+import { PodFailureRule, podFailurePolicyRules } from '../lifecycle/pod-failure-policy';
+import { LifecycleMode, SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
+import { atLeast, K8S_POD_FAILURE_POLICY_BETA, parseVersion } from '../lifecycle/versions';
 import { QuitRequest } from '../meshes/endpoint';
 import { Mesh } from '../meshes/mesh';
 
@@ -55,6 +57,34 @@ export interface MeshJobProps extends kplus.JobProps {
    * @default - none
    */
   readonly sidecars?: SidecarContainerProps[];
+
+  /**
+   * The Kubernetes version of the cluster, e.g. "1.30": `SidecarLifecycle.auto()` chooses native
+   * sidecars only when it is known to be at least 1.29, and explicit native mode is checked
+   * against it.
+   *
+   * @default - unknown: the lifecycle that works on every version (wrapping) is chosen
+   */
+  readonly kubernetesVersion?: string;
+
+  /**
+   * Rules of the Job's `podFailurePolicy`, checked before the default rules. Exit-code rules are
+   * scoped to a container: without `containerName`, one rule per main container.
+   *
+   * @default - only the default rules (see `defaultPodFailureRules`)
+   */
+  readonly podFailurePolicy?: PodFailureRule[];
+
+  /**
+   * Add the default `podFailurePolicy` rules, which retry on a fresh pod without spending
+   * `backoffLimit`: a wrapped container exiting `WrapperExitCode.PROXY_NOT_READY`, and a pod
+   * disrupted (DisruptionTarget: eviction, preemption, node drain). Such retries never end by
+   * themselves: bound them with `activeDeadline`. Not rendered for Kubernetes before 1.26 or with
+   * `restartPolicy: OnFailure`.
+   *
+   * @default true
+   */
+  readonly defaultPodFailureRules?: boolean;
 
   /**
    * Run on this schedule: MeshJob renders a CronJob instead of a Job.
@@ -151,6 +181,21 @@ export class MeshJob extends Construct {
   public readonly mesh: Mesh;
 
   /**
+   * The lifecycle rendered: what `SidecarLifecycle.auto()` chose, or what was asked for.
+   */
+  public readonly lifecycleMode: LifecycleMode;
+
+  /**
+   * Why that lifecycle, in one sentence.
+   */
+  public readonly lifecycleReason: string;
+
+  /**
+   * What may not work as rendered (also printed on stderr at synth time).
+   */
+  public readonly warnings: string[];
+
+  /**
    * @param scope the chart or construct to define the Job in
    * @param id the construct id, also the base of the rendered object's name
    * @param props the workload, its containers and the mesh
@@ -171,7 +216,8 @@ export class MeshJob extends Construct {
     const plan = planPod({
       subject,
       mesh: props.mesh._contract,
-      lifecycle: props.lifecycle ?? SidecarLifecycle.wrap(),
+      lifecycle: props.lifecycle ?? SidecarLifecycle.auto(),
+      kubernetesVersion: props.kubernetesVersion,
       containers: containers.map(containerInput),
       sidecars: sidecars.map((c) => ({
         ...containerInput(c),
@@ -188,11 +234,24 @@ export class MeshJob extends Construct {
     const volume = plan.volume && kplus.Volume.fromEmptyDir(this, 'SharedDir', plan.volume.name, {
       sizeLimit: Size.mebibytes(plan.volume.sizeLimitMebibytes),
     });
+    this.lifecycleMode = plan.choice.mode;
+    this.lifecycleReason = plan.choice.reason;
+    this.warnings = plan.choice.warnings;
+    this.node.addMetadata('meshjob:lifecycle', `${plan.choice.mode}: ${plan.choice.reason}`);
+    for (const warning of this.warnings) {
+      this.node.addMetadata('meshjob:warning', warning);
+      console.warn(`[meshjob] ${subject}: ${warning}`);
+    }
+
     const wrapped = new Map([...plan.containers, ...plan.sidecars].map((c) => [c.name, c]));
+    const native = new Set(plan.nativeSidecars.map((c) => c.name));
+    const plainSidecars = sidecars.map(({ quitRequest, readinessUrl, ...c }) => c);
+    const restartPolicy = (plan.restartPolicy as kplus.RestartPolicy | undefined) ?? props.restartPolicy;
     const workloadProps: kplus.JobProps = {
       ...props,
-      restartPolicy: plan.restartPolicy ? plan.restartPolicy as kplus.RestartPolicy : props.restartPolicy,
-      containers: [...containers, ...sidecars.map(({ quitRequest, readinessUrl, ...c }) => c)].map((c) => {
+      // Only when set: an explicit undefined would override cdk8s-plus Job's default (Never).
+      ...(restartPolicy ? { restartPolicy } : {}),
+      containers: [...containers, ...plainSidecars.filter((c) => !native.has(c.name ?? 'main'))].map((c) => {
         const w = wrapped.get(c.name ?? 'main');
         if (!w || !volume) return c;
         return {
@@ -207,7 +266,12 @@ export class MeshJob extends Construct {
           volumeMounts: [...(c.volumeMounts ?? []), { volume, path: w.volumeMount.mountPath }],
         };
       }),
-      initContainers: [...initContainers(plan, volume), ...(props.initContainers ?? [])],
+      initContainers: [
+        ...initContainers(plan, volume),
+        ...plainSidecars.filter((c) => native.has(c.name ?? 'main'))
+          .map((c) => ({ ...c, restartPolicy: kplus.ContainerRestartPolicy.ALWAYS })),
+        ...(props.initContainers ?? []),
+      ],
       volumes: [...(props.volumes ?? []), ...(volume ? [volume] : [])],
     };
 
@@ -232,6 +296,42 @@ export class MeshJob extends Construct {
       // the plan. It is always the first init container.
       this.apiObject.addJsonPatch(JsonPatch.add(`${podSpec}/initContainers/0/securityContext`, plan.initContainer.securityContext));
     }
+    // cdk8s-plus refuses startup probes on init containers, native sidecars included. Native
+    // sidecars come first among the init containers, in the plan's order.
+    plan.nativeSidecars.forEach((c, i) => {
+      if (c.startupProbe) {
+        this.apiObject.addJsonPatch(JsonPatch.add(`${podSpec}/initContainers/${i}/startupProbe`, {
+          httpGet: { port: c.startupProbe.port, path: c.startupProbe.path },
+          periodSeconds: 1,
+          failureThreshold: 300,
+        }));
+      }
+    });
+    this.addPodFailurePolicy(props, plan, restartPolicy);
+  }
+
+  private addPodFailurePolicy(props: MeshJobProps, plan: PodPlan, restartPolicy: kplus.RestartPolicy | undefined): void {
+    const subject = `meshjob '${this.node.path}'`;
+    const user = props.podFailurePolicy ?? [];
+    const k8s = props.kubernetesVersion === undefined ? undefined : parseVersion(props.kubernetesVersion, `${subject}: kubernetesVersion`);
+    const supported = k8s === undefined || atLeast(k8s, K8S_POD_FAILURE_POLICY_BETA);
+    const neverRestarts = restartPolicy === undefined || restartPolicy === kplus.RestartPolicy.NEVER;
+    if (user.length > 0 && !neverRestarts) {
+      throw new Error(`${subject}: podFailurePolicy needs the pod's restartPolicy to be Never, but it is ${restartPolicy}: remove restartPolicy`);
+    }
+    if (user.length > 0 && !supported) {
+      throw new Error(`${subject}: podFailurePolicy needs Kubernetes >= ${K8S_POD_FAILURE_POLICY_BETA}, but kubernetesVersion is ${k8s!.text}: remove podFailurePolicy`);
+    }
+    const defaults = (props.defaultPodFailureRules ?? true) && supported && neverRestarts;
+    const rules = podFailurePolicyRules(
+      user,
+      (props.containers ?? []).map((c) => c.name ?? 'main'),
+      plan.containers.map((c) => c.name),
+      defaults,
+    );
+    if (rules.length === 0) return;
+    const spec = props.schedule ? '/spec/jobTemplate/spec' : '/spec';
+    this.apiObject.addJsonPatch(JsonPatch.add(`${spec}/podFailurePolicy`, { rules }));
   }
 }
 

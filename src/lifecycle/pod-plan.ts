@@ -1,5 +1,6 @@
 import { Duration } from 'cdk8s';
-import { ReadyTimeoutAction, ResolvedWrap, SidecarLifecycle } from './sidecar-lifecycle';
+import { LifecycleChoice, chooseLifecycle } from './select';
+import { LifecycleMode, ReadyTimeoutAction, ResolvedWrap, SidecarLifecycle } from './sidecar-lifecycle';
 import { assertLoopbackUrl, KILL_BY_NAME, QuitRequest, toQuitCalls } from '../meshes/endpoint';
 import { MeshContract } from '../meshes/mesh-contract';
 import {
@@ -42,6 +43,8 @@ export interface PodInput {
   readonly sidecars?: SidecarInput[];
   readonly initContainerNames?: string[];
   readonly volumeNames?: string[];
+  /** The Kubernetes version the pod runs on, e.g. "1.30". */
+  readonly kubernetesVersion?: string;
   /** The pod's restartPolicy, if the user set one. */
   readonly restartPolicy?: string;
   readonly podLabels?: Record<string, string>;
@@ -76,8 +79,19 @@ export interface ContainerPlan {
   readonly volumeMount: { readonly name: string; readonly mountPath: string };
 }
 
+/** A job's own sidecar that becomes a native sidecar (init container with restartPolicy: Always). @internal */
+export interface NativeSidecarPlan {
+  readonly name: string;
+  /** HTTP startup probe from the sidecar's readiness URL (the kubelet probes the pod IP). */
+  readonly startupProbe?: { readonly port: number; readonly path: string };
+}
+
 /** Everything the pod needs. @internal */
 export interface PodPlan {
+  /** The lifecycle chosen, why, and what may not work. */
+  readonly choice: LifecycleChoice;
+  /** Sidecars that become native sidecars, in order. */
+  readonly nativeSidecars: NativeSidecarPlan[];
   readonly labels: Record<string, string>;
   readonly annotations: Record<string, string>;
   /** Set when the pod must use this restartPolicy. */
@@ -119,8 +133,35 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export function planPod(input: PodInput): PodPlan {
   const { subject, mesh } = input;
   checkContainers(input);
-  const labels = meshMetadata(subject, 'label', input.podLabels ?? {}, mesh.podLabels);
-  const annotations = meshMetadata(subject, 'annotation', input.podAnnotations ?? {}, mesh.podAnnotations);
+  const sidecars = input.sidecars ?? [];
+  sidecars.forEach((c) => c.readyUrl === undefined || assertLoopbackUrl(c.readyUrl, subject, 'sidecar readiness URL'));
+  const choice = chooseLifecycle({
+    subject, mesh, lifecycle: input.lifecycle, kubernetesVersion: input.kubernetesVersion, hasSidecars: sidecars.length > 0,
+  });
+  const metadata = (labels: Record<string, string>, annotations: Record<string, string>) => ({
+    labels: meshMetadata(subject, 'label', input.podLabels ?? {}, labels),
+    annotations: meshMetadata(subject, 'annotation', input.podAnnotations ?? {}, annotations),
+  });
+  const unchanged = { choice, containers: [], sidecars: [], nativeSidecars: [] };
+
+  if (choice.mode === LifecycleMode.NONE) {
+    return { ...unchanged, ...metadata(mesh.podLabels, mesh.podAnnotations) };
+  }
+  if (choice.mode === LifecycleMode.NATIVE) {
+    const native = mesh.native;
+    return {
+      ...unchanged,
+      ...metadata(native?.podLabels ?? mesh.podLabels, native?.podAnnotations ?? mesh.podAnnotations),
+      nativeSidecars: sidecars.map((c) => ({ name: c.name, startupProbe: c.readyUrl === undefined ? undefined : probeOf(c.readyUrl) })),
+    };
+  }
+  return planWrap(input, choice, metadata(mesh.podLabels, mesh.podAnnotations));
+}
+
+/** The wrapped form: every main container's command runs under the wrapper. */
+function planWrap(input: PodInput, choice: LifecycleChoice, meta: { labels: Record<string, string>; annotations: Record<string, string> }): PodPlan {
+  const { subject, mesh } = input;
+  const { labels, annotations } = meta;
   const wrap = input.lifecycle._wrap;
   const extraQuits = toQuitCalls(wrap.extraQuitRequests, subject);
   const sidecars = input.sidecars ?? [];
@@ -128,13 +169,8 @@ export function planPod(input: PodInput): PodPlan {
   const fileSidecars = sidecars.filter((c) => c.quitRequest === undefined);
   const sidecarQuits = toQuitCalls(httpSidecars.map((c) => c.quitRequest!), subject);
   const sidecarReadyUrls = sidecars.flatMap((c) => (c.readyUrl === undefined ? [] : [c.readyUrl]));
-  sidecarReadyUrls.forEach((u) => assertLoopbackUrl(u, subject, 'sidecar readiness URL'));
   // Without a mesh proxy, containers are still wrapped when other sidecars must be stopped.
-  const mustWrap = extraQuits.length > 0 || sidecars.length > 0;
-  const proxy = mesh.proxy ?? (mustWrap ? { quit: [] } : undefined);
-  if (!proxy) {
-    return { labels, annotations, containers: [], sidecars: [] };
-  }
+  const proxy = mesh.proxy ?? { quit: [] };
   if (proxy.readyUrl) assertLoopbackUrl(proxy.readyUrl, subject, 'readiness URL');
   proxy.quit.forEach((q) => q.method === KILL_BY_NAME || assertLoopbackUrl(q.url, subject, 'quit URL'));
   const timing = checkTiming(subject, wrap);
@@ -219,6 +255,8 @@ export function planPod(input: PodInput): PodPlan {
   }
 
   return {
+    choice,
+    nativeSidecars: [],
     labels,
     annotations,
     restartPolicy: 'Never',
@@ -228,6 +266,12 @@ export function planPod(input: PodInput): PodPlan {
     containers,
     sidecars: wrappedSidecars,
   };
+}
+
+/** The kubelet's HTTP probe for a loopback URL: same port and path, on the pod IP. */
+function probeOf(url: string): { port: number; path: string } {
+  const u = new URL(url);
+  return { port: Number(u.port || 80), path: `${u.pathname}${u.search}` };
 }
 
 function checkContainers(input: PodInput): void {

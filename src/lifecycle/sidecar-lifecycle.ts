@@ -108,6 +108,18 @@ export interface ResolvedWrap {
 }
 
 /**
+ * The lifecycle MeshJob renders: what `SidecarLifecycle.auto()` chose, or what was asked.
+ */
+export enum LifecycleMode {
+  /** Commands wrapped: wait for the proxy, run, stop the proxy. */
+  WRAP = 'wrap',
+  /** Kubernetes native sidecars: the proxy and the job's own sidecars are init containers with `restartPolicy: Always`. */
+  NATIVE = 'native',
+  /** Containers left as they are: only the mesh's labels and annotations. */
+  NONE = 'none',
+}
+
+/**
  * How the job's containers live beside the mesh proxy: when they start, and how the proxy ends.
  */
 export class SidecarLifecycle {
@@ -117,24 +129,62 @@ export class SidecarLifecycle {
    * Kubernetes version; the containers must declare `command`.
    */
   public static wrap(options: WrapOptions = {}): SidecarLifecycle {
-    return new SidecarLifecycle({
-      runtime: options.runtime ?? WrapperRuntime.busybox(),
-      readyTimeout: options.readyTimeout ?? Duration.minutes(2),
-      readyPollInterval: options.readyPollInterval ?? Duration.millis(20),
-      requestTimeout: options.requestTimeout ?? Duration.seconds(2),
-      onReadyTimeout: options.onReadyTimeout ?? ReadyTimeoutAction.FAIL,
-      quitAttempts: options.quitAttempts ?? 5,
-      quitRetryDelay: options.quitRetryDelay ?? Duration.millis(200),
-      keepProxyOnFailure: options.keepProxyOnFailure ?? false,
-      extraQuitRequests: options.extraQuitRequests ?? [],
-      sidecarStopTimeout: options.sidecarStopTimeout ?? Duration.seconds(30),
-    });
+    return new SidecarLifecycle(LifecycleMode.WRAP, resolveWrap(options));
   }
+
+  /**
+   * Kubernetes native sidecars: the mesh injects its proxy as an init container with
+   * `restartPolicy: Always` (per-pod switch rendered for the mesh's version), and the job's own
+   * sidecars become such init containers too. Kubernetes stops them once the main containers end;
+   * nothing is wrapped, so `command` is not needed. Needs Kubernetes >= 1.29 (1.28 with the
+   * SidecarContainers feature gate) and a mesh version with per-pod native mode.
+   */
+  public static native(): SidecarLifecycle {
+    return new SidecarLifecycle(LifecycleMode.NATIVE, resolveWrap({}));
+  }
+
+  /**
+   * Leave the containers as they are and render only the mesh's labels and annotations, for
+   * pods whose proxy is stopped some other way.
+   */
+  public static none(): SidecarLifecycle {
+    return new SidecarLifecycle(LifecycleMode.NONE, resolveWrap({}));
+  }
+
+  /**
+   * Choose from the declared versions (`MeshJobProps.kubernetesVersion` and the mesh's `version`):
+   * native sidecars where Kubernetes >= 1.29 and the mesh version has per-pod native mode, wrapping
+   * otherwise, and wrapping whenever a version is unknown, since it works everywhere.
+   *
+   * @param options how to wrap, when wrapping is chosen
+   */
+  public static auto(options: WrapOptions = {}): SidecarLifecycle {
+    return new SidecarLifecycle(undefined, resolveWrap(options));
+  }
+
+  /** What was asked; undefined for auto. @internal */
+  public readonly _mode?: LifecycleMode;
 
   /** @internal */
   public readonly _wrap: ResolvedWrap;
 
-  private constructor(wrap: ResolvedWrap) {
+  private constructor(mode: LifecycleMode | undefined, wrap: ResolvedWrap) {
+    this._mode = mode;
     this._wrap = wrap;
   }
+}
+
+function resolveWrap(options: WrapOptions): ResolvedWrap {
+  return {
+    runtime: options.runtime ?? WrapperRuntime.busybox(),
+    readyTimeout: options.readyTimeout ?? Duration.minutes(2),
+    readyPollInterval: options.readyPollInterval ?? Duration.millis(20),
+    requestTimeout: options.requestTimeout ?? Duration.seconds(2),
+    onReadyTimeout: options.onReadyTimeout ?? ReadyTimeoutAction.FAIL,
+    quitAttempts: options.quitAttempts ?? 5,
+    quitRetryDelay: options.quitRetryDelay ?? Duration.millis(200),
+    keepProxyOnFailure: options.keepProxyOnFailure ?? false,
+    extraQuitRequests: options.extraQuitRequests ?? [],
+    sidecarStopTimeout: options.sidecarStopTimeout ?? Duration.seconds(30),
+  };
 }

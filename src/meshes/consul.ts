@@ -1,6 +1,7 @@
 import { Duration } from 'cdk8s';
 import { HttpMethod } from './endpoint';
 import { injectionSwitch, MeshContract, SidecarInjection } from './mesh-contract';
+import { parseVersion } from '../lifecycle/versions';
 
 // Consul service mesh on Kubernetes. Sources:
 // - hashicorp/consul-k8s control-plane/connect-inject/constants/annotations_and_labels.go:
@@ -44,16 +45,36 @@ export interface ConsulOptions {
    * @default Duration.seconds(0)
    */
   readonly shutdownGracePeriod?: Duration;
+
+  /**
+   * The consul-k8s version of the cluster (the Helm chart's version, e.g. "1.9.0"). Native mode
+   * (`enable-consul-dataplane-as-sidecar`) needs 1.9.0.
+   *
+   * @default - unknown: native mode is not chosen automatically
+   */
+  readonly version?: string;
 }
+
+/** The annotation that runs consul-dataplane as a native sidecar (consul-k8s >= 1.9.0). */
+export const CONSUL_NATIVE_SIDECAR_ANNOTATION = 'consul.hashicorp.com/enable-consul-dataplane-as-sidecar';
+/** The first consul-k8s version that reads CONSUL_NATIVE_SIDECAR_ANNOTATION. */
+export const CONSUL_NATIVE_SIDECAR_MIN_VERSION = '1.9';
 
 /** Consul's contract for the given options. @internal */
 export function consulContract(options: ConsulOptions): MeshContract {
   const injection = options.injection ?? SidecarInjection.POD;
   const inject = injectionSwitch(injection, CONSUL_INJECT_ANNOTATION, 'true', 'false');
-  if (injection === SidecarInjection.DISABLED) return { name: 'consul', podLabels: {}, podAnnotations: inject };
+  const version = options.version === undefined ? undefined : parseVersion(options.version, 'consul-k8s version');
+  if (injection === SidecarInjection.DISABLED) return { name: 'consul', version, podLabels: {}, podAnnotations: inject };
   const grace = (options.shutdownGracePeriod ?? Duration.seconds(0)).toSeconds();
   return {
     name: 'consul',
+    version,
+    native: {
+      minVersion: CONSUL_NATIVE_SIDECAR_MIN_VERSION,
+      podLabels: {},
+      podAnnotations: { ...inject, [CONSUL_NATIVE_SIDECAR_ANNOTATION]: 'true' },
+    },
     podLabels: {},
     podAnnotations: {
       ...inject,

@@ -1,5 +1,6 @@
 import { KILL_BY_NAME, loopbackUrl, HttpMethod, QuitCall } from './endpoint';
 import { injectionSwitch, MeshContract, SidecarInjection } from './mesh-contract';
+import { parseVersion } from '../lifecycle/versions';
 
 // Istio's pod-level contract. Sources (istio/istio unless noted):
 // - readiness: manifests/charts/istio-control/istio-discovery/files/injection-template.yaml
@@ -21,6 +22,10 @@ export const ISTIO_STATUS_PORT = 15020;
 export const ISTIO_QUIT_PATH = '/quitquitquit';
 /** The pod label that turns sidecar injection on or off. */
 export const ISTIO_INJECT_LABEL = 'sidecar.istio.io/inject';
+/** The pod annotation that asks for a native sidecar proxy (pilot/pkg/inject/inject.go, Istio >= 1.24). */
+export const ISTIO_NATIVE_SIDECAR_ANNOTATION = 'sidecar.istio.io/nativeSidecar';
+/** The first Istio version that reads ISTIO_NATIVE_SIDECAR_ANNOTATION. */
+export const ISTIO_NATIVE_SIDECAR_MIN_VERSION = '1.24';
 /** The pod annotation carrying per-pod ProxyConfig. */
 export const ISTIO_PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config';
 
@@ -70,6 +75,14 @@ export interface IstioOptions {
    * @default IstioStopMethod.QUIT_ENDPOINT
    */
   readonly stopMethod?: IstioStopMethod;
+
+  /**
+   * The Istio version of the cluster, e.g. "1.24". `SidecarLifecycle.auto()` chooses native
+   * sidecars only when it is known to be at least 1.24.
+   *
+   * @default - unknown: native mode is not chosen automatically
+   */
+  readonly version?: string;
 }
 
 /** Istio's contract for the given options. @internal */
@@ -78,11 +91,18 @@ export function istioContract(options: IstioOptions): MeshContract {
   const hold = options.holdApplicationUntilProxyStarts ?? true;
   const kill = options.stopMethod === IstioStopMethod.KILL_PILOT_AGENT;
   const labels = injectionSwitch(injection, ISTIO_INJECT_LABEL, 'true', 'false');
+  const version = options.version === undefined ? undefined : parseVersion(options.version, 'istio version');
   if (injection === SidecarInjection.DISABLED) {
-    return { name: 'istio', podLabels: labels, podAnnotations: {} };
+    return { name: 'istio', version, podLabels: labels, podAnnotations: {} };
   }
   return {
     name: 'istio',
+    version,
+    native: {
+      minVersion: ISTIO_NATIVE_SIDECAR_MIN_VERSION,
+      podLabels: labels,
+      podAnnotations: { [ISTIO_NATIVE_SIDECAR_ANNOTATION]: 'true' },
+    },
     podLabels: labels,
     podAnnotations: hold ? { [ISTIO_PROXY_CONFIG_ANNOTATION]: '{"holdApplicationUntilProxyStarts":true}' } : {},
     proxy: {

@@ -1,4 +1,5 @@
 import { injectionSwitch, MeshContract, SidecarInjection } from './mesh-contract';
+import { parseVersion } from '../lifecycle/versions';
 
 // Kuma / Kong Mesh. Sources (kumahq/kuma):
 // - pkg/plugins/runtime/k8s/metadata/annotations.go, webhooks/injector/precheck.go: injection is
@@ -32,12 +33,39 @@ export interface KumaOptions {
    * @default true
    */
   readonly waitForDataplaneReady?: boolean;
+
+  /**
+   * The Kuma version of the cluster, e.g. "2.14". Informational: Kuma's native sidecar mode is a
+   * control-plane setting, not a pod's choice.
+   *
+   * @default - unknown
+   */
+  readonly version?: string;
 }
+
+/**
+ * Kuma's native sidecars (UPGRADE.md; pkg/plugins/runtime/k8s/plugin.go): the control plane
+ * setting experimental.sidecarContainers (KUMA_EXPERIMENTAL_SIDECAR_CONTAINERS) in Kuma 2.7-2.13,
+ * always on from Kuma 2.14 where Kubernetes >= 1.29. There is no per-pod switch.
+ */
+const KUMA_NATIVE_NOTE =
+  "Kuma's native sidecar mode is a control-plane setting, not a pod's: experimental.sidecarContainers " +
+  'in Kuma 2.7-2.13, always on from Kuma 2.14 with Kubernetes >= 1.29';
 
 /** Kuma's contract: injection and readiness hold; the control plane stops the sidecar. @internal */
 export function kumaContract(options: KumaOptions): MeshContract {
   const injection = options.injection ?? SidecarInjection.POD;
   const labels = injectionSwitch(injection, KUMA_INJECTION_LABEL, 'enabled', 'disabled');
   const hold = injection !== SidecarInjection.DISABLED && options.waitForDataplaneReady !== false;
-  return { name: 'kuma', podLabels: labels, podAnnotations: hold ? { [KUMA_WAIT_ANNOTATION]: 'true' } : {} };
+  return {
+    name: 'kuma',
+    version: options.version === undefined ? undefined : parseVersion(options.version, 'kuma version'),
+    podLabels: labels,
+    podAnnotations: hold ? { [KUMA_WAIT_ANNOTATION]: 'true' } : {},
+    native: injection === SidecarInjection.DISABLED ? undefined : {
+      podLabels: labels,
+      podAnnotations: {},
+      clusterWide: KUMA_NATIVE_NOTE,
+    },
+  };
 }

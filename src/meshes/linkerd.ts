@@ -1,5 +1,6 @@
 import { loopbackUrl, HttpMethod } from './endpoint';
 import { injectionSwitch, MeshContract, SidecarInjection } from './mesh-contract';
+import { atLeast, parseVersion, Version } from '../lifecycle/versions';
 
 // Linkerd's pod-level contract. Sources:
 // - linkerd/linkerd2-proxy linkerd/app/admin/src/server.rs: GET :4191/ready answers 200 "ready"
@@ -38,15 +39,49 @@ export interface LinkerdOptions {
    * @default true
    */
   readonly proxyAwait?: boolean;
+
+  /**
+   * The Linkerd version of the cluster (stable "2.16", or the matching edge release's stable
+   * line). Native sidecar mode needs 2.15; the annotation's name depends on the version.
+   *
+   * @default - unknown: native mode is not chosen automatically
+   */
+  readonly version?: string;
+}
+
+/**
+ * The per-pod native sidecar annotations by the first Linkerd version that reads each (pkg/k8s/
+ * labels.go, pkg/inject/inject.go): alpha from edge-23.11.4 / 2.15, beta from 2.19, GA (and on by
+ * default) from 2.20. Later versions still read the older names; the newest wins.
+ */
+export const LINKERD_NATIVE_SIDECAR_ANNOTATIONS: Array<{ readonly since: string; readonly annotation: string }> = [
+  { since: '2.20', annotation: 'config.linkerd.io/proxy-enable-native-sidecar' },
+  { since: '2.19', annotation: 'config.beta.linkerd.io/proxy-enable-native-sidecar' },
+  { since: '2.15', annotation: 'config.alpha.linkerd.io/proxy-enable-native-sidecar' },
+];
+
+/** The native sidecar annotation the given Linkerd version reads (the oldest name when unknown). */
+function nativeAnnotation(version: Version | undefined): string {
+  const names = LINKERD_NATIVE_SIDECAR_ANNOTATIONS;
+  const match = version && names.find((n) => atLeast(version, n.since));
+  return (match ?? names[names.length - 1]).annotation;
 }
 
 /** Linkerd's contract for the given options. @internal */
 export function linkerdContract(options: LinkerdOptions): MeshContract {
   const injection = options.injection ?? SidecarInjection.POD;
   const inject = injectionSwitch(injection, LINKERD_INJECT_ANNOTATION, 'enabled', 'disabled');
-  if (injection === SidecarInjection.DISABLED) return { name: 'linkerd', podLabels: {}, podAnnotations: inject };
+  const version = options.version === undefined ? undefined : parseVersion(options.version, 'linkerd version');
+  if (injection === SidecarInjection.DISABLED) return { name: 'linkerd', version, podLabels: {}, podAnnotations: inject };
+  const oldest = LINKERD_NATIVE_SIDECAR_ANNOTATIONS[LINKERD_NATIVE_SIDECAR_ANNOTATIONS.length - 1];
   return {
     name: 'linkerd',
+    version,
+    native: {
+      minVersion: oldest.since,
+      podLabels: {},
+      podAnnotations: { ...inject, [nativeAnnotation(version)]: 'true' },
+    },
     podLabels: {},
     podAnnotations: {
       ...inject,

@@ -1,3 +1,4 @@
+import { Version } from '../lifecycle/versions';
 import { QuitCall } from './endpoint';
 
 /**
@@ -37,10 +38,26 @@ export function injectionSwitch(injection: SidecarInjection, key: string, on: st
   }
 }
 
+/** A mesh's Kubernetes-native sidecar mode. @internal */
+export interface NativeContract {
+  /** Lowest mesh version with a per-pod switch; absent when the mode is cluster-wide. */
+  readonly minVersion?: string;
+  /** The pod's labels in native mode (injection switch). */
+  readonly podLabels: Record<string, string>;
+  /** The pod's annotations in native mode (injection and native switches; no hold-until-ready). */
+  readonly podAnnotations: Record<string, string>;
+  /** Why a pod cannot ask for native mode, when it is a cluster-wide setting. */
+  readonly clusterWide?: string;
+}
+
 /** Everything a mesh asks of a pod: the one place a mesh's facts turn into pod settings. @internal */
 export interface MeshContract {
   /** The mesh's name, for messages. */
   readonly name: string;
+  /** The mesh version the user declared. */
+  readonly version?: Version;
+  /** Native sidecar mode; absent when the mesh has none. */
+  readonly native?: NativeContract;
   readonly podLabels: Record<string, string>;
   readonly podAnnotations: Record<string, string>;
   /** The proxy to wait for and stop; absent when the pod gets no proxy. */

@@ -23,6 +23,14 @@ export function validateManifest(obj: any): void {
   } catch (e) {
     throw new Error(`${key} ${obj?.metadata?.name} is not schema-valid: ${(e as Error).message}`);
   }
+  // The API server's own Job validation, which the OpenAPI schema cannot express
+  // (kubernetes pkg/apis/batch/validation: a Job's pod restartPolicy is OnFailure or Never).
+  if (obj.kind === 'Job' || obj.kind === 'CronJob') {
+    const policy = podSpecOf(obj).restartPolicy;
+    if (policy !== 'Never' && policy !== 'OnFailure') {
+      throw new Error(`${key} ${obj.metadata?.name} is not valid: spec.template.spec.restartPolicy ${JSON.stringify(policy)} must be OnFailure or Never`);
+    }
+  }
 }
 
 /** Validates every manifest and returns them, for chaining. */

@@ -1,0 +1,117 @@
+import { WrapperExitCode } from '../runtime/wrapper';
+
+/**
+ * What the Job controller does when a pod failure matches a rule (batch/v1 PodFailurePolicyRule).
+ */
+export enum PodFailurePolicyAction {
+  /** Fail the whole Job at once, without more retries. */
+  FAIL_JOB = 'FailJob',
+  /** Do not count the failure against `backoffLimit`: a fresh pod is started. */
+  IGNORE = 'Ignore',
+  /** Count the failure against `backoffLimit`, as without a rule. */
+  COUNT = 'Count',
+  /** Fail the pod's index (Indexed Jobs with backoffLimitPerIndex only). */
+  FAIL_INDEX = 'FailIndex',
+}
+
+/**
+ * Options for `PodFailureRule.onExitCodes()`.
+ */
+export interface ExitCodeRuleOptions {
+  /**
+   * The exit codes that match (1-255; 0 is never a failure).
+   */
+  readonly exitCodes: number[];
+
+  /**
+   * The container whose exit code is checked.
+   *
+   * @default - one rule per main container, so a sidecar's or init container's code never matches
+   */
+  readonly containerName?: string;
+
+  /**
+   * Match every exit code except `exitCodes` (operator NotIn).
+   *
+   * @default false - match the listed codes (operator In)
+   */
+  readonly notIn?: boolean;
+}
+
+/** A rule as the Job controller reads it, before container scoping. @internal */
+export interface PodFailureRuleSpec {
+  readonly action: PodFailurePolicyAction;
+  readonly onExitCodes?: { readonly containerName?: string; readonly operator: 'In' | 'NotIn'; readonly values: number[] };
+  readonly onPodConditions?: Array<{ readonly type: string; readonly status: string }>;
+}
+
+/**
+ * One rule of the Job's `podFailurePolicy` (Kubernetes >= 1.26). Rules are checked in order and
+ * the first match decides; MeshJob puts yours before its defaults.
+ */
+export class PodFailureRule {
+  /**
+   * Decide by a container's exit code, e.g. `PodFailureRule.onExitCodes(PodFailurePolicyAction.FAIL_JOB, { exitCodes: [42] })`.
+   */
+  public static onExitCodes(action: PodFailurePolicyAction, options: ExitCodeRuleOptions): PodFailureRule {
+    const codes = options.exitCodes;
+    const operator = options.notIn ? 'NotIn' : 'In';
+    if (codes.length === 0 || codes.length > 255 || codes.some((c) => !Number.isInteger(c) || c < 0 || c > 255)) {
+      throw new Error(`pod failure rule exit codes ${JSON.stringify(codes)} must be 1 to 255 whole numbers from 0 to 255`);
+    }
+    if (operator === 'In' && codes.includes(0)) {
+      throw new Error('pod failure rule exit codes must not include 0 with operator In: a container that exits 0 has not failed');
+    }
+    return new PodFailureRule({
+      action,
+      onExitCodes: { containerName: options.containerName, operator, values: [...new Set(codes)].sort((a, b) => a - b) },
+    });
+  }
+
+  /**
+   * Decide when the pod was disrupted (condition DisruptionTarget: preemption, eviction, node
+   * drain, API-initiated deletion).
+   */
+  public static onDisruption(action: PodFailurePolicyAction): PodFailureRule {
+    return PodFailureRule.onPodCondition(action, 'DisruptionTarget');
+  }
+
+  /**
+   * Decide by a pod condition being True, e.g. "DisruptionTarget".
+   */
+  public static onPodCondition(action: PodFailurePolicyAction, conditionType: string): PodFailureRule {
+    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(conditionType)) {
+      throw new Error(`pod condition type ${JSON.stringify(conditionType)} is not a condition name such as "DisruptionTarget"`);
+    }
+    return new PodFailureRule({ action, onPodConditions: [{ type: conditionType, status: 'True' }] });
+  }
+
+  /** @internal */
+  public readonly _spec: PodFailureRuleSpec;
+
+  private constructor(spec: PodFailureRuleSpec) {
+    this._spec = spec;
+  }
+}
+
+/**
+ * The Job's podFailurePolicy rules as JSON: the user's first (each exit-code rule scoped to a
+ * container: one per main container when none is named), then the defaults, which retry on a
+ * fresh pod without spending backoffLimit when the proxy never got ready in a wrapped container
+ * or the pod was disrupted. @internal
+ */
+export function podFailurePolicyRules(user: PodFailureRule[], mainContainers: string[], wrapped: string[], defaults: boolean): unknown[] {
+  const scoped = user.flatMap((rule) => {
+    const spec = rule._spec;
+    if (!spec.onExitCodes || spec.onExitCodes.containerName !== undefined) return [spec];
+    return mainContainers.map((name) => ({ ...spec, onExitCodes: { ...spec.onExitCodes!, containerName: name } }));
+  });
+  const builtIn: PodFailureRuleSpec[] = !defaults ? [] : [
+    ...wrapped.map((name): PodFailureRuleSpec => ({
+      action: PodFailurePolicyAction.IGNORE,
+      onExitCodes: { containerName: name, operator: 'In', values: [WrapperExitCode.PROXY_NOT_READY] },
+    })),
+    PodFailureRule.onDisruption(PodFailurePolicyAction.IGNORE)._spec,
+  ];
+  return [...scoped, ...builtIn];
+}
