@@ -68,4 +68,32 @@ project.addTask('examples', {
 });
 project.gitignore.exclude('/examples/dist/');
 
+// Generated parts of README.md (the lifecycle/version table), from the code that decides.
+new JsonFile(project, 'scripts/tsconfig.json', {
+  obj: {
+    extends: '../tsconfig.json',
+    compilerOptions: { noEmit: true, rootDir: '..', isolatedModules: true },
+    include: ['**/*.ts'],
+  },
+});
+project.eslint?.addLintPattern('scripts');
+project.addTask('docs', {
+  description: 'Rewrite the generated parts of README.md',
+  exec: 'ts-node --project scripts/tsconfig.json scripts/docs.ts',
+});
+
+// Benchmarks: outside the test task; print tables and write bench/RESULTS.md.
+new JsonFile(project, 'bench/tsconfig.json', {
+  obj: {
+    extends: '../tsconfig.json',
+    compilerOptions: { noEmit: true, rootDir: '..', isolatedModules: true },
+    include: ['**/*.ts'],
+  },
+});
+project.eslint?.addLintPattern('bench');
+project.addTask('bench', {
+  description: 'Synth, wrapper-latency and pod-overhead benchmarks; writes bench/RESULTS.md',
+  exec: 'ts-node --project bench/tsconfig.json bench/run.ts',
+});
+
 project.synth();

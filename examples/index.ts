@@ -14,6 +14,8 @@ import { IstioJobChart } from './istio-job';
 import { JobSidecarsChart } from './job-sidecars';
 import { KumaJobChart } from './kuma-job';
 import { LinkerdJobChart } from './linkerd-job';
+import { MixedVersionsChart } from './mixed-versions';
+import { NativeSidecarsChart } from './native-sidecars';
 import { NoInjectionChart } from './no-injection';
 
 export const EXAMPLES: Record<string, new (scope: Construct, id: string) => Chart> = {
@@ -31,4 +33,6 @@ export const EXAMPLES: Record<string, new (scope: Construct, id: string) => Char
   'custom-mesh': CustomMeshChart,
   'istio-ambient': IstioAmbientChart,
   'job-sidecars': JobSidecarsChart,
+  'native-sidecars': NativeSidecarsChart,
+  'mixed-versions': MixedVersionsChart,
 };

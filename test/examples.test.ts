@@ -54,4 +54,19 @@ describe('examples', () => {
     expect(podMetadataOf(job).labels['sidecar.istio.io/inject']).toBe('false');
     expect(podSpecOf(job).containers[0].command).toEqual(['vacuumdb', '--all']);
   });
+
+  test('native-sidecars renders Istio\'s native switch, a native log shipper and no wrapper', () => {
+    const job = workloadOf('native-sidecars');
+    expect(podMetadataOf(job).annotations['sidecar.istio.io/nativeSidecar']).toBe('true');
+    expect(podSpecOf(job).initContainers.map((c: any) => [c.name, c.restartPolicy])).toEqual([['logs', 'Always']]);
+    expect(podSpecOf(job).containers[0].command).toBeUndefined();
+  });
+
+  test('mixed-versions renders native for Kubernetes 1.30 and the wrapped form for 1.27', () => {
+    const [modern, old] = render('mixed-versions').filter((m) => m.kind === 'Job');
+    expect(podSpecOf(modern).containers[0].command).toEqual(['/cleanup']);
+    expect(podMetadataOf(modern).annotations['sidecar.istio.io/nativeSidecar']).toBe('true');
+    expect(podSpecOf(old).containers[0].command.slice(-2)).toEqual(['meshjob', '/cleanup']);
+    expect(podMetadataOf(old).annotations['sidecar.istio.io/nativeSidecar']).toBeUndefined();
+  });
 });

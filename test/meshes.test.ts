@@ -172,7 +172,9 @@ describe('the job\'s own sidecars', () => {
 
   test('renders the sidecar stop timeout', () => {
     const { pod } = renderMeshJob({
-      mesh: Mesh.istio(), containers: [main], sidecars: [logs],
+      mesh: Mesh.istio(),
+      containers: [main],
+      sidecars: [logs],
       lifecycle: SidecarLifecycle.wrap({ sidecarStopTimeout: Duration.seconds(5) }),
     });
     expect(envOf(pod.containers[1]).MESHJOB_SIDECAR_STOP_TIMEOUT).toBe('5');

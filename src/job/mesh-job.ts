@@ -1,8 +1,8 @@
 import { ApiObject, Cron, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { planPod, PodPlan } from '../lifecycle/pod-plan';
 import { PodFailureRule, podFailurePolicyRules } from '../lifecycle/pod-failure-policy';
+import { planPod, PodPlan } from '../lifecycle/pod-plan';
 import { LifecycleMode, SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
 import { atLeast, K8S_POD_FAILURE_POLICY_BETA, parseVersion } from '../lifecycle/versions';
 import { QuitRequest } from '../meshes/endpoint';
@@ -297,11 +297,12 @@ export class MeshJob extends Construct {
       this.apiObject.addJsonPatch(JsonPatch.add(`${podSpec}/initContainers/0/securityContext`, plan.initContainer.securityContext));
     }
     // cdk8s-plus refuses startup probes on init containers, native sidecars included. Native
-    // sidecars come first among the init containers, in the plan's order.
+    // sidecars come first among the init containers, in the plan's order. Patches pass through
+    // the typed 1.28 structs, which keep a port only as IntOrString.
     plan.nativeSidecars.forEach((c, i) => {
       if (c.startupProbe) {
         this.apiObject.addJsonPatch(JsonPatch.add(`${podSpec}/initContainers/${i}/startupProbe`, {
-          httpGet: { port: c.startupProbe.port, path: c.startupProbe.path },
+          httpGet: { port: kplus.k8s.IntOrString.fromNumber(c.startupProbe.port), path: c.startupProbe.path },
           periodSeconds: 1,
           failureThreshold: 300,
         }));

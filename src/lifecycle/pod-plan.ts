@@ -225,12 +225,13 @@ function planWrap(input: PodInput, choice: LifecycleChoice, meta: { labels: Reco
 
   // Main containers wait for the mesh proxy and every sidecar; the last one to end stops the
   // job's own sidecars first and the mesh proxy last, so sidecars keep their network to the end.
+  const fileSidecarNames = fileSidecars.map((c) => c.name);
   const containers = input.containers.map((c) => wrapContainer(c, {
     role: 'main',
     readyUrls: [...meshReady, ...sidecarReadyUrls],
     startOnReadyTimeout: wrap.onReadyTimeout === ReadyTimeoutAction.START,
     quit: [...sidecarQuits, ...extraQuits, ...proxy.quit],
-    sidecars: fileSidecars.map((c) => c.name),
+    sidecars: fileSidecarNames,
   }));
   // Done-file sidecars wait for the mesh proxy but start anyway if it never comes.
   const wrappedSidecars = fileSidecars.map((c) => wrapContainer(c, {

@@ -1,8 +1,8 @@
-import { MeshContract } from '../meshes/mesh-contract';
 import { LifecycleMode, SidecarLifecycle } from './sidecar-lifecycle';
 import {
   atLeast, K8S_NATIVE_SIDECARS_ALPHA, K8S_NATIVE_SIDECARS_BETA, parseVersion, Version,
 } from './versions';
+import { MeshContract } from '../meshes/mesh-contract';
 
 /** The lifecycle a pod gets, and why. @internal */
 export interface LifecycleChoice {

@@ -1,5 +1,5 @@
-import { Version } from '../lifecycle/versions';
 import { QuitCall } from './endpoint';
+import { Version } from '../lifecycle/versions';
 
 /**
  * How the pod gets its mesh proxy.

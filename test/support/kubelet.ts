@@ -1,0 +1,46 @@
+/**
+ * The kubelet's expansion of a container's `command` and `args`: a line-for-line port of
+ * kubernetes/third_party/forked/golang/expansion/expand.go (`Expand` and `tryReadVariableName`)
+ * with the kubelet's mapping (`MappingFuncFor`): a defined variable is replaced by its value, an
+ * undefined one is left as written, `$(NAME)`.
+ *
+ * - `$$` becomes `$`;
+ * - `$(NAME)` becomes env[NAME] when NAME is defined, else stays `$(NAME)`;
+ * - `$(` with no `)` anywhere after it stays `$(` (scanning continues after the `(`);
+ * - `$` followed by any other character stays as it is, and so does a trailing lone `$`.
+ */
+export function expandKubelet(input: string, env: Record<string, string>): string {
+  const mapping = (name: string): string =>
+    Object.prototype.hasOwnProperty.call(env, name) ? env[name] : `$(${name})`;
+  let out = '';
+  let checkpoint = 0;
+  for (let cursor = 0; cursor < input.length; cursor++) {
+    if (input[cursor] === '$' && cursor + 1 < input.length) {
+      out += input.slice(checkpoint, cursor);
+      const { read, isVar, advance } = tryReadVariableName(input.slice(cursor + 1));
+      out += isVar ? mapping(read) : read;
+      cursor += advance;
+      checkpoint = cursor + 1;
+    }
+  }
+  return out + input.slice(checkpoint);
+}
+
+function tryReadVariableName(input: string): { read: string; isVar: boolean; advance: number } {
+  switch (input[0]) {
+    case '$':
+      // Escaped operator: one "$".
+      return { read: '$', isVar: false, advance: 1 };
+    case '(':
+      for (let i = 1; i < input.length; i++) {
+        if (input[i] === ')') {
+          return { read: input.slice(1, i), isVar: true, advance: i + 1 };
+        }
+      }
+      // Incomplete reference: "$(" as written.
+      return { read: '$(', isVar: false, advance: 1 };
+    default:
+      // An operator that does not start an expression: "$" and the next character, as written.
+      return { read: '$' + input[0], isVar: false, advance: 1 };
+  }
+}
