@@ -49,6 +49,10 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   },
 });
 
+// The registry reachable here serves unrs-resolver 1.13.0 (eslint's import resolver) without its
+// other platforms' bindings, which leaves package-lock.json unusable for `npm ci`; 1.12.2 is whole.
+project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
+
 // The wrapper script is a runtime asset read next to the compiled module.
 project.compileTask.exec('mkdir -p lib/runtime && cp src/runtime/wrapper.sh lib/runtime/wrapper.sh');
 project.npmignore?.addPatterns('!/lib/runtime/wrapper.sh', '/examples/', '/bench/', '/.ci/');
