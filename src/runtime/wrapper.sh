@@ -99,6 +99,7 @@ int_signal() {
 }
 
 on_signal() {
+  signals=$((signals + 1))
   stopping=$1
   [ -n "$pid" ] || return 0
   if [ "$1" = INT ]; then int_signal; else sig=TERM; fi
@@ -209,6 +210,7 @@ run_sidecar() {
 
 pid=
 stopping=
+signals=0
 trap 'on_signal TERM' TERM
 trap 'on_signal INT' INT
 
@@ -236,10 +238,18 @@ pid=$!
 exec 3<&-
 [ -n "$stopping" ] && on_signal "$stopping"
 [ "$MESHJOB_ROLE" = sidecar ] && run_sidecar
+# A trapped signal makes `wait` return 128+N at once, before the child has ended: wait again
+# until a wait returns with no signal handled meanwhile. The child may have been reaped already,
+# so a repeated wait can return its remembered status (dash, busybox) or, after the status was
+# already reported, 127 (bash --posix): then the previous answer was the child's.
+prev=
 while :; do
+  before=$signals
   wait "$pid"
   rc=$?
-  kill -0 "$pid" 2>/dev/null || break
+  if [ "$rc" -eq 127 ] && [ -n "$prev" ]; then rc=$prev; break; fi
+  [ "$signals" = "$before" ] && break
+  prev=$rc
 done
 finish "$rc"
 exit "$rc"

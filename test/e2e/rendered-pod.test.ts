@@ -1,0 +1,107 @@
+import { spawn, spawnSync } from 'child_process';
+import { existsSync, mkdirSync, statSync } from 'fs';
+import { join } from 'path';
+import { Cron, Testing } from 'cdk8s';
+import { Mesh, MeshJob, MeshJobProps } from '../../src';
+import { FakeProxy } from '../support/fake-proxy';
+import { expandKubelet } from '../support/kubelet';
+import { newChart } from '../support/render';
+import { podSpecOf, validateAll } from '../support/schema';
+import { Child, cleanup, CHILD_JS, startProxy, tempDir } from '../support/wrapper-harness';
+
+// The rendered manifests, run as a kubelet would beside a fake Istio proxy: the init container
+// copies busybox into the emptyDir, then every container runs its rendered command and args
+// (kubelet-expanded with its rendered env) with no shell or tools on PATH, as in a FROM scratch
+// image. Test-only substitutions, and nothing else: the emptyDir's mount path becomes a temp dir,
+// Istio's ports 15021/15020 the fake proxy's port, the image's /bin/busybox Debian's static
+// busybox, and the image's entrypoint `/report` the child fixture.
+
+jest.setTimeout(30_000);
+afterEach(cleanup);
+
+const BUSYBOX = '/usr/bin/busybox';
+const ARGS = ['--since', '24h', '', 'two words', "it's \"quoted\"", '$HOME', '$(HOME)', '$$', '`id`', 'a\nb', '✓ ünï', '-c', '--'];
+
+interface Kubelet {
+  run(container: any, extraEnv: Record<string, string>): Promise<number | null>;
+}
+
+function kubeletFor(pod: any, proxy: FakeProxy): Kubelet {
+  const volumeDir = join(tempDir(), 'emptyDir');
+  mkdirSync(volumeDir);
+  const mount = (s: string) => s.split('/meshjob').join(volumeDir);
+  const ports = (s: string) => s.replace(/localhost:1502[01]/g, `127.0.0.1:${proxy.port}`);
+  // The init containers, in order, as the kubelet runs them before any container starts.
+  for (const init of pod.initContainers ?? []) {
+    const [file, ...args] = init.command.map((s: string) => mount(s.replace(/^\/bin\/busybox$/, BUSYBOX)));
+    const r = spawnSync(file, args, { env: { PATH: '/nonexistent' } });
+    if (r.status !== 0) throw new Error(`init container ${init.name} failed: ${r.stderr}`);
+  }
+  return {
+    run(container, extraEnv) {
+      const env: Record<string, string> = { PATH: '/nonexistent', ...extraEnv };
+      for (const e of container.env ?? []) env[e.name] = mount(ports(e.value));
+      const argv = [...container.command, ...(container.args ?? [])]
+        .map((s: string) => expandKubelet(s, env))
+        .flatMap((s: string, i: number) => (i === 0 ? [mount(s)] : s === '/report' ? [process.execPath, CHILD_JS] : [s]));
+      const [file, ...args] = argv;
+      const p = spawn(file, args, { env, stdio: 'ignore' });
+      return new Promise((resolve) => p.once('exit', (code) => resolve(code)));
+    },
+  };
+}
+
+const scratchApp = (name: string) => ({ name, image: `registry.example.com/${name}:1.4`, command: ['/report'], args: ARGS });
+
+describe.each([
+  ['Job', {}],
+  ['CronJob', { schedule: Cron.daily() }],
+])('a FROM scratch Istio %s, rendered and run as a kubelet would', (kind, extra: Partial<MeshJobProps>) => {
+  function render(containers: any[]) {
+    const chart = newChart();
+    new MeshJob(chart, 'nightly', { mesh: Mesh.istio(), containers, ...extra });
+    const manifest = validateAll(Testing.synth(chart)).find((m) => m.kind === kind);
+    return podSpecOf(manifest);
+  }
+
+  test('copies a runnable busybox into the emptyDir, then starts each command only after the proxy is ready, with every argument unchanged', async () => {
+    const pod = render([scratchApp('report'), scratchApp('audit')]);
+    const proxy = await startProxy({ readyAfterMs: 300 });
+    const kubelet = kubeletFor(pod, proxy);
+    const children = pod.containers.map((c: any) => new Child(tempDir(), c.name));
+    const codes = await Promise.all(pod.containers.map((c: any, i: number) =>
+      kubelet.run(c, children[i].env({ sleepMs: 100 * (i + 1), exit: i === 0 ? 0 : 7 }))));
+
+    expect(codes).toEqual([0, 7]);
+    // Exactly what the kubelet hands the command of the same container unwrapped ("$$" is the
+    // kubelet's escape for "$"; "$(HOME)" names no variable of the container and stays).
+    const unwrapped = ARGS.map((a) => expandKubelet(a, {}));
+    expect(unwrapped).toContain('$');
+    for (const child of children) {
+      expect(child.report()!.argv).toEqual(unwrapped);
+      expect(child.report()!.startedAt).toBeGreaterThan(proxy.readyAt!);
+    }
+    expect(proxy.quits).toHaveLength(1);
+    expect(proxy.quits[0].method).toBe('POST');
+    expect(proxy.quits[0].at).toBeGreaterThan(Math.max(...children.map((c: Child) => c.report()!.endedAt!)));
+  });
+
+  test('the init container leaves an executable busybox where the wrapped command expects it', () => {
+    const pod = render([scratchApp('report')]);
+    const dir = join(tempDir(), 'volume');
+    mkdirSync(dir);
+    const [file, ...args] = pod.initContainers[0].command.map((s: string) => s.replace(/^\/bin\/busybox$/, BUSYBOX).split('/meshjob').join(dir));
+    expect(spawnSync(file, args).status).toBe(0);
+    expect(pod.containers[0].command[0]).toBe('/meshjob/busybox');
+    expect(existsSync(join(dir, 'busybox'))).toBe(true);
+    expect(statSync(join(dir, 'busybox')).mode & 0o111).not.toBe(0);
+  });
+
+  test('ends with the command\'s exit code when it dies of a signal', async () => {
+    const pod = render([scratchApp('report')]);
+    const proxy = await startProxy();
+    const child = new Child(tempDir(), 'report');
+    expect(await kubeletFor(pod, proxy).run(pod.containers[0], child.env({ kill: 'SIGSEGV' }))).toBe(139);
+    expect(proxy.quits).toHaveLength(1);
+  });
+});
