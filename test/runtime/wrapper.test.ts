@@ -7,7 +7,7 @@ import { escapeKubeletExpansion, WrapperExitCode, WrapperSettings } from '../../
 import { FakeProxy, READY_PATH } from '../support/fake-proxy';
 import {
   Child, childPids, cleanup, IGNORES_SIGINT_SH, missingPrograms, PERL, processRunning, runWrapper, sharedDir,
-  SHELL_SETUPS, sleep, startProxy, TASKSET, tempDir, until, WrapperResult,
+  SHELL_SETUPS, startProxy, TASKSET, tempDir, until, WrapperResult,
 } from '../support/wrapper-harness';
 
 // Real shells, real HTTP clients, a fake Istio pilot-agent: the wrapper script end to end.
@@ -164,9 +164,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
     test('fails with exit 143 without running the command when SIGTERM comes before the proxy is ready, and still quits', async () => {
       const proxy = await startProxy({ readyAfterMs: 'never' });
       const child = new Child(tempDir());
-      const polled = async (): Promise<void> => {
-        while (proxy.requestsTo(READY_PATH).length === 0) await sleep(5);
-      };
+      const polled = (): Promise<void> => until(() => proxy.requestsTo(READY_PATH).length > 0, 'the wrapper polls readiness');
       const r = await runWrapper({
         setup,
         env: child.env(),
