@@ -28,6 +28,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'cdk8s-plus-28@2.3.4',
     'constructs@10.3.0',
     'kubernetes-models@4.5.1',
+    'fast-check@^3',
     'yaml@^2.6.0',
   ],
 
