@@ -19,6 +19,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   cdk8sVersion: '2.68.12',
   constructsVersion: '10.3.0',
   peerDeps: ['cdk8s-plus-28@^2.2.0'],
+  // The command-line post-renderer parses YAML; jsii libraries bundle their non-jsii dependencies.
+  bundledDeps: ['yaml@^2.6.0'],
+  bin: { meshjob: 'lib/cli/main.js' },
   // Native sidecars (ContainerRestartPolicy.ALWAYS) need cdk8s-plus-28 >= 2.2.0; the registry
   // here serves 2.3.4 as the lowest such release, so the library is built and tested against it.
   peerDependencyOptions: { pinnedDevDependency: false },
@@ -29,7 +32,6 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'constructs@10.3.0',
     'kubernetes-models@4.5.1',
     'fast-check@^3',
-    'yaml@^2.6.0',
   ],
 
   // No hosted CI or release automation: `.ci/run` is the project's CI.

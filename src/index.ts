@@ -19,3 +19,5 @@ export type { BusyboxRuntimeOptions, ImageShellRuntimeOptions } from './runtime/
 export { WrapperExitCode } from './runtime/wrapper';
 export { MeshJob } from './job/mesh-job';
 export type { MeshJobProps, SidecarContainerProps } from './job/mesh-job';
+export { MeshJobs } from './manifests/mesh-jobs';
+export type { ApplyToJobsOptions } from './manifests/mesh-jobs';

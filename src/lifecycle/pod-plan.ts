@@ -106,6 +106,12 @@ export interface PodPlan {
   readonly sidecars: ContainerPlan[];
 }
 
+/**
+ * Pod template annotation that records the lifecycle applied ("wrap", "native" or "none"): what
+ * MeshJob chose, for operators, and the mark that makes applying it again a no-op.
+ */
+export const LIFECYCLE_ANNOTATION = 'meshjob/lifecycle';
+
 /** Name of the init container that provides busybox. */
 export const INIT_CONTAINER_NAME = 'meshjob-busybox';
 
@@ -140,7 +146,7 @@ export function planPod(input: PodInput): PodPlan {
   });
   const metadata = (labels: Record<string, string>, annotations: Record<string, string>) => ({
     labels: meshMetadata(subject, 'label', input.podLabels ?? {}, labels),
-    annotations: meshMetadata(subject, 'annotation', input.podAnnotations ?? {}, annotations),
+    annotations: meshMetadata(subject, 'annotation', input.podAnnotations ?? {}, { ...annotations, [LIFECYCLE_ANNOTATION]: choice.mode }),
   });
   const unchanged = { choice, containers: [], sidecars: [], nativeSidecars: [] };
 

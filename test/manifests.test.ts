@@ -1,0 +1,208 @@
+import { readFileSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { Include, Testing } from 'cdk8s';
+import { parse, parseAllDocuments } from 'yaml';
+import { Mesh, MeshJob, MeshJobs } from '../src';
+import { meshjobExecutable, runPostRenderer } from './support/cli';
+import { newChart } from './support/render';
+import { podMetadataOf, podSpecOf, validateAll, validateManifest } from './support/schema';
+import { cleanup, tempDir } from './support/wrapper-harness';
+import { main } from '../src/cli/main';
+
+const CHART_OUTPUT = readFileSync(join(__dirname, 'fixtures', 'helm', 'app-chart.yaml'), 'utf-8');
+const docsOf = (yaml: string): any[] => parseAllDocuments(yaml).map((d) => d.toJS());
+const jobsOf = (docs: any[]): any[] => docs.flatMap((d) => (d.kind === 'List' ? d.items : [d])).filter((d) => d.kind === 'Job' || d.kind === 'CronJob');
+
+beforeEach(() => jest.spyOn(console, 'warn').mockImplementation(() => undefined));
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await cleanup();
+});
+
+describe('the meshjob post-renderer', () => {
+  const render = (args: string[], input = CHART_OUTPUT) => main(args, input);
+
+  test('makes the migration hook Job, the backup CronJob and a listed Job mesh-safe and schema-valid', () => {
+    const r = render(['--mesh', 'istio']);
+    expect(r.code).toBe(0);
+    const jobs = jobsOf(docsOf(r.stdout));
+    expect(jobs.map((j) => j.metadata.name)).toEqual(['shop-migrate', 'shop-backup', 'shop-reindex']);
+    for (const job of jobs) {
+      validateManifest(job);
+      expect(podMetadataOf(job).annotations['meshjob/lifecycle']).toBe('wrap');
+      expect(podMetadataOf(job).labels['sidecar.istio.io/inject']).toBe('true');
+      expect(podSpecOf(job).containers[0].command[0]).toBe('/meshjob/busybox');
+      expect(podSpecOf(job).initContainers[0].name).toBe('meshjob-busybox');
+    }
+  });
+
+  test('keeps every argument of the original command', () => {
+    const job = jobsOf(docsOf(render(['--mesh', 'istio']).stdout))[0];
+    const container = podSpecOf(job).containers[0];
+    expect(container.command.slice(-2)).toEqual(['meshjob', '/migrate']);
+    expect(container.args).toEqual(['up', '--to', 'latest']);
+  });
+
+  test('leaves every other document unchanged and in order, comments included', () => {
+    const r = render(['--mesh', 'istio']);
+    const before = docsOf(CHART_OUTPUT);
+    const after = docsOf(r.stdout);
+    expect(after.map((d) => d.kind)).toEqual(before.map((d) => d.kind));
+    before.forEach((doc, i) => {
+      if (!['Job', 'CronJob', 'List'].includes(doc.kind)) expect(after[i]).toEqual(doc);
+    });
+    expect(r.stdout).toContain('# keep this comment');
+    expect(r.stdout).toContain('# Source: shop/templates/migrate-job.yaml');
+  });
+
+  test('keeps Helm 4\'s postrender-filename annotation', () => {
+    const job = jobsOf(docsOf(render(['--mesh', 'istio']).stdout))[0];
+    expect(job.metadata.annotations['postrenderer.helm.sh/postrender-filename']).toBe('shop/templates/migrate-job.yaml');
+    expect(job.metadata.annotations['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+  });
+
+  test('applied twice equals applied once', () => {
+    const once = render(['--mesh', 'istio']).stdout;
+    expect(render(['--mesh', 'istio'], once).stdout).toBe(once);
+  });
+
+  test('turns a chart\'s restartPolicy OnFailure into Never, saying so', () => {
+    const r = render(['--mesh', 'istio']);
+    const backup = jobsOf(docsOf(r.stdout)).find((j) => j.metadata.name === 'shop-backup');
+    expect(podSpecOf(backup).restartPolicy).toBe('Never');
+    expect(r.stderr).toContain('meshjob: CronJob shop-backup: restartPolicy OnFailure became Never');
+  });
+
+  test('renders native sidecars for known versions that support them', () => {
+    const r = render(['--mesh', 'istio', '--mesh-version', '1.24', '--kubernetes-version', '1.30']);
+    const job = jobsOf(docsOf(r.stdout))[0];
+    expect(podMetadataOf(job).annotations['sidecar.istio.io/nativeSidecar']).toBe('true');
+    expect(podSpecOf(job).containers[0].command).toEqual(['/migrate']);
+  });
+
+  test('leaves alone a Job annotated meshjob/skip', () => {
+    const input = CHART_OUTPUT.replace('name: shop-migrate\n  annotations:\n', 'name: shop-migrate\n  annotations:\n    meshjob/skip: "true"\n');
+    const job = jobsOf(docsOf(render(['--mesh', 'istio'], input).stdout))[0];
+    expect(podSpecOf(job).containers[0].command).toEqual(['/migrate']);
+  });
+
+  test('reads its options from a config file, flags winning', () => {
+    const config = join(tempDir(), 'meshjob.yaml');
+    writeFileSync(config, 'mesh: linkerd\nlifecycle: wrap\n');
+    const job = jobsOf(docsOf(render(['--config', config]).stdout))[0];
+    expect(podMetadataOf(job).annotations['linkerd.io/inject']).toBe('enabled');
+  });
+
+  describe('bad input: non-zero exit, one stderr line per problem, nothing on stdout', () => {
+    test('fails on invalid YAML', () => {
+      const r = render(['--mesh', 'istio'], 'apiVersion: v1\nkind: [unclosed\n');
+      expect(r).toMatchObject({ code: 1, stdout: '' });
+      expect(r.stderr).toMatch(/^meshjob: document 1: invalid YAML: .+\n$/);
+    });
+
+    test('fails on a Job whose container has no command where wrapping needs one', () => {
+      const r = render(['--mesh', 'istio'], CHART_OUTPUT.replace('          command: ["/migrate"]\n', ''));
+      expect(r).toMatchObject({ code: 1, stdout: '' });
+      expect(r.stderr).toBe("meshjob: Job shop-migrate wraps container 'migrate' but it has no command: the image's entrypoint is not visible at synth time. Set `command` to the image's entrypoint (and `args` to its arguments)\n");
+    });
+
+    test('fails on unknown options, one line each', () => {
+      const r = render(['--mesh', 'istio', '--colour=red', '--nope', 'chart.yaml']);
+      expect(r).toMatchObject({ code: 1, stdout: '' });
+      expect(r.stderr.trim().split('\n')).toEqual([
+        'meshjob: unknown option "--colour" (see --help)',
+        'meshjob: unknown option "--nope" (see --help)',
+        'meshjob: unexpected argument "chart.yaml": meshjob reads manifests from stdin',
+      ]);
+    });
+
+    test('fails on an unknown mesh', () => {
+      expect(render(['--mesh', 'cilium'])).toMatchObject({ code: 1, stdout: '', stderr: 'meshjob: unknown mesh "cilium": use one of istio, istio-ambient, linkerd, consul, kuma, envoy, none\n' });
+    });
+
+    test('fails on an unknown option in the config file', () => {
+      const config = join(tempDir(), 'meshjob.yaml');
+      writeFileSync(config, 'mesh: istio\nmeshVersoin: "1.24"\n');
+      const r = render(['--config', config]);
+      expect(r).toMatchObject({ code: 1, stdout: '' });
+      expect(r.stderr).toContain('unknown option "meshVersoin"');
+    });
+
+    test('fails on empty input', () => {
+      expect(render(['--mesh', 'istio'], '  \n')).toMatchObject({ code: 1, stdout: '', stderr: 'meshjob: no YAML documents on stdin\n' });
+    });
+
+    test('fails without a mesh', () => {
+      expect(render([])).toMatchObject({ code: 1, stdout: '' });
+    });
+  });
+
+  describe('--check', () => {
+    test('lists the Jobs and CronJobs that would hang and exits 1', () => {
+      const r = render(['--check', '--mesh', 'istio']);
+      expect(r.code).toBe(1);
+      expect(r.stdout.trim().split('\n').map((l) => l.split(' would hang')[0])).toEqual(['Job shop-migrate', 'CronJob shop-backup', 'Job shop-reindex']);
+    });
+
+    test('passes a stream the post-renderer already made mesh-safe', () => {
+      const safe = render(['--mesh', 'istio']).stdout;
+      expect(render(['--check', '--mesh', 'istio'], safe)).toMatchObject({ code: 0, stdout: '' });
+    });
+  });
+
+  test('runs as Helm 3 runs a --post-renderer: an executable, manifests on stdin and stdout', () => {
+    const r = runPostRenderer(meshjobExecutable(), ['--mesh', 'istio'], CHART_OUTPUT);
+    expect(r.code).toBe(0);
+    const docs = validateAll(docsOf(r.stdout).flatMap((d) => (d.kind === 'List' ? d.items : [d])).filter((d) => d.kind !== 'Deployment'));
+    expect(jobsOf(docs)).toHaveLength(3);
+  });
+
+  test('ships a Helm 4 post-renderer plugin that runs meshjob with its settings file', () => {
+    const dir = join(__dirname, '..', 'helm-plugin');
+    const plugin = parse(readFileSync(join(dir, 'plugin.yaml'), 'utf-8'));
+    expect(plugin).toMatchObject({ apiVersion: 'v1', type: 'postrenderer/v1', name: 'meshjob', runtime: 'subprocess' });
+    expect(plugin.runtimeConfig.platformCommand[0].command).toBe('${HELM_PLUGIN_DIR}/post-render.sh');
+    const settings = parse(readFileSync(join(dir, 'meshjob.yaml'), 'utf-8'));
+    expect(main(['--config', join(dir, 'meshjob.yaml')], CHART_OUTPUT).code).toBe(0);
+    expect(settings.mesh).toBe('istio');
+  });
+});
+
+describe('MeshJobs.applyTo()', () => {
+  function includeChart(): { chart: any; file: string } {
+    const file = join(tempDir(), 'chart-output.yaml');
+    writeFileSync(file, CHART_OUTPUT.replace(/apiVersion: v1\nkind: List[\s\S]*$/, ''));
+    const chart = newChart();
+    new Include(chart, 'shop', { url: file });
+    return { chart, file };
+  }
+
+  test('applies the lifecycle to the Jobs and CronJobs of an Include\'d file', () => {
+    const { chart } = includeChart();
+    const changed = MeshJobs.applyTo(chart, { mesh: Mesh.istio() });
+    expect(changed).toEqual(['Job shop-migrate: wrap', 'CronJob shop-backup: wrap']);
+    const jobs = jobsOf(validateAll(Testing.synth(chart).filter((d: any) => d.kind !== 'Deployment')));
+    expect(jobs.map((j) => podMetadataOf(j).annotations['meshjob/lifecycle'])).toEqual(['wrap', 'wrap']);
+  });
+
+  test('changes nothing more when called twice', () => {
+    const { chart } = includeChart();
+    MeshJobs.applyTo(chart, { mesh: Mesh.istio() });
+    const once = Testing.synth(chart);
+    expect(MeshJobs.applyTo(chart, { mesh: Mesh.istio() })).toEqual([]);
+    expect(Testing.synth(chart)).toEqual(once);
+  });
+
+  test('selects by name and by label', () => {
+    expect(MeshJobs.applyTo(includeChart().chart, { mesh: Mesh.istio(), names: ['shop-migrate'] })).toEqual(['Job shop-migrate: wrap']);
+    expect(MeshJobs.applyTo(includeChart().chart, { mesh: Mesh.istio(), labels: { team: 'none' } })).toEqual([]);
+  });
+
+  test('leaves MeshJob\'s own Jobs alone', () => {
+    const chart = newChart();
+    new MeshJob(chart, 'own', { mesh: Mesh.istio(), containers: [{ name: 'a', image: 'registry.example.com/a:1', command: ['/a'] }] });
+    const before = Testing.synth(chart);
+    expect(MeshJobs.applyTo(chart, { mesh: Mesh.istio() })).toEqual([]);
+    expect(Testing.synth(chart)).toEqual(before);
+  });
+});
