@@ -32,6 +32,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'constructs@10.3.0',
     'kubernetes-models@4.5.1',
     'fast-check@^3',
+    'cdk8s-cli@^2.117.0',
   ],
 
   // No hosted CI or release automation: `.ci/run` is the project's CI.
@@ -74,6 +75,11 @@ project.addTask('examples', {
   exec: 'ts-node --project examples/tsconfig.json examples/synth.ts',
 });
 project.gitignore.exclude('/examples/dist/');
+// The examples as a Helm chart (cdk8s-cli >= 2.117.0 writes Chart.yaml and templates/).
+project.addTask('examples:helm', {
+  description: 'Render the examples as a Helm chart in examples/dist/helm',
+  exec: 'cdk8s synth --app "ts-node --project examples/tsconfig.json examples/helm-app.ts" --format helm --chart-version 0.1.0 --output examples/dist/helm',
+});
 
 // Generated parts of README.md (the lifecycle/version table), from the code that decides.
 new JsonFile(project, 'scripts/tsconfig.json', {

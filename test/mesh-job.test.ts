@@ -153,6 +153,11 @@ describe('MeshJob wraps the containers', () => {
     expect(rendered.replace(/\$\$/g, '$')).toBe(wrapperScript());
   });
 
+  test('renders a wrapper that Helm\'s templating leaves as it is', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
+    expect(pod.containers[0].command[3]).not.toContain('{{');
+  });
+
   test('uses restartPolicy Never', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
     expect(pod.restartPolicy).toBe('Never');
