@@ -61,52 +61,45 @@ project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
 project.compileTask.exec('mkdir -p lib/runtime && cp src/runtime/wrapper.sh lib/runtime/wrapper.sh');
 project.npmignore?.addPatterns('!/lib/runtime/wrapper.sh', '/examples/', '/bench/', '/.ci/');
 
+/**
+ * A folder of TypeScript that runs with ts-node beside the library (examples, scripts, benchmarks):
+ * its own tsconfig (so eslint's project service finds its files) and a lint pattern.
+ */
+function tsFolder(folder: string): string {
+  new JsonFile(project, `${folder}/tsconfig.json`, {
+    obj: {
+      extends: '../tsconfig.json',
+      compilerOptions: { noEmit: true, rootDir: '..', isolatedModules: true },
+      include: ['**/*.ts'],
+    },
+  });
+  project.eslint?.addLintPattern(folder);
+  return `ts-node --project ${folder}/tsconfig.json`;
+}
+
 // Examples: compiled with the library's sources and rendered to YAML by one command.
-new JsonFile(project, 'examples/tsconfig.json', {
-  obj: {
-    extends: '../tsconfig.json',
-    compilerOptions: { noEmit: true, rootDir: '..', isolatedModules: true },
-    include: ['**/*.ts'],
-  },
-});
-project.eslint?.addLintPattern('examples');
+const examples = tsFolder('examples');
 project.addTask('examples', {
   description: 'Render every example in examples/ to examples/dist/*.k8s.yaml',
-  exec: 'ts-node --project examples/tsconfig.json examples/synth.ts',
+  exec: `${examples} examples/synth.ts`,
 });
 project.gitignore.exclude('/examples/dist/');
 // The examples as a Helm chart (cdk8s-cli >= 2.117.0 writes Chart.yaml and templates/).
 project.addTask('examples:helm', {
   description: 'Render the examples as a Helm chart in examples/dist/helm',
-  exec: 'cdk8s synth --app "ts-node --project examples/tsconfig.json examples/helm-app.ts" --format helm --chart-version 0.1.0 --output examples/dist/helm',
+  exec: `cdk8s synth --app "${examples} examples/helm-app.ts" --format helm --chart-version 0.1.0 --output examples/dist/helm`,
 });
 
 // Generated parts of README.md (the lifecycle/version table), from the code that decides.
-new JsonFile(project, 'scripts/tsconfig.json', {
-  obj: {
-    extends: '../tsconfig.json',
-    compilerOptions: { noEmit: true, rootDir: '..', isolatedModules: true },
-    include: ['**/*.ts'],
-  },
-});
-project.eslint?.addLintPattern('scripts');
 project.addTask('docs', {
   description: 'Rewrite the generated parts of README.md',
-  exec: 'ts-node --project scripts/tsconfig.json scripts/docs.ts',
+  exec: `${tsFolder('scripts')} scripts/docs.ts`,
 });
 
 // Benchmarks: outside the test task; print tables and write bench/RESULTS.md.
-new JsonFile(project, 'bench/tsconfig.json', {
-  obj: {
-    extends: '../tsconfig.json',
-    compilerOptions: { noEmit: true, rootDir: '..', isolatedModules: true },
-    include: ['**/*.ts'],
-  },
-});
-project.eslint?.addLintPattern('bench');
 project.addTask('bench', {
   description: 'Synth, wrapper-latency and pod-overhead benchmarks; writes bench/RESULTS.md',
-  exec: 'ts-node --project bench/tsconfig.json bench/run.ts',
+  exec: `${tsFolder('bench')} bench/run.ts`,
 });
 
 project.synth();
