@@ -31,7 +31,7 @@ fi
 
 # Monotonic-enough clock in centiseconds without forking: /proc/uptime (Linux), else date.
 now_cs() {
-  if read -r up _ < /proc/uptime 2>/dev/null; then
+  if read -r up _ 2>/dev/null < /proc/uptime; then
     now=${up%.*}${up#*.}
     now=${now#"${now%%[!0]*}"}
     now=${now:-0}
@@ -87,15 +87,17 @@ wait_ready() {
 
 # The signal to pass on for SIGINT: POSIX shells start background commands with SIGINT ignored,
 # and that cannot be undone from sh, so a child that still ignores SIGINT (SigIgn bit 2 in
-# /proc/PID/status) gets SIGTERM instead of a signal it would never see.
+# /proc/PID/status) gets SIGTERM instead of a signal it would never see. Only the mask's last hex
+# digit is read: dash saturates hex numbers of 2^63 and more. Redirections of stderr come first,
+# so that a file gone meanwhile prints nothing.
 int_signal() {
   sig=TERM
   while read -r key val; do
     if [ "$key" = SigIgn: ]; then
-      [ $((0x$val & 2)) -eq 0 ] && sig=INT
+      [ $((0x${val#"${val%?}"} & 2)) -eq 0 ] && sig=INT
       break
     fi
-  done < "/proc/$pid/status" 2>/dev/null
+  done 2>/dev/null < "/proc/$pid/status"
 }
 
 on_signal() {
@@ -133,7 +135,7 @@ quit() {
 kill_named() {
   found=
   for d in /proc/[0-9]*; do
-    read -r comm < "$d/comm" 2>/dev/null || continue
+    read -r comm 2>/dev/null < "$d/comm" || continue
     [ "$comm" = "$1" ] || continue
     found=1
     kill -s TERM "${d#/proc/}" 2>/dev/null || say "cannot signal $1 (pid ${d#/proc/}): run as its user or add CAP_KILL"

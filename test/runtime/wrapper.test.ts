@@ -1,12 +1,11 @@
 import { spawnSync } from 'child_process';
 import { existsSync, readFileSync } from 'fs';
-import { availableParallelism } from 'os';
 import { join } from 'path';
 import { HttpMethod, QuitCall } from '../../src/meshes/endpoint';
 import { escapeKubeletExpansion, WrapperExitCode, WrapperSettings } from '../../src/runtime/wrapper';
 import { FakeProxy, READY_PATH } from '../support/fake-proxy';
 import {
-  Child, childPids, cleanup, IGNORES_SIGINT_SH, missingPrograms, PERL, processRunning, runWrapper, sharedDir,
+  allowedCpus, Child, childPids, cleanup, IGNORES_SIGINT_SH, missingPrograms, PERL, processRunning, runWrapper, sharedDir,
   SHELL_SETUPS, startProxy, TASKSET, tempDir, until, WrapperResult,
 } from '../support/wrapper-harness';
 
@@ -21,6 +20,7 @@ jest.setTimeout(20_000);
 const EARLY = Number(process.env.MJT_EARLY ?? 32);
 const CUT_POLLS = (process.env.MJT_CUTS ?? '0,1,0,1').split(',').map(Number);
 const CUT_PL = join(__dirname, '..', 'support', 'fixtures', 'cut.pl');
+const IGNORES_SIGRTMAX_PL = join(__dirname, '..', 'support', 'fixtures', 'ignores-sigrtmax.pl');
 
 /**
  * The notice dash and busybox ash print on stderr when `wait` reaps a job killed by a signal
@@ -303,6 +303,20 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
       expect(readFileSync(child.markerPath, 'utf8').trim()).toBe('SIGTERM');
       expect(proxy.quits).toHaveLength(1);
     });
+    test('SIGINT reaches as SIGINT a command that ignores only SIGRTMAX (the top bit of its ignored-signal mask)', async () => {
+      const proxy = await startProxy();
+      const child = new Child(tempDir());
+      const r = await runWrapper({
+        setup,
+        command: [PERL, IGNORES_SIGRTMAX_PL],
+        env: child.env(),
+        settings: { readyUrls: [proxy.readyUrl], quit: [post(proxy.quitUrl)] },
+        signals: [{ signal: 'SIGINT', at: () => child.started() }],
+      }).result;
+
+      expect(readFileSync(child.markerPath, 'utf8').trim()).toBe('SIGINT');
+      expect(outcome(r)).toEqual({ code: 130, signal: null, stderr: [] });
+    });
   });
 
   describe('quit requests', () => {
@@ -458,7 +472,9 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
       // come first in the peers list, so that checking them keeps the first wrapper busy long
       // enough to be cut there. Without the wrapper's lock, a round sends two quits more often than
       // not; four rounds make missing that very unlikely.
-      const pin = availableParallelism() >= 2 && existsSync(TASKSET);
+      // The first wrapper and the cutter on CPUs of their own, when there are two.
+      const cpus = existsSync(TASKSET) ? allowedCpus() : [];
+      const pin = cpus.length >= 2;
       for (const extraPolls of CUT_POLLS) {
         const proxy = await startProxy();
         const dir = sharedDir();
@@ -468,7 +484,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
           ({ container, peers, dir, readyUrls: [proxy.readyUrl], quit: [post(proxy.quitUrl)] });
         const earlyResults = await Promise.all(early.map((container) =>
           runWrapper({ setup, command: ['/usr/bin/true'], settings: settings(container) }).result));
-        const a = runWrapper({ setup, command: [...COMMAND], settings: settings('a'), cpu: pin ? 1 : undefined });
+        const a = runWrapper({ setup, command: [...COMMAND], settings: settings('a'), cpu: pin ? cpus[1] : undefined });
         const b = runWrapper({ setup, command: [...COMMAND], settings: settings('b') });
         const commands: Array<number | undefined> = [];
         await until(() => [a, b].every((run, i) => (commands[i] = commandPid(run.pid)) !== undefined), 'both commands started');
@@ -477,8 +493,8 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
         commands.forEach((pid) => process.kill(pid!, 'SIGKILL'));
         await until(() => !commands.some((pid) => processRunning(pid!)), 'both commands ended');
         const cut = [PERL, CUT_PL, String(a.pid), dir, String(extraPolls)];
-        const cutter = spawnSync(pin ? TASKSET : cut[0], pin ? ['-c', '0', ...cut] : cut.slice(1), { encoding: 'utf8' });
-        expect(cutter.stderr).toBe('');
+        const cutter = spawnSync(pin ? TASKSET : cut[0], pin ? ['-c', String(cpus[0]), ...cut] : cut.slice(1), { encoding: 'utf8' });
+        expect({ status: cutter.status, stderr: cutter.stderr }).toEqual({ status: 0, stderr: '' });
         b.kill('SIGCONT');
         const rb = await b.result;
         a.kill('SIGCONT');

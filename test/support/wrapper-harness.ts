@@ -233,6 +233,15 @@ export function childPids(pid: number): number[] {
   }
 }
 
+/** The CPUs this process may run on (Linux /proc Cpus_allowed_list, e.g. "0-3,8"). */
+export function allowedCpus(): number[] {
+  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('Cpus_allowed_list:'));
+  return (line?.split(':')[1].trim() ?? '').split(',').filter(Boolean).flatMap((range) => {
+    const [first, last = first] = range.split('-').map(Number);
+    return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+  });
+}
+
 /** Resolves once `condition()` holds (polled every 5 ms); rejects after timeoutMs. */
 export async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -346,9 +355,10 @@ export function runWrapper(options: RunOptions): WrapperRun {
   const pin = options.cpu === undefined ? [] : [TASKSET, '-c', String(options.cpu)];
   const [file, ...args] = [...pin, ...argv];
   const child = spawn(file, args, { env, stdio: 'pipe', detached: true });
+  child.on('error', () => undefined); // a failed spawn is reported just below
   liveProcesses.add(child);
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not spawn ${argv[0]}`);
+  if (pid === undefined) throw new Error(`could not spawn ${file}`);
 
   let stdout = '';
   let stderr = '';
