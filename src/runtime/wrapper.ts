@@ -91,8 +91,11 @@ export function escapeKubeletExpansion(value: string): string {
  * @internal
  */
 export function wrapperCommand(shell: string[]): string[] {
-  return [...shell, '-c', escapeKubeletExpansion(wrapperScript()), WRAPPER_ARGV0];
+  cachedEscapedScript ??= escapeKubeletExpansion(wrapperScript());
+  return [...shell, '-c', cachedEscapedScript, WRAPPER_ARGV0];
 }
+
+let cachedEscapedScript: string | undefined;
 
 function seconds(value: number): string {
   return String(Number(value.toFixed(3)));
