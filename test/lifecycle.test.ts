@@ -50,6 +50,12 @@ describe('SidecarLifecycle.auto() chooses from the declared versions', () => {
     expect(meshJob.lifecycleMode).toBe(expected);
   });
 
+  test('records what it chose on the pod template (meshjob/lifecycle)', () => {
+    expect(renderMeshJob({ mesh: Mesh.istio(), containers: [main] }).podMetadata.annotations['meshjob/lifecycle']).toBe('wrap');
+    expect(renderMeshJob({ mesh: Mesh.istio({ version: '1.24' }), kubernetesVersion: '1.30', containers: [main] })
+      .podMetadata.annotations['meshjob/lifecycle']).toBe('native');
+  });
+
   test('says why it wrapped when a version is unknown', () => {
     const { meshJob } = renderMeshJob({ mesh: Mesh.istio(), kubernetesVersion: '1.30', containers: [main] });
     expect(meshJob.lifecycleReason).toBe('the istio version is unknown, and wrapping works on every version');
@@ -88,7 +94,7 @@ describe('native mode', () => {
 
   test('renders the per-pod native switch and no hold-until-ready setting', () => {
     const { podMetadata } = renderMeshJob({ ...native, containers: [main] });
-    expect(podMetadata.annotations).toEqual({ 'sidecar.istio.io/nativeSidecar': 'true' });
+    expect(podMetadata.annotations).toEqual({ 'sidecar.istio.io/nativeSidecar': 'true', 'meshjob/lifecycle': 'native' });
     expect(podMetadata.labels['sidecar.istio.io/inject']).toBe('true');
   });
 
@@ -113,9 +119,9 @@ describe('native mode', () => {
   test('renders the Linkerd native annotation under the name the declared version reads', () => {
     const annotationsFor = (version: string) =>
       renderMeshJob({ mesh: Mesh.linkerd({ version }), lifecycle: SidecarLifecycle.native(), kubernetesVersion: '1.30', containers: [main] }).podMetadata.annotations;
-    expect(annotationsFor('2.15')).toEqual({ 'linkerd.io/inject': 'enabled', 'config.alpha.linkerd.io/proxy-enable-native-sidecar': 'true' });
-    expect(annotationsFor('2.19')).toEqual({ 'linkerd.io/inject': 'enabled', 'config.beta.linkerd.io/proxy-enable-native-sidecar': 'true' });
-    expect(annotationsFor('2.20.1')).toEqual({ 'linkerd.io/inject': 'enabled', 'config.linkerd.io/proxy-enable-native-sidecar': 'true' });
+    expect(annotationsFor('2.15')).toEqual({ 'linkerd.io/inject': 'enabled', 'config.alpha.linkerd.io/proxy-enable-native-sidecar': 'true', 'meshjob/lifecycle': 'native' });
+    expect(annotationsFor('2.19')).toEqual({ 'linkerd.io/inject': 'enabled', 'config.beta.linkerd.io/proxy-enable-native-sidecar': 'true', 'meshjob/lifecycle': 'native' });
+    expect(annotationsFor('2.20.1')).toEqual({ 'linkerd.io/inject': 'enabled', 'config.linkerd.io/proxy-enable-native-sidecar': 'true', 'meshjob/lifecycle': 'native' });
   });
 
   test('renders Consul\'s dataplane-as-sidecar switch without the wrap-mode lifecycle annotations', () => {
@@ -123,6 +129,7 @@ describe('native mode', () => {
     expect(podMetadata.annotations).toEqual({
       'consul.hashicorp.com/connect-inject': 'true',
       'consul.hashicorp.com/enable-consul-dataplane-as-sidecar': 'true',
+      'meshjob/lifecycle': 'native',
     });
   });
 

@@ -31,7 +31,7 @@ describe('Mesh.linkerd()', () => {
 
   test('opts out of injection without wrapping', () => {
     const { pod, podMetadata } = renderMeshJob({ mesh: Mesh.linkerd({ injection: SidecarInjection.DISABLED }), containers: [main] });
-    expect(podMetadata.annotations).toEqual({ 'linkerd.io/inject': 'disabled' });
+    expect(podMetadata.annotations).toEqual({ 'linkerd.io/inject': 'disabled', 'meshjob/lifecycle': 'none' });
     expect(pod.containers[0].command).toEqual(['/app']);
   });
 });
@@ -64,7 +64,7 @@ describe('Mesh.kuma()', () => {
   test('labels the pod for injection and holds it until the dataplane is ready', () => {
     const { podMetadata } = renderMeshJob({ mesh: Mesh.kuma(), containers: [main] });
     expect(podMetadata.labels['kuma.io/sidecar-injection']).toBe('enabled');
-    expect(podMetadata.annotations).toEqual({ 'kuma.io/wait-for-dataplane-ready': 'true' });
+    expect(podMetadata.annotations).toEqual({ 'kuma.io/wait-for-dataplane-ready': 'true', 'meshjob/lifecycle': 'none' });
   });
 
   test('does not wrap: Kuma\'s control plane stops the sidecar of a Job\'s pod', () => {
