@@ -153,7 +153,7 @@ describe('the meshjob post-renderer', () => {
   test('runs as Helm 3 runs a --post-renderer: an executable, manifests on stdin and stdout', () => {
     const r = runPostRenderer(meshjobExecutable(), ['--mesh', 'istio'], CHART_OUTPUT);
     expect(r.code).toBe(0);
-    const docs = validateAll(docsOf(r.stdout).flatMap((d) => (d.kind === 'List' ? d.items : [d])).filter((d) => d.kind !== 'Deployment'));
+    const docs = validateAll(docsOf(r.stdout).flatMap((d) => (d.kind === 'List' ? d.items : [d])));
     expect(jobsOf(docs)).toHaveLength(3);
   });
 
@@ -181,7 +181,7 @@ describe('MeshJobs.applyTo()', () => {
     const { chart } = includeChart();
     const changed = MeshJobs.applyTo(chart, { mesh: Mesh.istio() });
     expect(changed).toEqual(['Job shop-migrate: wrap', 'CronJob shop-backup: wrap']);
-    const jobs = jobsOf(validateAll(Testing.synth(chart).filter((d: any) => d.kind !== 'Deployment')));
+    const jobs = jobsOf(validateAll(Testing.synth(chart)));
     expect(jobs.map((j) => podMetadataOf(j).annotations['meshjob/lifecycle'])).toEqual(['wrap', 'wrap']);
   });
 

@@ -1,5 +1,6 @@
 // Validates rendered manifests offline against the Kubernetes 1.33 OpenAPI schemas that
 // kubernetes-models 4.5 ships (types, required fields, enums, formats).
+import { Deployment } from 'kubernetes-models/apps/v1';
 import { CronJob, Job } from 'kubernetes-models/batch/v1';
 import { ConfigMap, Pod, Service, ServiceAccount } from 'kubernetes-models/v1';
 
@@ -7,6 +8,7 @@ type Model = { validate(): void };
 const MODELS: Record<string, (obj: any) => Model> = {
   'batch/v1/Job': (o) => new Job(o),
   'batch/v1/CronJob': (o) => new CronJob(o),
+  'apps/v1/Deployment': (o) => new Deployment(o),
   'v1/Pod': (o) => new Pod(o),
   'v1/Service': (o) => new Service(o),
   'v1/ServiceAccount': (o) => new ServiceAccount(o),
