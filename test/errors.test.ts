@@ -17,6 +17,11 @@ describe('MeshJob rejects configurations that cannot work', () => {
       .toThrow("meshjob 'reports/nightly' wraps container 'report' but it has no command: the image's entrypoint is not visible at synth time. Set `command` to the image's entrypoint");
   });
 
+  test('fails when a wrapped command starts with a dash', () => {
+    expect(build({ containers: [{ ...report, command: ['--help'] }] }))
+      .toThrow(/container 'report' command "--help" starts with "-", which the wrapper's `exec` would read as an option/);
+  });
+
   test('fails when restartPolicy OnFailure is combined with wrapping, pointing to backoffLimit', () => {
     expect(build({ restartPolicy: kplus.RestartPolicy.ON_FAILURE }))
       .toThrow(/meshjob 'reports\/nightly': restartPolicy 'OnFailure' cannot be used with wrapped containers.*`backoffLimit`/);

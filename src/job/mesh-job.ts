@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PodFailureRule, podFailurePolicyRules } from '../lifecycle/pod-failure-policy';
 import { planPod, PodPlan } from '../lifecycle/pod-plan';
-import { LifecycleMode, SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
+import { LifecycleMode, ReadyTimeoutAction, SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
 import { atLeast, K8S_POD_FAILURE_POLICY_BETA, parseVersion } from '../lifecycle/versions';
 import { QuitRequest } from '../meshes/endpoint';
 import { Mesh } from '../meshes/mesh';
@@ -46,13 +46,14 @@ export interface MeshJobProps extends kplus.JobProps {
   /**
    * How the containers live beside the mesh proxy.
    *
-   * @default SidecarLifecycle.wrap() - each container's command is wrapped to wait for the proxy and stop it
+   * @default SidecarLifecycle.auto() - native sidecars where the declared versions support them, else wrapped commands
    */
   readonly lifecycle?: SidecarLifecycle;
 
   /**
-   * The job's own sidecars, rendered after `containers`: each ends when the main containers end,
-   * and its exit code never decides the Job's outcome.
+   * The job's own sidecars, rendered after `containers`: each ends when the main containers end.
+   * A wrapped sidecar (no `quitRequest`) always exits 0; one stopped by its `quitRequest` exits
+   * with its own code, so it should exit 0 when asked to quit (Cloud SQL Auth Proxy does).
    *
    * @default - none
    */
@@ -135,6 +136,9 @@ export interface MeshJobProps extends kplus.JobProps {
    */
   readonly failedJobsRetained?: number;
 }
+
+/** The name cdk8s-plus gives a container that has none (cdk8s-plus-28 container.ts). */
+const DEFAULT_CONTAINER_NAME = 'main';
 
 const CRON_ONLY: Array<keyof MeshJobProps> = [
   'timeZone', 'concurrencyPolicy', 'startingDeadline', 'suspend', 'successfulJobsRetained', 'failedJobsRetained',
@@ -236,23 +240,22 @@ export class MeshJob extends Construct {
     });
     this.lifecycleMode = plan.choice.mode;
     this.lifecycleReason = plan.choice.reason;
-    this.warnings = plan.choice.warnings;
+    this.warnings = [];
     this.node.addMetadata('meshjob:lifecycle', `${plan.choice.mode}: ${plan.choice.reason}`);
-    for (const warning of this.warnings) {
-      this.node.addMetadata('meshjob:warning', warning);
-      console.warn(`[meshjob] ${subject}: ${warning}`);
-    }
+    this.warn(plan.choice.warnings);
 
     const wrapped = new Map([...plan.containers, ...plan.sidecars].map((c) => [c.name, c]));
     const native = new Set(plan.nativeSidecars.map((c) => c.name));
     const plainSidecars = sidecars.map(({ quitRequest, readinessUrl, ...c }) => c);
     const restartPolicy = (plan.restartPolicy as kplus.RestartPolicy | undefined) ?? props.restartPolicy;
+    // restartPolicy only when set: an explicit undefined (even the user's own `restartPolicy:
+    // undefined`) would override cdk8s-plus Job's default, Never, and render Always.
+    const { restartPolicy: _userRestartPolicy, ...jobProps } = props;
     const workloadProps: kplus.JobProps = {
-      ...props,
-      // Only when set: an explicit undefined would override cdk8s-plus Job's default (Never).
+      ...jobProps,
       ...(restartPolicy ? { restartPolicy } : {}),
-      containers: [...containers, ...plainSidecars.filter((c) => !native.has(c.name ?? 'main'))].map((c) => {
-        const w = wrapped.get(c.name ?? 'main');
+      containers: [...containers, ...plainSidecars.filter((c) => !native.has(c.name ?? DEFAULT_CONTAINER_NAME))].map((c) => {
+        const w = wrapped.get(c.name ?? DEFAULT_CONTAINER_NAME);
         if (!w || !volume) return c;
         return {
           ...c,
@@ -268,7 +271,7 @@ export class MeshJob extends Construct {
       }),
       initContainers: [
         ...initContainers(plan, volume),
-        ...plainSidecars.filter((c) => native.has(c.name ?? 'main'))
+        ...plainSidecars.filter((c) => native.has(c.name ?? DEFAULT_CONTAINER_NAME))
           .map((c) => ({ ...c, restartPolicy: kplus.ContainerRestartPolicy.ALWAYS })),
         ...(props.initContainers ?? []),
       ],
@@ -311,6 +314,15 @@ export class MeshJob extends Construct {
     this.addPodFailurePolicy(props, plan, restartPolicy);
   }
 
+  /** Records warnings: in `warnings`, in the construct's metadata, and on stderr at synth time. */
+  private warn(warnings: string[]): void {
+    for (const warning of warnings) {
+      this.warnings.push(warning);
+      this.node.addMetadata('meshjob:warning', warning);
+      console.warn(`[meshjob] meshjob '${this.node.path}': ${warning}`);
+    }
+  }
+
   private addPodFailurePolicy(props: MeshJobProps, plan: PodPlan, restartPolicy: kplus.RestartPolicy | undefined): void {
     const subject = `meshjob '${this.node.path}'`;
     const user = props.podFailurePolicy ?? [];
@@ -324,12 +336,19 @@ export class MeshJob extends Construct {
       throw new Error(`${subject}: podFailurePolicy needs Kubernetes >= ${K8S_POD_FAILURE_POLICY_BETA}, but kubernetesVersion is ${k8s!.text}: remove podFailurePolicy`);
     }
     const defaults = (props.defaultPodFailureRules ?? true) && supported && neverRestarts;
-    const rules = podFailurePolicyRules(
+    // Names as cdk8s-plus rendered them (it names unnamed init containers by their position).
+    const workload = this.workload;
+    const startsAnyway = (props.lifecycle ?? SidecarLifecycle.auto())._wrap.onReadyTimeout === ReadyTimeoutAction.START;
+    const { rules, warnings } = podFailurePolicyRules({
+      subject,
       user,
-      (props.containers ?? []).map((c) => c.name ?? 'main'),
-      plan.containers.map((c) => c.name),
+      mainContainers: (props.containers ?? []).map((c) => c.name ?? DEFAULT_CONTAINER_NAME),
+      allContainers: [...workload.containers, ...workload.initContainers].map((c) => c.name),
+      // With onReadyTimeout START the wrapper never exits 75 itself: a 75 is the command's own.
+      wrapped: startsAnyway ? [] : plan.containers.map((c) => c.name),
       defaults,
-    );
+    });
+    this.warn(warnings);
     if (rules.length === 0) return;
     const spec = props.schedule ? '/spec/jobTemplate/spec' : '/spec';
     this.apiObject.addJsonPatch(JsonPatch.add(`${spec}/podFailurePolicy`, { rules }));
@@ -338,7 +357,7 @@ export class MeshJob extends Construct {
 
 function containerInput(c: kplus.ContainerProps) {
   return {
-    name: c.name ?? 'main',
+    name: c.name ?? DEFAULT_CONTAINER_NAME,
     command: c.command,
     args: c.args,
     envNames: Object.keys(c.envVariables ?? {}),

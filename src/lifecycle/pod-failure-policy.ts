@@ -94,24 +94,66 @@ export class PodFailureRule {
   }
 }
 
+/** The API server's limit on podFailurePolicy rules (kubernetes pkg/apis/batch/validation). */
+export const MAX_POD_FAILURE_RULES = 20;
+
+/** What the rules apply to. @internal */
+export interface PodFailurePolicyInput {
+  /** Who is asking, for error messages. */
+  readonly subject: string;
+  readonly user: PodFailureRule[];
+  /** Main containers: an exit-code rule without containerName becomes one rule for each. */
+  readonly mainContainers: string[];
+  /** Every container and init container of the pod: the names a rule may scope to. */
+  readonly allContainers: string[];
+  /** Wrapped main containers, for the default "proxy never ready" rule. */
+  readonly wrapped: string[];
+  readonly defaults: boolean;
+}
+
 /**
  * The Job's podFailurePolicy rules as JSON: the user's first (each exit-code rule scoped to a
  * container: one per main container when none is named), then the defaults, which retry on a
  * fresh pod without spending backoffLimit when the proxy never got ready in a wrapped container
- * or the pod was disrupted. @internal
+ * or the pod was disrupted. Throws when the API server would refuse them. @internal
  */
-export function podFailurePolicyRules(user: PodFailureRule[], mainContainers: string[], wrapped: string[], defaults: boolean): unknown[] {
-  const scoped = user.flatMap((rule) => {
+export function podFailurePolicyRules(input: PodFailurePolicyInput): { rules: unknown[]; warnings: string[] } {
+  const { subject } = input;
+  const warnings: string[] = [];
+  for (const rule of input.user) {
+    const name = rule._spec.onExitCodes?.containerName;
+    if (name !== undefined && !input.allContainers.includes(name)) {
+      throw new Error(
+        `${subject}: podFailurePolicy rule names container '${name}', which the pod does not have: ` +
+        `use one of ${input.allContainers.map((n) => `'${n}'`).join(', ')}, or leave containerName out`,
+      );
+    }
+    if (rule._spec.action === PodFailurePolicyAction.FAIL_INDEX) {
+      warnings.push(
+        'a FailIndex podFailurePolicy rule needs spec.backoffLimitPerIndex (an Indexed Job, Kubernetes >= 1.29), ' +
+        'which cdk8s-plus-28 cannot set: add it with meshJob.apiObject.addJsonPatch(), or the API server rejects the Job',
+      );
+    }
+  }
+  const scoped = input.user.flatMap((rule) => {
     const spec = rule._spec;
     if (!spec.onExitCodes || spec.onExitCodes.containerName !== undefined) return [spec];
-    return mainContainers.map((name) => ({ ...spec, onExitCodes: { ...spec.onExitCodes!, containerName: name } }));
+    return input.mainContainers.map((name) => ({ ...spec, onExitCodes: { ...spec.onExitCodes!, containerName: name } }));
   });
-  const builtIn: PodFailureRuleSpec[] = !defaults ? [] : [
-    ...wrapped.map((name): PodFailureRuleSpec => ({
+  const builtIn: PodFailureRuleSpec[] = !input.defaults ? [] : [
+    ...input.wrapped.map((name): PodFailureRuleSpec => ({
       action: PodFailurePolicyAction.IGNORE,
       onExitCodes: { containerName: name, operator: 'In', values: [WrapperExitCode.PROXY_NOT_READY] },
     })),
     PodFailureRule.onDisruption(PodFailurePolicyAction.IGNORE)._spec,
   ];
-  return [...scoped, ...builtIn];
+  const rules = [...scoped, ...builtIn];
+  if (rules.length > MAX_POD_FAILURE_RULES) {
+    throw new Error(
+      `${subject}: podFailurePolicy would have ${rules.length} rules (${scoped.length} yours, scoped to each main container, ` +
+      `and ${builtIn.length} defaults), but Kubernetes allows ${MAX_POD_FAILURE_RULES}: name a containerName in your ` +
+      'exit-code rules, merge rules, or set defaultPodFailureRules: false',
+    );
+  }
+  return { rules, warnings };
 }

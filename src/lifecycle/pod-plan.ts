@@ -5,7 +5,7 @@ import { assertLoopbackUrl, KILL_BY_NAME, QuitRequest, toQuitCalls } from '../me
 import { MeshContract } from '../meshes/mesh-contract';
 import {
   WRAPPER_BUSYBOX_PATH, WRAPPER_ENV_PREFIX, WRAPPER_MOUNT_PATH, WRAPPER_VOLUME_NAME,
-  wrapperCommand, wrapperEnv, WrapperSettings,
+  protectWrapperVariables, wrapperCommand, wrapperEnv, WrapperSettings,
 } from '../runtime/wrapper';
 
 // The pure lifecycle core: from a mesh, a lifecycle and the pod's containers (plain data), it
@@ -73,7 +73,7 @@ export interface ContainerPlan {
   readonly name: string;
   /** Replaces `command`; the original command follows the wrapper's own argv. */
   readonly command: string[];
-  /** Unchanged original `args`. */
+  /** The original `args`, with references to the wrapper's variables escaped (protectWrapperVariables). */
   readonly args?: string[];
   readonly env: Array<{ name: string; value: string }>;
   readonly volumeMount: { readonly name: string; readonly mountPath: string };
@@ -115,11 +115,6 @@ export const LIFECYCLE_ANNOTATION = 'meshjob/lifecycle';
 /** Name of the init container that provides busybox. */
 export const INIT_CONTAINER_NAME = 'meshjob-busybox';
 
-/**
- * Container names the meshes inject: a user container of the same name would collide.
- * Sources: Istio injection-template.yaml (istio-proxy, istio-init, istio-validation).
- */
-const RESERVED_CONTAINER_NAMES = ['istio-proxy', 'istio-init', 'istio-validation', INIT_CONTAINER_NAME];
 
 /** The Pod Security "restricted" profile for a container (kubernetes.io/docs/concepts/security/pod-security-standards). */
 export const RESTRICTED_SECURITY_CONTEXT: Record<string, unknown> = {
@@ -146,7 +141,8 @@ export function planPod(input: PodInput): PodPlan {
   });
   const metadata = (labels: Record<string, string>, annotations: Record<string, string>) => ({
     labels: meshMetadata(subject, 'label', input.podLabels ?? {}, labels),
-    annotations: meshMetadata(subject, 'annotation', input.podAnnotations ?? {}, { ...annotations, [LIFECYCLE_ANNOTATION]: choice.mode }),
+    annotations: meshMetadata(subject, 'annotation', input.podAnnotations ?? {}, { ...annotations, [LIFECYCLE_ANNOTATION]: choice.mode },
+      mesh.annotationMerges),
   });
   const unchanged = { choice, containers: [], sidecars: [], nativeSidecars: [] };
 
@@ -213,6 +209,12 @@ function planWrap(input: PodInput, choice: LifecycleChoice, meta: { labels: Reco
         'visible at synth time. Set `command` to the image\'s entrypoint (and `args` to its arguments)',
       );
     }
+    if (c.command[0].startsWith('-')) {
+      throw new Error(
+        `${subject}: container '${c.name}' command ${JSON.stringify(c.command[0])} starts with "-", which the wrapper's ` +
+        '`exec` would read as an option: give the program\'s path first (e.g. "/bin/app")',
+      );
+    }
     const clash = (c.envNames ?? []).find((n) => n.startsWith(WRAPPER_ENV_PREFIX));
     if (clash) {
       throw new Error(`${subject}: container '${c.name}' sets ${clash}, but ${WRAPPER_ENV_PREFIX}* variables belong to the wrapper: rename it`);
@@ -222,8 +224,8 @@ function planWrap(input: PodInput, choice: LifecycleChoice, meta: { labels: Reco
     }
     return {
       name: c.name,
-      command: [...wrapperCommand(shell), ...c.command],
-      args: c.args,
+      command: [...wrapperCommand(shell), ...c.command.map(protectWrapperVariables)],
+      args: c.args?.map(protectWrapperVariables),
       env: wrapperEnv({ ...common, ...env, container: c.name }),
       volumeMount: { name: volumeName, mountPath: WRAPPER_MOUNT_PATH },
     };
@@ -299,15 +301,22 @@ function checkContainers(input: PodInput): void {
     if (!DNS_LABEL.test(name) || name.length > 63) {
       throw new Error(`${subject}: container name '${name}' is not a DNS label: use lowercase letters, digits and '-', at most 63 characters`);
     }
-    if (RESERVED_CONTAINER_NAMES.includes(name)) {
+    if (name === INIT_CONTAINER_NAME || input.mesh.injectedContainers?.includes(name)) {
       throw new Error(`${subject}: container name '${name}' is the name of a container the mesh or MeshJob adds: rename it`);
     }
   }
 }
 
-function meshMetadata(subject: string, kind: string, user: Record<string, string>, mesh: Record<string, string>): Record<string, string> {
+function meshMetadata(
+  subject: string, kind: string, user: Record<string, string>, mesh: Record<string, string>,
+  merge: Record<string, (user: string, mesh: string) => string | undefined> = {},
+): Record<string, string> {
+  const result = { ...mesh };
   for (const [key, value] of Object.entries(mesh)) {
-    if (key in user && user[key] !== value) {
+    const merged = key in user && merge[key] ? merge[key](user[key], value) : undefined;
+    if (merged !== undefined) {
+      result[key] = merged;
+    } else if (key in user && user[key] !== value) {
       throw new Error(
         `${subject}: pod ${kind} ${key}=${JSON.stringify(user[key])} conflicts with ${JSON.stringify(value)}, ` +
         'which the mesh settings need: remove it from podMetadata, or change the mesh options instead',

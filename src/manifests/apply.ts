@@ -1,6 +1,6 @@
 import { podFailurePolicyRules } from '../lifecycle/pod-failure-policy';
 import { ContainerInput, LIFECYCLE_ANNOTATION, planPod, PodPlan } from '../lifecycle/pod-plan';
-import { LifecycleMode, SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
+import { LifecycleMode, ReadyTimeoutAction, SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
 import { atLeast, K8S_POD_FAILURE_POLICY_BETA, parseVersion } from '../lifecycle/versions';
 import { Mesh } from '../meshes/mesh';
 
@@ -62,7 +62,9 @@ export function applyToManifest(obj: any, what: ManifestLifecycle): ManifestResu
   if (!isJobManifest(obj)) return { subject, outcome: 'not-a-job', warnings: [] };
   const template = templateOf(obj);
   const pod = template?.spec;
-  if (!pod || !Array.isArray(pod.containers)) {
+  const listOrAbsent = (v: unknown) => v === undefined || Array.isArray(v);
+  if (!pod || !Array.isArray(pod.containers) || !listOrAbsent(pod.initContainers) || !listOrAbsent(pod.volumes)
+    || !(pod.volumes ?? []).every((v: any) => v && typeof v === 'object')) {
     throw new Error(`${subject} has no pod template with containers: it is not a valid ${obj.kind}`);
   }
   const meta = template.metadata ?? {};
@@ -78,8 +80,8 @@ export function applyToManifest(obj: any, what: ManifestLifecycle): ManifestResu
     mesh: what.mesh._contract,
     lifecycle: what.lifecycle ?? SidecarLifecycle.auto(),
     kubernetesVersion: what.kubernetesVersion,
-    containers: pod.containers.map(containerInput),
-    initContainerNames: (pod.initContainers ?? []).map((c: any) => c.name),
+    containers: pod.containers.map((c: any) => containerInput(c, subject)),
+    initContainerNames: (pod.initContainers ?? []).map((c: any) => containerInput(c, subject).name),
     volumeNames: (pod.volumes ?? []).map((v: any) => v.name),
     // Charts MeshJob does not own often say OnFailure; wrapping needs Never (see below).
     restartPolicy: pod.restartPolicy === 'OnFailure' ? undefined : pod.restartPolicy,
@@ -101,7 +103,22 @@ function isTrue(value: unknown): boolean {
   return value === true || value === 'true';
 }
 
-function containerInput(c: any): ContainerInput {
+const isStrings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/** A container of a manifest, checked to be what Kubernetes accepts where MeshJob reads it. */
+function containerInput(c: any, subject: string): ContainerInput {
+  const bad = (what: string) => new Error(`${subject}: ${what}: it is not a valid container`);
+  if (!c || typeof c !== 'object' || Array.isArray(c)) throw bad(`container ${JSON.stringify(c)} is not a map`);
+  if (typeof c.name !== 'string') throw bad(`container name ${JSON.stringify(c.name)} is not a string`);
+  for (const field of ['command', 'args']) {
+    if (c[field] !== undefined && !isStrings(c[field])) throw bad(`container '${c.name}' ${field} ${JSON.stringify(c[field])} is not a list of strings`);
+  }
+  for (const field of ['env', 'volumeMounts']) {
+    const list = c[field];
+    if (list !== undefined && (!Array.isArray(list) || !list.every((x: unknown) => x && typeof x === 'object'))) {
+      throw bad(`container '${c.name}' ${field} is not a list of maps`);
+    }
+  }
   return {
     name: c.name,
     command: c.command,
@@ -141,7 +158,8 @@ function renderPlan(obj: any, plan: PodPlan, what: ManifestLifecycle): void {
   }
   for (const change of plan.containers) {
     const c = pod.containers.find((x: any) => x.name === change.name);
-    c.command = change.command; // the original command follows the wrapper's argv; args stay as they are
+    c.command = change.command; // the original command follows the wrapper's argv
+    if (change.args !== undefined) c.args = change.args;
     c.env = [...(c.env ?? []), ...change.env];
     c.volumeMounts = [...(c.volumeMounts ?? []), change.volumeMount];
   }
@@ -156,5 +174,15 @@ function addDefaultPodFailureRules(obj: any, plan: PodPlan, what: ManifestLifecy
   const k8s = what.kubernetesVersion === undefined ? undefined : parseVersion(what.kubernetesVersion, 'kubernetesVersion');
   if (k8s && !atLeast(k8s, K8S_POD_FAILURE_POLICY_BETA)) return;
   const containers = templateOf(obj).spec.containers.map((c: any) => c.name);
-  spec.podFailurePolicy = { rules: podFailurePolicyRules([], containers, plan.containers.map((c) => c.name), true) };
+  const all = [...containers, ...(templateOf(obj).spec.initContainers ?? []).map((c: any) => c.name)];
+  const startsAnyway = (what.lifecycle ?? SidecarLifecycle.auto())._wrap.onReadyTimeout === ReadyTimeoutAction.START;
+  const { rules } = podFailurePolicyRules({
+    subject: describeManifest(obj),
+    user: [],
+    mainContainers: containers,
+    allContainers: all,
+    wrapped: startsAnyway ? [] : plan.containers.map((c) => c.name),
+    defaults: true,
+  });
+  spec.podFailurePolicy = { rules };
 }

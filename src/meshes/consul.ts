@@ -1,5 +1,5 @@
 import { Duration } from 'cdk8s';
-import { HttpMethod } from './endpoint';
+import { HttpMethod, loopbackUrl } from './endpoint';
 import { injectionSwitch, MeshContract, SidecarInjection } from './mesh-contract';
 import { parseVersion } from '../lifecycle/versions';
 
@@ -18,6 +18,8 @@ import { parseVersion } from '../lifecycle/versions';
 
 /** Envoy's admin port in consul-dataplane. */
 export const CONSUL_ENVOY_ADMIN_PORT = 19000;
+/** Containers the injector adds (control-plane/connect-inject/webhook). */
+export const CONSUL_INJECTED_CONTAINERS = ['consul-dataplane', 'consul-connect-inject-init'];
 /** consul-dataplane's lifecycle (graceful) port. */
 export const CONSUL_GRACEFUL_PORT = 20600;
 /** The annotation that turns injection on or off. */
@@ -69,6 +71,7 @@ export function consulContract(options: ConsulOptions): MeshContract {
   const grace = (options.shutdownGracePeriod ?? Duration.seconds(0)).toSeconds();
   return {
     name: 'consul',
+    injectedContainers: CONSUL_INJECTED_CONTAINERS,
     version,
     native: {
       minVersion: CONSUL_NATIVE_SIDECAR_MIN_VERSION,
@@ -82,8 +85,9 @@ export function consulContract(options: ConsulOptions): MeshContract {
       [CONSUL_SHUTDOWN_GRACE_ANNOTATION]: String(grace),
     },
     proxy: {
-      readyUrl: `http://127.0.0.1:${CONSUL_ENVOY_ADMIN_PORT}/ready`,
-      quit: [{ method: HttpMethod.POST, url: `http://127.0.0.1:${CONSUL_GRACEFUL_PORT}/graceful_shutdown` }],
+      // consul-k8s binds both to 127.0.0.1 (-envoy-admin-bind-address, -graceful-addr), not ::1.
+      readyUrl: loopbackUrl(CONSUL_ENVOY_ADMIN_PORT, '/ready', '127.0.0.1'),
+      quit: [{ method: HttpMethod.POST, url: loopbackUrl(CONSUL_GRACEFUL_PORT, '/graceful_shutdown', '127.0.0.1') }],
     },
   };
 }

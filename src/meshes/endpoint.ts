@@ -40,8 +40,8 @@ export interface QuitCall {
 }
 
 /** The loopback URL of a port and path inside the pod. */
-export function loopbackUrl(port: number, path: string): string {
-  return `http://localhost:${port}${path}`;
+export function loopbackUrl(port: number, path: string, host = 'localhost'): string {
+  return `http://${host}:${port}${path}`;
 }
 
 const LOOPBACK_URL = /^http:\/\/(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::(\d{1,5}))?(\/[A-Za-z0-9\-._~%!&'()*+,;=:@/]*)?(\?[A-Za-z0-9\-._~%!&'()*+,;=:@/?]*)?$/;

@@ -85,6 +85,27 @@ export interface IstioOptions {
   readonly version?: string;
 }
 
+/** Containers Istio's injection template adds (injection-template.yaml). */
+export const ISTIO_INJECTED_CONTAINERS = ['istio-proxy', 'istio-init', 'istio-validation'];
+
+/**
+ * Combines the pod's own proxy.istio.io/config (JSON, as charts write it) with the settings the
+ * mesh options need; undefined when a setting is set both ways or the value is not a JSON object.
+ */
+export function mergeProxyConfig(user: string, mesh: string): string | undefined {
+  try {
+    const mine = JSON.parse(mesh);
+    const theirs = JSON.parse(user);
+    if (!theirs || typeof theirs !== 'object' || Array.isArray(theirs)) return undefined;
+    for (const [key, value] of Object.entries(mine)) {
+      if (key in theirs && theirs[key] !== value) return undefined;
+    }
+    return JSON.stringify({ ...theirs, ...mine });
+  } catch {
+    return undefined;
+  }
+}
+
 /** Istio's contract for the given options. @internal */
 export function istioContract(options: IstioOptions): MeshContract {
   const injection = options.injection ?? SidecarInjection.POD;
@@ -93,11 +114,13 @@ export function istioContract(options: IstioOptions): MeshContract {
   const labels = injectionSwitch(injection, ISTIO_INJECT_LABEL, 'true', 'false');
   const version = options.version === undefined ? undefined : parseVersion(options.version, 'istio version');
   if (injection === SidecarInjection.DISABLED) {
-    return { name: 'istio', version, podLabels: labels, podAnnotations: {} };
+    return { name: 'istio', version, podLabels: labels, podAnnotations: {}, injectedContainers: ISTIO_INJECTED_CONTAINERS };
   }
   return {
     name: 'istio',
     version,
+    injectedContainers: ISTIO_INJECTED_CONTAINERS,
+    annotationMerges: { [ISTIO_PROXY_CONFIG_ANNOTATION]: mergeProxyConfig },
     native: {
       minVersion: ISTIO_NATIVE_SIDECAR_MIN_VERSION,
       podLabels: labels,

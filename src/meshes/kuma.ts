@@ -13,6 +13,8 @@ import { parseVersion } from '../lifecycle/versions';
 
 /** The label that turns injection on or off. */
 export const KUMA_INJECTION_LABEL = 'kuma.io/sidecar-injection';
+/** Containers the injector adds (pkg/plugins/runtime/k8s/webhooks/injector). */
+export const KUMA_INJECTED_CONTAINERS = ['kuma-sidecar', 'kuma-init', 'kuma-validation'];
 /** The annotation that holds the application until the dataplane is ready. */
 export const KUMA_WAIT_ANNOTATION = 'kuma.io/wait-for-dataplane-ready';
 
@@ -59,6 +61,7 @@ export function kumaContract(options: KumaOptions): MeshContract {
   const hold = injection !== SidecarInjection.DISABLED && options.waitForDataplaneReady !== false;
   return {
     name: 'kuma',
+    injectedContainers: KUMA_INJECTED_CONTAINERS,
     version: options.version === undefined ? undefined : parseVersion(options.version, 'kuma version'),
     podLabels: labels,
     podAnnotations: hold ? { [KUMA_WAIT_ANNOTATION]: 'true' } : {},

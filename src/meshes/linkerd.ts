@@ -14,6 +14,8 @@ import { atLeast, parseVersion, Version } from '../lifecycle/versions';
 
 /** The proxy's admin port. */
 export const LINKERD_ADMIN_PORT = 4191;
+/** Containers the injector adds (pkg/inject (proxy, init and network-validator containers)). */
+export const LINKERD_INJECTED_CONTAINERS = ['linkerd-proxy', 'linkerd-init', 'linkerd-network-validator'];
 /** The annotation that turns injection on or off. */
 export const LINKERD_INJECT_ANNOTATION = 'linkerd.io/inject';
 /** The annotation that enables POST /shutdown. */
@@ -76,6 +78,7 @@ export function linkerdContract(options: LinkerdOptions): MeshContract {
   const oldest = LINKERD_NATIVE_SIDECAR_ANNOTATIONS[LINKERD_NATIVE_SIDECAR_ANNOTATIONS.length - 1];
   return {
     name: 'linkerd',
+    injectedContainers: LINKERD_INJECTED_CONTAINERS,
     version,
     native: {
       minVersion: oldest.since,

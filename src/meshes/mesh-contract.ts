@@ -62,4 +62,11 @@ export interface MeshContract {
   readonly podAnnotations: Record<string, string>;
   /** The proxy to wait for and stop; absent when the pod gets no proxy. */
   readonly proxy?: ProxyContract;
+  /** Names of the containers the mesh injects: a user container of the same name would collide. */
+  readonly injectedContainers?: string[];
+  /**
+   * Annotations whose value MeshJob can combine with one the pod already has: returns the
+   * combined value, or undefined when the two conflict.
+   */
+  readonly annotationMerges?: Record<string, (user: string, mesh: string) => string | undefined>;
 }

@@ -17,6 +17,8 @@
 # Kubernetes expands "$(NAME)" in command strings: the renderer escapes every "$(" and "$$".
 # Portable to dash, busybox ash and bash: POSIX sh only, no arrays, no "local".
 
+# No pathname expansion: lists such as $MESHJOB_QUIT are split on spaces, never globbed.
+set -f
 if [ -n "$MESHJOB_BUSYBOX" ]; then
   x() { "$MESHJOB_BUSYBOX" "$@"; }
 else
@@ -109,15 +111,20 @@ on_signal() {
 }
 
 # quit METHOD URL: asks one sidecar to stop, retrying 5xx and unanswered requests. A sidecar that
-# stops answering after it was reached (or was never there) is counted as stopped. Bounded by
+# stops answering after it answered once has stopped; one that never answered gets every attempt
+# and one stderr line. Bounded by
 # MESHJOB_QUIT_ATTEMPTS * (MESHJOB_REQUEST_TIMEOUT + MESHJOB_QUIT_RETRY_DELAY) seconds.
 quit() {
   n=0
+  answered=
   while [ "$n" -lt "$MESHJOB_QUIT_ATTEMPTS" ]; do
     n=$((n + 1))
     http "$1" "$2" && return 0
     case "$code" in
-      000) [ "$n" -gt 1 ] && return 0 ;;
+      000) [ -n "$answered" ] && return 0 ;;
+      *) answered=1 ;;
+    esac
+    case "$code" in
       4??) say "$1 $2 answered $code: not retried; the sidecar may still be running"; return 1 ;;
     esac
     [ "$n" -lt "$MESHJOB_QUIT_ATTEMPTS" ] && x sleep "$MESHJOB_QUIT_RETRY_DELAY"
@@ -134,7 +141,10 @@ quit() {
 # namespace makes the proxy's processes visible).
 kill_named() {
   found=
-  for d in /proc/[0-9]*; do
+  set +f
+  procs=`echo /proc/[0-9]*`
+  set -f
+  for d in $procs; do
     read -r comm 2>/dev/null < "$d/comm" || continue
     [ "$comm" = "$1" ] || continue
     found=1
@@ -197,11 +207,11 @@ run_sidecar() {
           kill -s KILL "$pid" 2>/dev/null
           break
         fi
-        x sleep "$MESHJOB_READY_POLL"
+        x sleep "$MESHJOB_SIDECAR_POLL"
       done
       break
     fi
-    x sleep "$MESHJOB_READY_POLL"
+    x sleep "$MESHJOB_SIDECAR_POLL"
   done
   wait "$pid"
   rc=$?
@@ -234,22 +244,23 @@ if ! wait_ready; then
 fi
 
 # fd 3 keeps the container's stdin for the child (background commands otherwise read /dev/null).
+# `exec` finds the command on PATH only, never as one of this script's functions or a builtin.
 exec 3<&0
-"$@" <&3 3<&- &
+exec "$@" <&3 3<&- &
 pid=$!
 exec 3<&-
 [ -n "$stopping" ] && on_signal "$stopping"
 [ "$MESHJOB_ROLE" = sidecar ] && run_sidecar
 # A trapped signal makes `wait` return 128+N at once, before the child has ended: wait again
 # until a wait returns with no signal handled meanwhile. The child may have been reaped already,
-# so a repeated wait can return its remembered status (dash, busybox) or, after the status was
-# already reported, 127 (bash --posix): then the previous answer was the child's.
+# so a repeated wait can return its remembered status (dash, busybox) or, in bash, 127 once the
+# status was already reported: then the previous answer was the child's.
 prev=
 while :; do
   before=$signals
   wait "$pid"
   rc=$?
-  if [ "$rc" -eq 127 ] && [ -n "$prev" ]; then rc=$prev; break; fi
+  if [ "$rc" -eq 127 ] && [ -n "$prev" ] && [ -n "$BASH_VERSION" ]; then rc=$prev; break; fi
   [ "$signals" = "$before" ] && break
   prev=$rc
 done

@@ -31,6 +31,12 @@ export const WRAPPER_ARGV0 = 'meshjob';
 /** Prefix of every environment variable the wrapper reads. */
 export const WRAPPER_ENV_PREFIX = 'MESHJOB_';
 
+/**
+ * How often a wrapped sidecar looks for the main containers' done files: it runs for the whole
+ * Job, so a slower pace than readiness polling keeps its cost negligible (4 forks a second).
+ */
+export const SIDECAR_POLL_SECONDS = 0.25;
+
 /** Everything one wrapped container's wrapper is told. @internal */
 export interface WrapperSettings {
   readonly container: string;
@@ -85,6 +91,28 @@ export function escapeKubeletExpansion(value: string): string {
 }
 
 /**
+ * Keeps the kubelet from expanding the wrapper's own variables in a user's command or args: every
+ * `$(MESHJOB_...)` reference becomes `$$(MESHJOB_...)`, which the kubelet turns back into the
+ * literal `$(MESHJOB_...)` that the unwrapped container would have received (no such variable
+ * there). `$$` pairs are kept as they are, as the kubelet reads them.
+ */
+export function protectWrapperVariables(value: string): string {
+  let out = '';
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] === '$' && value[i + 1] === '$') {
+      out += '$$';
+      i++;
+    } else if (value[i] === '$' && value[i + 1] === '(') {
+      const close = value.indexOf(')', i + 2);
+      out += close > 0 && value.slice(i + 2, close).startsWith(WRAPPER_ENV_PREFIX) ? '$$' : '$';
+    } else {
+      out += value[i];
+    }
+  }
+  return out;
+}
+
+/**
  * The `command` of a wrapped container, before its original command and args.
  *
  * @param shell how to start a POSIX shell, e.g. ["/meshjob/busybox", "sh"] or ["/bin/sh"]
@@ -109,6 +137,7 @@ export function wrapperEnv(s: WrapperSettings): Array<{ name: string; value: str
     ['PEERS', s.peers.join(' ')],
     ['SIDECARS', (s.sidecars ?? []).join(' ')],
     ['SIDECAR_STOP_TIMEOUT', seconds(s.sidecarStopTimeoutSeconds)],
+    ['SIDECAR_POLL', seconds(SIDECAR_POLL_SECONDS)],
     ['DIR', s.dir],
     ['BUSYBOX', s.busybox ?? ''],
     ['HTTP_CLIENT', s.httpClient],

@@ -36,7 +36,7 @@ describe.each(SHELL_SETUPS)('sidecars and quit steps on $name', (setup) => {
     });
     const mainRun = runWrapper({
       setup,
-      env: main.env({ sleepMs: 200, exit: 3 }),
+      env: main.env({ sleepMs: 800, exit: 3 }),
       settings: { ...common, container: 'main', role: 'main', sidecars: ['logs'], quit: [post(proxy.quitUrl)] },
     });
     const [mainResult, sidecarResult] = await Promise.all([mainRun.result, sidecar.result]);

@@ -1,0 +1,57 @@
+import * as fc from 'fast-check';
+
+// Generators of strings that a shell, the kubelet or a careless wrapper would mangle.
+
+/** Pieces a POSIX shell gives meaning to (quoting, expansion, globbing, operators, options). */
+export const SHELL_PIECES = [
+  ' ', '  ', '\t', '\n', '\r\n', '\r', "'", '"', "'\"'\"'", '\\', '\\\\', '\\n', '\\0', '\\x41', '`', '`id`', '$(id)', '$( id )',
+  '${PATH}', '${PATH:-x}', '${#}', '$((1+1))', '$?', '$#', '$@', '$*', '$0', '$1', '$-', '$!', '$IFS', '"$@"',
+  '*', '?', '[a-z]*', '[!x]', '[', ']', '{a,b}', '~', '~root', '-', '--', '-c', '-e', '-n', '-E', '--help', '--version',
+  '--flag=value', '-x=$(id)', ';', '&', '&&', '|', '||', '>', '>>', '<', '<<EOF', '2>&1', '#', '!', '(', ')', '{', '}',
+  '%s', '%b', '%n', '%%', '%d', '\u00a0', '\u200b', '\u2028', '\x7f', '\x1b[31m', '\x01', '\x02', '\x08', '\f', '\v',
+  '=', 'IFS=x', 'a=b', 'exit 1', 'kill -9 $$',
+] as const;
+
+/** Names a `$(NAME)` reference can use. None starts with MESHJOB_: see the known-bug test. */
+export const REFERENCE_NAMES = ['APP_NAME', 'EMPTY', 'HOME', 'PATH', 'X', '', 'a b', '(', 'now', 'pid', 'rc', 'id', 'x y)'] as const;
+
+/** The user env the generated containers have (what `$(APP_NAME)` and `$(EMPTY)` expand to). */
+export const USER_ENV: Record<string, string> = { APP_NAME: 'app "$(HOME)" `id` $$ \\', EMPTY: '' };
+
+/** Pieces of the kubelet's own `$(VAR)` / `$$` syntax. */
+const kubeletPiece: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('$', '$$', '$$$', '$$$$', '$(', ')', '$()', '$)', '$($(', '$$(', '$(X', 'X)'),
+  fc.constantFrom(...REFERENCE_NAMES).map((n) => `$(${n})`),
+  fc.constantFrom(...REFERENCE_NAMES).map((n) => `$$(${n})`),
+  fc.constantFrom(...REFERENCE_NAMES).map((n) => `$$$(${n})`),
+);
+
+const noNul = (s: string): string => s.replace(/\0/g, '');
+
+/** One piece of an argument. */
+const piece: fc.Arbitrary<string> = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...SHELL_PIECES) },
+  { weight: 3, arbitrary: kubeletPiece },
+  { weight: 2, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 10 }).map(noNul) },
+  { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 6 }).map(noNul) },
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 4 }) },
+  { weight: 1, arbitrary: fc.constantFrom('😀', '漢字かな', 'e\u0301\u0327', '👩‍💻', 'Ω', '\u{10FFFF}', '\uFEFF', 'ß') },
+);
+
+/** One argument: empty, short and tricky, or long (up to 12,000 code points). Never NUL or a lone surrogate: argv cannot carry them. */
+export const argument: fc.Arbitrary<string> = fc.oneof(
+  { weight: 1, arbitrary: fc.constant('') },
+  { weight: 12, arbitrary: fc.array(piece, { minLength: 1, maxLength: 6 }).map((p) => p.join('')) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(fc.array(piece, { minLength: 1, maxLength: 3 }), fc.integer({ min: 200, max: 3000 }))
+      // Cut by code points, not UTF-16 units: a lone surrogate is not a string argv can carry.
+      .map(([p, n]) => Array.from((p.join('') || 'x').repeat(n)).slice(0, 12_000).join('')),
+  },
+);
+
+/** An argument list: usually short, sometimes a long list of short arguments. */
+export const argumentList: fc.Arbitrary<string[]> = fc.oneof(
+  { weight: 9, arbitrary: fc.array(argument, { maxLength: 10 }) },
+  { weight: 1, arbitrary: fc.array(fc.array(piece, { maxLength: 3 }).map((p) => p.join('')), { minLength: 40, maxLength: 150 }) },
+);
