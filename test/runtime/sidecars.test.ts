@@ -130,4 +130,16 @@ describe.each(SHELL_SETUPS)('sidecars and quit steps on $name', (setup) => {
     expect(result.code).toBe(0);
     expect(messages(result.stderrLines)).toEqual(['meshjob[main]: no process named no-such-agent to stop: is shareProcessNamespace on?']);
   });
+
+  test('runs the command from PATH, never as one of the wrapper\'s functions or a shell builtin', async () => {
+    // "echo" is a builtin of both shells (which turns "\\n" into a newline) and "say" is a function of the
+    // wrapper: with exec, the image's programs run instead.
+    const bin = tempDir();
+    writeFileSync(join(bin, 'say'), '#!/bin/sh\necho "program say: $*"\n', { mode: 0o755 });
+    const echo = await runWrapper({ setup, command: ['echo'], args: ['a\\nb'] }).result;
+    const say = await runWrapper({ setup, command: ['say'], args: ['hi'], env: { PATH: `${bin}:/usr/bin:/bin` } }).result;
+
+    expect({ code: echo.code, stdout: echo.stdout }).toEqual({ code: 0, stdout: 'a\\nb\n' });
+    expect({ code: say.code, stdout: say.stdout }).toEqual({ code: 0, stdout: 'program say: hi\n' });
+  });
 });
