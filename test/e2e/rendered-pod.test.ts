@@ -1,13 +1,14 @@
-import { spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import { existsSync, mkdirSync } from 'fs';
 import { join } from 'path';
 import { Cron, Testing } from 'cdk8s';
 import { Mesh, MeshJob, MeshJobProps } from '../../src';
 import { FakeProxy } from '../support/fake-proxy';
 import { expandKubelet } from '../support/kubelet';
+import { BUSYBOX, kubeletFor } from '../support/pod';
 import { newChart } from '../support/render';
 import { podSpecOf, validateAll } from '../support/schema';
-import { Child, cleanup, CHILD_JS, startProxy, tempDir } from '../support/wrapper-harness';
+import { Child, cleanup, startProxy, tempDir } from '../support/wrapper-harness';
 
 // The rendered manifests, run as a kubelet would beside a fake Istio proxy: the init container
 // copies busybox into the emptyDir, then every container runs its rendered command and args
@@ -19,37 +20,8 @@ import { Child, cleanup, CHILD_JS, startProxy, tempDir } from '../support/wrappe
 jest.setTimeout(30_000);
 afterEach(cleanup);
 
-const BUSYBOX = '/usr/bin/busybox';
 const ARGS = ['--since', '24h', '', 'two words', "it's \"quoted\"", '$HOME', '$(HOME)', '$$', '`id`', 'a\nb', '✓ ünï', '-c', '--'];
-
-interface Kubelet {
-  run(container: any, extraEnv: Record<string, string>): Promise<number | null>;
-}
-
-function kubeletFor(pod: any, proxy: FakeProxy): Kubelet {
-  const volumeDir = join(tempDir(), 'emptyDir');
-  mkdirSync(volumeDir);
-  const mount = (s: string) => s.split('/meshjob').join(volumeDir);
-  const ports = (s: string) => s.replace(/localhost:1502[01]/g, `127.0.0.1:${proxy.port}`);
-  // The init containers, in order, as the kubelet runs them before any container starts.
-  for (const init of pod.initContainers ?? []) {
-    const [file, ...args] = init.command.map((s: string) => mount(s.replace(/^\/bin\/busybox$/, BUSYBOX)));
-    const r = spawnSync(file, args, { env: { PATH: '/nonexistent' } });
-    if (r.status !== 0) throw new Error(`init container ${init.name} failed: ${r.stderr}`);
-  }
-  return {
-    run(container, extraEnv) {
-      const env: Record<string, string> = { PATH: '/nonexistent', ...extraEnv };
-      for (const e of container.env ?? []) env[e.name] = mount(ports(e.value));
-      const argv = [...container.command, ...(container.args ?? [])]
-        .map((s: string) => expandKubelet(s, env))
-        .flatMap((s: string, i: number) => (i === 0 ? [mount(s)] : s === '/report' ? [process.execPath, CHILD_JS] : [s]));
-      const [file, ...args] = argv;
-      const p = spawn(file, args, { env, stdio: 'ignore' });
-      return new Promise((resolve) => p.once('exit', (code) => resolve(code)));
-    },
-  };
-}
+const istioPorts = (proxy: FakeProxy) => ({ 'localhost:15021': proxy.port, 'localhost:15020': proxy.port });
 
 const scratchApp = (name: string) => ({ name, image: `registry.example.com/${name}:1.4`, command: ['/report'], args: ARGS });
 
@@ -67,7 +39,7 @@ describe.each([
   test('copies a runnable busybox into the emptyDir, then starts each command only after the proxy is ready, with every argument unchanged', async () => {
     const pod = render([scratchApp('report'), scratchApp('audit')]);
     const proxy = await startProxy({ readyAfterMs: 300 });
-    const kubelet = kubeletFor(pod, proxy);
+    const kubelet = kubeletFor(pod, istioPorts(proxy));
     const children = pod.containers.map((c: any) => new Child(tempDir(), c.name));
     const codes = await Promise.all(pod.containers.map((c: any, i: number) =>
       kubelet.run(c, children[i].env({ sleepMs: 100 * (i + 1), exit: i === 0 ? 0 : 7 }))));
@@ -102,7 +74,7 @@ describe.each([
     const pod = render([scratchApp('report')]);
     const proxy = await startProxy();
     const child = new Child(tempDir(), 'report');
-    expect(await kubeletFor(pod, proxy).run(pod.containers[0], child.env({ kill: 'SIGSEGV' }))).toBe(139);
+    expect(await kubeletFor(pod, istioPorts(proxy)).run(pod.containers[0], child.env({ kill: 'SIGSEGV' }))).toBe(139);
     expect(proxy.quits).toHaveLength(1);
   });
 });
