@@ -1,7 +1,7 @@
 // A Job whose pod also gets a Cloud SQL Auth Proxy sidecar (injected by the Cloud SQL Proxy
 // Operator with its admin server on 9091 and the QuitQuitQuit API enabled). After the command
 // ends, the wrapper asks the Cloud SQL proxy to quit, then stops Istio's proxy.
-import { Chart } from 'cdk8s';
+import { Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { HttpMethod, Mesh, MeshJob, SidecarLifecycle } from '../src';
 
@@ -15,6 +15,7 @@ export class CloudSqlProxyChart extends Chart {
       }),
       containers: [{ name: 'close', image: 'registry.example.com/ledger:5.2', command: ['/ledger'], args: ['close-day'] }],
       podMetadata: { labels: { 'cloudsql.example.com/instance': 'ledger' } },
+      activeDeadline: Duration.hours(1),
     });
   }
 }

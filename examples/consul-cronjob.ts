@@ -1,6 +1,6 @@
 // A CronJob in a Consul service mesh: waits for Envoy's 127.0.0.1:19000/ready, stops
 // consul-dataplane with POST 127.0.0.1:20600/graceful_shutdown, with no shutdown grace period.
-import { Chart, Cron } from 'cdk8s';
+import { Chart, Cron, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Mesh, MeshJob } from '../src';
 
@@ -11,6 +11,7 @@ export class ConsulCronJobChart extends Chart {
       mesh: Mesh.consul(),
       schedule: Cron.schedule({ minute: '15', hour: '2' }),
       containers: [{ name: 'close', image: 'registry.example.com/billing:4.0', command: ['/billing'], args: ['close'] }],
+      activeDeadline: Duration.hours(1),
     });
   }
 }

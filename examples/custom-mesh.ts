@@ -1,5 +1,5 @@
 // An in-house mesh whose proxy answers /healthz on 7001 and stops on POST /admin/stop.
-import { Chart } from 'cdk8s';
+import { Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { HttpMethod, Mesh, MeshJob } from '../src';
 
@@ -15,6 +15,7 @@ export class CustomMeshChart extends Chart {
         podAnnotations: { 'corpnet.example.com/profile': 'batch' },
       }),
       containers: [{ name: 'audit', image: 'registry.example.com/audit:3.3', command: ['/audit'] }],
+      activeDeadline: Duration.hours(1),
     });
   }
 }

@@ -1,6 +1,6 @@
 // A plain Envoy sidecar that the job declares itself, with its admin API on 127.0.0.1:9901:
 // the main container waits for /ready and stops it with POST /quitquitquit.
-import { Chart } from 'cdk8s';
+import { Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Mesh, MeshJob } from '../src';
 
@@ -16,6 +16,7 @@ export class EnvoySidecarChart extends Chart {
         command: ['envoy'],
         args: ['-c', '/etc/envoy/envoy.yaml'],
       }],
+      activeDeadline: Duration.hours(1),
     });
   }
 }

@@ -22,6 +22,7 @@ export class FromScratchChart extends Chart {
         { name: 'seed', image: 'registry.example.com/seed:3.1', command: ['/seed'], args: ['--only-missing'] },
       ],
       backoffLimit: 3,
+      activeDeadline: Duration.hours(1),
     });
   }
 }

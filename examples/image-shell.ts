@@ -1,5 +1,5 @@
 // An image that has its own shell and curl: no init container, the wrapper uses them.
-import { Chart } from 'cdk8s';
+import { Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { HttpClient, Mesh, MeshJob, SidecarLifecycle, WrapperRuntime } from '../src';
 
@@ -10,6 +10,7 @@ export class ImageShellChart extends Chart {
       mesh: Mesh.istio(),
       lifecycle: SidecarLifecycle.wrap({ runtime: WrapperRuntime.imageShell({ httpClient: HttpClient.CURL }) }),
       containers: [{ name: 'cleanup', image: 'registry.example.com/tools:debian-12', command: ['python3', '/app/cleanup.py'] }],
+      activeDeadline: Duration.hours(1),
     });
   }
 }

@@ -113,6 +113,13 @@ describe('Mesh.custom()', () => {
       .toThrow(/mesh 'corpnet': readiness URL "http:\/\/proxy.svc:7001\/healthz" is not a loopback http:\/\/ URL/);
   });
 
+  test('warns when it waits for a proxy that nothing stops', () => {
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const { meshJob } = renderMeshJob({ mesh: Mesh.custom({ name: 'corpnet', readyUrl: 'http://localhost:7001/healthz' }), containers: [main] });
+    expect(meshJob.warnings).toEqual(["nothing stops mesh 'corpnet''s proxy: the pod will not complete unless it stops by itself; give the mesh a quit request"]);
+    jest.restoreAllMocks();
+  });
+
   test('with neither readiness nor quit requests, wraps nothing', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.custom({ podLabels: { a: 'b' } }), containers: [main] });
     expect(pod.containers[0].command).toEqual(['/app']);

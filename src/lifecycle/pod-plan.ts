@@ -157,7 +157,10 @@ export function planPod(input: PodInput): PodPlan {
       nativeSidecars: sidecars.map((c) => ({ name: c.name, startupProbe: c.readyUrl === undefined ? undefined : probeOf(c.readyUrl) })),
     };
   }
-  return planWrap(input, choice, metadata(mesh.podLabels, mesh.podAnnotations));
+  const wrapped = mesh.proxy && mesh.proxy.quit.length === 0
+    ? { ...choice, warnings: [...choice.warnings, `nothing stops mesh '${mesh.name}''s proxy: the pod will not complete unless it stops by itself; give the mesh a quit request`] }
+    : choice;
+  return planWrap(input, wrapped, metadata(mesh.podLabels, mesh.podAnnotations));
 }
 
 /** The wrapped form: every main container's command runs under the wrapper. */
