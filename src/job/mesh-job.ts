@@ -3,8 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PodFailureRule, podFailurePolicyRules } from '../lifecycle/pod-failure-policy';
 import { planPod, PodPlan } from '../lifecycle/pod-plan';
-import { LifecycleMode, ReadyTimeoutAction, SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
-import { atLeast, K8S_POD_FAILURE_POLICY_BETA, parseVersion } from '../lifecycle/versions';
+import { LifecycleMode, SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
 import { QuitRequest } from '../meshes/endpoint';
 import { Mesh } from '../meshes/mesh';
 
@@ -324,29 +323,17 @@ export class MeshJob extends Construct {
   }
 
   private addPodFailurePolicy(props: MeshJobProps, plan: PodPlan, restartPolicy: kplus.RestartPolicy | undefined): void {
-    const subject = `meshjob '${this.node.path}'`;
-    const user = props.podFailurePolicy ?? [];
-    const k8s = props.kubernetesVersion === undefined ? undefined : parseVersion(props.kubernetesVersion, `${subject}: kubernetesVersion`);
-    const supported = k8s === undefined || atLeast(k8s, K8S_POD_FAILURE_POLICY_BETA);
-    const neverRestarts = restartPolicy === undefined || restartPolicy === kplus.RestartPolicy.NEVER;
-    if (user.length > 0 && !neverRestarts) {
-      throw new Error(`${subject}: podFailurePolicy needs the pod's restartPolicy to be Never, but it is ${restartPolicy}: remove restartPolicy`);
-    }
-    if (user.length > 0 && !supported) {
-      throw new Error(`${subject}: podFailurePolicy needs Kubernetes >= ${K8S_POD_FAILURE_POLICY_BETA}, but kubernetesVersion is ${k8s!.text}: remove podFailurePolicy`);
-    }
-    const defaults = (props.defaultPodFailureRules ?? true) && supported && neverRestarts;
     // Names as cdk8s-plus rendered them (it names unnamed init containers by their position).
     const workload = this.workload;
-    const startsAnyway = (props.lifecycle ?? SidecarLifecycle.auto())._wrap.onReadyTimeout === ReadyTimeoutAction.START;
     const { rules, warnings } = podFailurePolicyRules({
-      subject,
-      user,
+      subject: `meshjob '${this.node.path}'`,
+      user: props.podFailurePolicy ?? [],
       mainContainers: (props.containers ?? []).map((c) => c.name ?? DEFAULT_CONTAINER_NAME),
       allContainers: [...workload.containers, ...workload.initContainers].map((c) => c.name),
-      // With onReadyTimeout START the wrapper never exits 75 itself: a 75 is the command's own.
-      wrapped: startsAnyway ? [] : plan.containers.map((c) => c.name),
-      defaults,
+      proxyNotReadyContainers: plan.proxyNotReadyContainers,
+      defaults: props.defaultPodFailureRules ?? true,
+      restartPolicy,
+      kubernetesVersion: props.kubernetesVersion,
     });
     this.warn(warnings);
     if (rules.length === 0) return;

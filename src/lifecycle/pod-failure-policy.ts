@@ -1,3 +1,4 @@
+import { atLeast, K8S_POD_FAILURE_POLICY_BETA, parseVersion } from './versions';
 import { WrapperExitCode } from '../runtime/wrapper';
 
 /**
@@ -106,9 +107,14 @@ export interface PodFailurePolicyInput {
   readonly mainContainers: string[];
   /** Every container and init container of the pod: the names a rule may scope to. */
   readonly allContainers: string[];
-  /** Wrapped main containers, for the default "proxy never ready" rule. */
-  readonly wrapped: string[];
+  /** Containers whose wrapper exits WrapperExitCode.PROXY_NOT_READY (PodPlan.proxyNotReadyContainers). */
+  readonly proxyNotReadyContainers: string[];
+  /** Whether the default rules are wanted; they are rendered only where the pod and cluster allow. */
   readonly defaults: boolean;
+  /** The pod's restartPolicy; podFailurePolicy needs Never (unset means Never for a Job). */
+  readonly restartPolicy?: string;
+  /** The cluster's Kubernetes version; podFailurePolicy needs K8S_POD_FAILURE_POLICY_BETA. */
+  readonly kubernetesVersion?: string;
 }
 
 /**
@@ -118,7 +124,17 @@ export interface PodFailurePolicyInput {
  * or the pod was disrupted. Throws when the API server would refuse them. @internal
  */
 export function podFailurePolicyRules(input: PodFailurePolicyInput): { rules: unknown[]; warnings: string[] } {
-  const { subject } = input;
+  const { subject, restartPolicy } = input;
+  const k8s = input.kubernetesVersion === undefined ? undefined : parseVersion(input.kubernetesVersion, `${subject}: kubernetesVersion`);
+  const supported = k8s === undefined || atLeast(k8s, K8S_POD_FAILURE_POLICY_BETA);
+  const neverRestarts = restartPolicy === undefined || restartPolicy === 'Never';
+  if (input.user.length > 0 && !neverRestarts) {
+    throw new Error(`${subject}: podFailurePolicy needs the pod's restartPolicy to be Never, but it is ${restartPolicy}: remove restartPolicy`);
+  }
+  if (input.user.length > 0 && !supported) {
+    throw new Error(`${subject}: podFailurePolicy needs Kubernetes >= ${K8S_POD_FAILURE_POLICY_BETA}, but kubernetesVersion is ${k8s!.text}: remove podFailurePolicy`);
+  }
+  const defaults = input.defaults && supported && neverRestarts;
   const warnings: string[] = [];
   for (const rule of input.user) {
     const name = rule._spec.onExitCodes?.containerName;
@@ -140,8 +156,8 @@ export function podFailurePolicyRules(input: PodFailurePolicyInput): { rules: un
     if (!spec.onExitCodes || spec.onExitCodes.containerName !== undefined) return [spec];
     return input.mainContainers.map((name) => ({ ...spec, onExitCodes: { ...spec.onExitCodes!, containerName: name } }));
   });
-  const builtIn: PodFailureRuleSpec[] = !input.defaults ? [] : [
-    ...input.wrapped.map((name): PodFailureRuleSpec => ({
+  const builtIn: PodFailureRuleSpec[] = !defaults ? [] : [
+    ...input.proxyNotReadyContainers.map((name): PodFailureRuleSpec => ({
       action: PodFailurePolicyAction.IGNORE,
       onExitCodes: { containerName: name, operator: 'In', values: [WrapperExitCode.PROXY_NOT_READY] },
     })),

@@ -92,6 +92,11 @@ export interface PodPlan {
   readonly choice: LifecycleChoice;
   /** Sidecars that become native sidecars, in order. */
   readonly nativeSidecars: NativeSidecarPlan[];
+  /**
+   * Wrapped main containers whose wrapper exits WrapperExitCode.PROXY_NOT_READY when the proxy
+   * never turns ready (none with ReadyTimeoutAction.START: a 75 there is the command's own).
+   */
+  readonly proxyNotReadyContainers: string[];
   readonly labels: Record<string, string>;
   readonly annotations: Record<string, string>;
   /** Set when the pod must use this restartPolicy. */
@@ -144,7 +149,7 @@ export function planPod(input: PodInput): PodPlan {
     annotations: meshMetadata(subject, 'annotation', input.podAnnotations ?? {}, { ...annotations, [LIFECYCLE_ANNOTATION]: choice.mode },
       mesh.annotationMerges),
   });
-  const unchanged = { choice, containers: [], sidecars: [], nativeSidecars: [] };
+  const unchanged = { choice, containers: [], sidecars: [], nativeSidecars: [], proxyNotReadyContainers: [] };
 
   if (choice.mode === LifecycleMode.NONE) {
     return { ...unchanged, ...metadata(mesh.podLabels, mesh.podAnnotations) };
@@ -266,9 +271,11 @@ function planWrap(input: PodInput, choice: LifecycleChoice, meta: { labels: Reco
     throw new Error(`${subject}: init container name '${initContainer.name}' is reserved for the wrapper: rename yours`);
   }
 
+  const startsAnyway = wrap.onReadyTimeout === ReadyTimeoutAction.START;
   return {
     choice,
     nativeSidecars: [],
+    proxyNotReadyContainers: startsAnyway ? [] : containers.map((c) => c.name),
     labels,
     annotations,
     restartPolicy: 'Never',

@@ -1,7 +1,6 @@
 import { podFailurePolicyRules } from '../lifecycle/pod-failure-policy';
 import { ContainerInput, LIFECYCLE_ANNOTATION, planPod, PodPlan } from '../lifecycle/pod-plan';
-import { LifecycleMode, ReadyTimeoutAction, SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
-import { atLeast, K8S_POD_FAILURE_POLICY_BETA, parseVersion } from '../lifecycle/versions';
+import { LifecycleMode, SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
 import { Mesh } from '../meshes/mesh';
 
 // The lifecycle applied to a Job or CronJob that MeshJob did not create (YAML from a Helm chart,
@@ -166,23 +165,21 @@ function renderPlan(obj: any, plan: PodPlan, what: ManifestLifecycle): void {
   addDefaultPodFailureRules(obj, plan, what);
 }
 
-/** Adds the default podFailurePolicy where the Job has none and the cluster and pod allow it. */
+/** Adds the default podFailurePolicy where the Job has none (and the cluster and pod allow it). */
 function addDefaultPodFailureRules(obj: any, plan: PodPlan, what: ManifestLifecycle): void {
   const spec = jobSpecOf(obj);
   if (what.defaultPodFailureRules === false || spec.podFailurePolicy !== undefined) return;
-  if ((templateOf(obj).spec.restartPolicy ?? 'Never') !== 'Never') return;
-  const k8s = what.kubernetesVersion === undefined ? undefined : parseVersion(what.kubernetesVersion, 'kubernetesVersion');
-  if (k8s && !atLeast(k8s, K8S_POD_FAILURE_POLICY_BETA)) return;
-  const containers = templateOf(obj).spec.containers.map((c: any) => c.name);
-  const all = [...containers, ...(templateOf(obj).spec.initContainers ?? []).map((c: any) => c.name)];
-  const startsAnyway = (what.lifecycle ?? SidecarLifecycle.auto())._wrap.onReadyTimeout === ReadyTimeoutAction.START;
+  const pod = templateOf(obj).spec;
+  const containers = pod.containers.map((c: any) => c.name);
   const { rules } = podFailurePolicyRules({
     subject: describeManifest(obj),
     user: [],
     mainContainers: containers,
-    allContainers: all,
-    wrapped: startsAnyway ? [] : plan.containers.map((c) => c.name),
+    allContainers: [...containers, ...(pod.initContainers ?? []).map((c: any) => c.name)],
+    proxyNotReadyContainers: plan.proxyNotReadyContainers,
     defaults: true,
+    restartPolicy: pod.restartPolicy,
+    kubernetesVersion: what.kubernetesVersion,
   });
-  spec.podFailurePolicy = { rules };
+  if (rules.length > 0) spec.podFailurePolicy = { rules };
 }
