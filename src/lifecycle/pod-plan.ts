@@ -121,11 +121,15 @@ export const LIFECYCLE_ANNOTATION = 'meshjob/lifecycle';
 /** The name cdk8s-plus gives a container that has none (cdk8s-plus-28 container.ts). */
 export const DEFAULT_CONTAINER_NAME = 'main';
 
-/** Thrown when a container that must be wrapped has no command: the manifest path can leave such a Job alone. @internal */
-export class MissingCommandError extends Error {
-  constructor(message: string, public readonly container: string) {
-    super(message);
-  }
+/** The property of the Error thrown when a container that must be wrapped has no command. */
+const MISSING_COMMAND = 'meshjobMissingCommand';
+
+/**
+ * The container named by an Error that says a wrapped container has no command (the manifest path
+ * can leave such a Job alone), or undefined for any other error. @internal
+ */
+export function missingCommandOf(e: unknown): string | undefined {
+  return e instanceof Error ? (e as any)[MISSING_COMMAND] : undefined;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -275,11 +279,10 @@ function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }
   const meshReady = proxy.readyUrl === undefined ? [] : [proxy.readyUrl];
   const wrapped = (name: string, c: ContainerInput, settings: Omit<WrapperSettings, keyof typeof common | 'container'>) => {
     if (!c.command || c.command.length === 0) {
-      throw new MissingCommandError(
+      throw Object.assign(new Error(
         `${subject} wraps container '${name}' but it has no command: the image's entrypoint is not ` +
         'visible at synth time. Set `command` to the image\'s entrypoint (and `args` to its arguments)',
-        name,
-      );
+      ), { [MISSING_COMMAND]: name });
     }
     if (c.command[0].startsWith('-')) {
       throw new Error(

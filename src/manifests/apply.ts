@@ -1,5 +1,5 @@
 import { MeshLifecycleOptions } from '../lifecycle/options';
-import { ContainerInput, LIFECYCLE_ANNOTATION, MissingCommandError, planPod, PodPlan } from '../lifecycle/pod-plan';
+import { ContainerInput, LIFECYCLE_ANNOTATION, missingCommandOf, planPod, PodPlan } from '../lifecycle/pod-plan';
 import { LifecycleMode, SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
 import { injectionOptOut } from '../meshes/mesh-contract';
 import { MountPlan } from '../runtime/wrapper-runtime';
@@ -102,12 +102,13 @@ export function applyToManifest(obj: any, what: ManifestLifecycle): ManifestResu
       defaultPodFailureRules: what.defaultPodFailureRules !== false && spec.podFailurePolicy === undefined,
     });
   } catch (e) {
-    if (!(e instanceof MissingCommandError) || what.strict) throw e;
+    const container = missingCommandOf(e);
+    if (container === undefined || what.strict) throw e;
     return {
       subject,
       outcome: 'left-unchanged',
       warnings: [],
-      problem: `container '${e.container}' has no command, and wrapping needs the image's entrypoint: ` +
+      problem: `container '${container}' has no command, and wrapping needs the image's entrypoint: ` +
         'give it with --entrypoint IMAGE=PATH[,ARG...] (or `entrypoints` in the config file), use native sidecars ' +
         '(--kubernetes-version and --mesh-version where both support them), or set the container\'s command in the chart',
     };

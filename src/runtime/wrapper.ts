@@ -76,7 +76,7 @@ const rendered = new Map<string, string>();
 
 /**
  * The wrapper script as it is rendered into a pod: src/runtime/wrapper.sh with only the sections
- * of `features`, without comment lines, indentation or blank lines. @internal
+ * of `features`, without comment lines, indentation or blank lines, on one line. @internal
  */
 export function wrapperScript(features: WrapperFeature[]): string {
   const key = [...features].sort().join(',');
@@ -94,10 +94,22 @@ export function wrapperScript(features: WrapperFeature[]): string {
       }
       if (keep && line !== '' && !line.startsWith('#')) lines.push(line);
     }
-    script = lines.join('\n') + '\n';
+    script = joinLines(lines);
     rendered.set(key, script);
   }
   return script;
+}
+
+/** A line after which the next one follows with a space, not "; ": it opens a compound or continues a list. */
+const CONTINUES = /(?:\bthen|\bdo|\belse|\bin|\{|;;|&|\|)$/;
+
+/**
+ * The script's lines as one line: each statement ends with "; " unless the line opens a compound
+ * command or continues a list. In a pod spec every line of a multi-line string costs its YAML
+ * indentation, which was a fifth of what the wrapper added to a Job.
+ */
+function joinLines(lines: string[]): string {
+  return lines.map((line, i) => (i === lines.length - 1 ? line : CONTINUES.test(line) ? `${line} ` : `${line}; `)).join('') + '\n';
 }
 
 /**

@@ -45,7 +45,7 @@ describe.each(SHELL_SETUPS)('sidecars and quit steps on $name', (setup) => {
 
   test('stops a done-file sidecar with SIGTERM once the main container has ended, and the sidecar exits 0', async () => {
     const logs = new Child(tempDir(), 'logs');
-    const { proxy, main, mainResult, sidecarResult } = await pod(undefined, logs.env({ sleepMs: 30_000, trap: ['SIGTERM'] }));
+    const { main, mainResult, sidecarResult } = await pod(undefined, logs.env({ sleepMs: 30_000, trap: ['SIGTERM'] }));
 
     expect({ code: mainResult.code, stderr: messages(mainResult.stderrLines) }).toEqual({ code: 3, stderr: [] });
     expect({ code: sidecarResult.code, stderr: messages(sidecarResult.stderrLines) }).toEqual({ code: 0, stderr: [] });

@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
-import { HttpMethod, IstioStopMethod, Mesh, SidecarInjection, SidecarLifecycle } from '../src';
-import { renderMeshJob, settingsOf, wrappedCommandOf } from './support/render';
+import { HttpMethod, IstioStopMethod, Mesh, SidecarInjection, SidecarLifecycle } from '../../src';
+import { renderMeshJob, settingsOf, wrappedCommandOf } from '../support/render';
 
 const main = { name: 'main', image: 'registry.example.com/app:1', command: ['/app'], args: ['run'] };
 const wrappedCommand = (pod: any, i = 0) => wrappedCommandOf(pod.containers[i]);

@@ -3,10 +3,10 @@ import * as kplus from 'cdk8s-plus-28';
 import {
   HttpClient, HttpMethod, Mesh, MeshJob, ReadyTimeoutAction, SidecarInjection, SidecarLifecycle, WrapperExitCode,
   WrapperRuntime,
-} from '../src';
-import { envOf, newChart, renderMeshJob, settingsOf } from './support/render';
-import { validateAll } from './support/schema';
-import { wrapperScript } from '../src/runtime/wrapper';
+} from '../../src';
+import { envOf, newChart, renderMeshJob, settingsOf } from '../support/render';
+import { validateAll } from '../support/schema';
+import { wrapperScript } from '../../src/runtime/wrapper';
 
 const report = { name: 'report', image: 'registry.example.com/report:1.4', command: ['/report'], args: ['--since', '24h'] };
 
@@ -296,5 +296,45 @@ describe('MeshJob wraps the containers', () => {
       containers: [report],
     });
     expect(settingsOf(pod.containers[0])).toMatchObject({ MESHJOB_READY_URL: '', MESHJOB_QUIT: 'POST|http://localhost:9091/quitquitquit' });
+  });
+});
+
+describe('MeshJob keeps its plan honest', () => {
+  test('fails synth when a container is added after construction, naming it and the fix', () => {
+    const chart = newChart();
+    const meshJob = new MeshJob(chart, 'nightly', { mesh: Mesh.istio(), containers: [report] });
+    meshJob.job!.addContainer({ name: 'late', image: 'registry.example.com/late:1', command: ['/late'] });
+    expect(() => Testing.synth(chart)).toThrow(
+      /meshjob 'reports\/nightly': container 'late' was added after construction, so MeshJob did not plan it and the wrap lifecycle does not cover it .*pass it in `containers` \(or `sidecars`\) instead/,
+    );
+  });
+
+  test('names unnamed init containers once, the same in every lifecycle', () => {
+    const init = { image: 'registry.example.com/migrate:1', command: ['/migrate'] };
+    const wrapped = renderMeshJob({ mesh: Mesh.istio(), containers: [report], initContainers: [init] });
+    const native = renderMeshJob({
+      mesh: Mesh.istio({ version: '1.24' }), kubernetesVersion: '1.30', containers: [report], initContainers: [init],
+    });
+    expect(wrapped.pod.initContainers.map((c: any) => c.name)).toEqual(['meshjob-busybox', 'init-1']);
+    expect(native.pod.initContainers.map((c: any) => c.name)).toEqual(['init-1']);
+  });
+
+  test('keeps the user\'s own proxy.istio.io/config settings beside the mesh\'s', () => {
+    const { podMetadata } = renderMeshJob({
+      mesh: Mesh.istio(),
+      containers: [report],
+      podMetadata: { annotations: { 'proxy.istio.io/config': '{"terminationDrainDuration":"1s","proxyMetadata":{"A":"b"}}' } },
+    });
+    expect(JSON.parse(podMetadata.annotations['proxy.istio.io/config'])).toEqual({
+      terminationDrainDuration: '1s', proxyMetadata: { A: 'b' }, holdApplicationUntilProxyStarts: true,
+    });
+  });
+
+  test('leaves the command\'s environment as it is: the wrapper\'s settings are not environment variables', () => {
+    const { pod } = renderMeshJob({
+      mesh: Mesh.istio(),
+      containers: [{ ...report, envVariables: { REGION: kplus.EnvValue.fromValue('eu') } }],
+    });
+    expect(pod.containers[0].env).toEqual([{ name: 'REGION', value: 'eu' }]);
   });
 });

@@ -1,7 +1,7 @@
 import { Cron, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { HttpMethod, Mesh, MeshJob, MeshJobProps, SidecarLifecycle, WrapOptions, WrapperRuntime } from '../src';
-import { newChart } from './support/render';
+import { HttpMethod, Mesh, MeshJob, MeshJobProps, SidecarLifecycle, WrapOptions, WrapperRuntime } from '../../src';
+import { newChart } from '../support/render';
 
 // Every synth-time error names the construct, the offending value and the fix.
 const report = { name: 'report', image: 'registry.example.com/report:1.4', command: ['/report'] };
@@ -123,6 +123,16 @@ describe('MeshJob rejects configurations that cannot work', () => {
       containers: [{ ...report, volumeMounts: [{ volume, path: '/meshjob/data' }] }],
       volumes: [volume],
     })).toThrow(/container 'report' mounts a volume at \/meshjob \("\/meshjob\/data"\), which the wrapper uses: mount it elsewhere/);
+  });
+
+  test('fails when a container mounts the wrapper\'s path spelled another way', () => {
+    for (const path of ['//meshjob', '/meshjob/', '/./meshjob/run']) {
+      const chart = newChart();
+      const volume = kplus.Volume.fromEmptyDir(chart, 'v', 'data');
+      expect(() => new MeshJob(chart, 'nightly', {
+        mesh: Mesh.istio(), containers: [{ ...report, volumeMounts: [{ volume, path }] }], volumes: [volume],
+      })).toThrow(`mounts a volume at /meshjob (${JSON.stringify(path)}), which the wrapper uses`);
+    }
   });
 
   test('fails when podMetadata opts out of the mesh\'s injection, naming the conflict', () => {

@@ -3,9 +3,9 @@ import { join } from 'path';
 import * as kplus from 'cdk8s-plus-28';
 import {
   HttpMethod, LifecycleMode, Mesh, PodFailurePolicyAction, PodFailureRule, SidecarLifecycle, WrapperExitCode,
-} from '../src';
-import { envOf, renderMeshJob } from './support/render';
-import { renderLifecycleTable } from '../src/lifecycle/version-table';
+} from '../../src';
+import { envOf, renderMeshJob } from '../support/render';
+import { renderLifecycleTable } from '../../src/lifecycle/version-table';
 
 const main = { name: 'main', image: 'registry.example.com/app:1', command: ['/app'], args: ['run'] };
 const logs = { name: 'logs', image: 'fluent/fluent-bit:3.1', command: ['/fluent-bit/bin/fluent-bit'], readinessUrl: 'http://localhost:2020/api/v1/health' };
@@ -84,7 +84,7 @@ describe('SidecarLifecycle.auto() chooses from the declared versions', () => {
   });
 
   test('README\'s lifecycle table is the one the code renders', () => {
-    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf-8');
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf-8');
     expect(readme).toContain(renderLifecycleTable());
   });
 });

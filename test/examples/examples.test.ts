@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
-import { EXAMPLES } from '../examples';
-import { settingsOf, wrappedCommandOf } from './support/render';
-import { podMetadataOf, podSpecOf, validateAll } from './support/schema';
+import { EXAMPLES } from '../../examples';
+import { settingsOf, wrappedCommandOf } from '../support/render';
+import { podMetadataOf, podSpecOf, validateAll } from '../support/schema';
 
 function render(name: string): any[] {
   const ChartClass = EXAMPLES[name];
