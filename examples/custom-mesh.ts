@@ -9,7 +9,7 @@ export class CustomMeshChart extends Chart {
     new MeshJob(this, 'ledger-audit', {
       mesh: Mesh.custom({
         name: 'corpnet',
-        readyUrl: 'http://localhost:7001/healthz',
+        readinessUrl: 'http://localhost:7001/healthz',
         quitRequests: [{ url: 'http://localhost:7001/admin/stop', method: HttpMethod.POST }],
         podLabels: { 'corpnet.example.com/inject': 'true' },
         podAnnotations: { 'corpnet.example.com/profile': 'batch' },

@@ -25,6 +25,8 @@ export interface ContainerInput {
   readonly envNames?: string[];
   /** Mount paths the container already uses. */
   readonly mountPaths?: string[];
+  /** The container's own terminationMessagePath, where the wrapper writes its reason too. */
+  readonly terminationMessagePath?: string;
 }
 
 /** A sidecar the job declares itself, as the plan needs to see it. @internal */
@@ -265,7 +267,7 @@ function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }
   const sidecarReadyUrls = sidecars.flatMap((c) => (c.readinessUrl === undefined ? [] : [c.readinessUrl]));
   // Without a mesh proxy, containers are still wrapped when other sidecars must be stopped.
   const proxy = mesh.proxy ?? { quit: [] as QuitCall[] };
-  if (proxy.readyUrl) assertLoopbackUrl(proxy.readyUrl, subject, 'readiness URL');
+  if (proxy.readinessUrl) assertLoopbackUrl(proxy.readinessUrl, subject, 'readiness URL');
   proxy.quit.forEach((q) => q.method === KILL_BY_NAME || assertLoopbackUrl(q.url, subject, 'quit URL'));
   const common = {
     peers: names.main,
@@ -276,31 +278,11 @@ function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }
     quitAttempts: wrap.quitAttempts,
     keepProxyOnFailure: wrap.keepProxyOnFailure,
   };
-  const meshReady = proxy.readyUrl === undefined ? [] : [proxy.readyUrl];
+  const meshReady = proxy.readinessUrl === undefined ? [] : [proxy.readinessUrl];
   const wrapped = (name: string, c: ContainerInput, settings: Omit<WrapperSettings, keyof typeof common | 'container'>) => {
-    if (!c.command || c.command.length === 0) {
-      throw Object.assign(new Error(
-        `${subject} wraps container '${name}' but it has no command: the image's entrypoint is not ` +
-        'visible at synth time. Set `command` to the image\'s entrypoint (and `args` to its arguments)',
-      ), { [MISSING_COMMAND]: name });
-    }
-    if (c.command[0].startsWith('-')) {
-      throw new Error(
-        `${subject}: container '${name}' command ${JSON.stringify(c.command[0])} starts with "-", which the wrapper's ` +
-        '`exec` would read as an option: give the program\'s path first (e.g. "/bin/app")',
-      );
-    }
-    const clash = (c.envNames ?? []).find((n) => n.startsWith(WRAPPER_ENV_PREFIX));
-    if (clash) {
-      throw new Error(`${subject}: container '${name}' sets ${clash}, but ${WRAPPER_ENV_PREFIX}* variables belong to the wrapper: rename it`);
-    }
-    const mounted = (c.mountPaths ?? []).find((p) => isUnder(p, WRAPPER_MOUNT_PATH));
-    if (mounted !== undefined) {
-      const spelled = mounted === WRAPPER_MOUNT_PATH ? '' : ` (${JSON.stringify(mounted)})`;
-      throw new Error(`${subject}: container '${name}' mounts a volume at ${WRAPPER_MOUNT_PATH}${spelled}, which the wrapper uses: mount it elsewhere`);
-    }
+    checkWrappedContainer(subject, name, c);
     return {
-      command: [...wrapperCommand(runtime.shell, { ...common, ...settings, container: name }), ...c.command],
+      command: [...wrapperCommand(runtime.shell, { ...common, ...settings, container: name, terminationMessagePath: c.terminationMessagePath }), ...c.command!],
       mounts: runtime.mounts,
     };
   };
@@ -338,6 +320,31 @@ function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }
     initContainer: runtime.initContainer,
     proxyNotReady: startsAnyway ? [] : names.main,
   };
+}
+
+/** What a container must have to be wrapped: a command to run, and nothing of the wrapper's own. */
+function checkWrappedContainer(subject: string, name: string, c: ContainerInput): void {
+  if (!c.command || c.command.length === 0) {
+    throw Object.assign(new Error(
+      `${subject} wraps container '${name}' but it has no command: the image's entrypoint is not ` +
+      'visible at synth time. Set `command` to the image\'s entrypoint (and `args` to its arguments)',
+    ), { [MISSING_COMMAND]: name });
+  }
+  if (c.command[0].startsWith('-')) {
+    throw new Error(
+      `${subject}: container '${name}' command ${JSON.stringify(c.command[0])} starts with "-", which the wrapper's ` +
+      '`exec` would read as an option: give the program\'s path first (e.g. "/bin/app")',
+    );
+  }
+  const clash = (c.envNames ?? []).find((n) => n.startsWith(WRAPPER_ENV_PREFIX));
+  if (clash) {
+    throw new Error(`${subject}: container '${name}' sets ${clash}, but ${WRAPPER_ENV_PREFIX}* variables belong to the wrapper: rename it`);
+  }
+  const mounted = (c.mountPaths ?? []).find((p) => isUnder(p, WRAPPER_MOUNT_PATH));
+  if (mounted !== undefined) {
+    const spelled = mounted === WRAPPER_MOUNT_PATH ? '' : ` (${JSON.stringify(mounted)})`;
+    throw new Error(`${subject}: container '${name}' mounts a volume at ${WRAPPER_MOUNT_PATH}${spelled}, which the wrapper uses: mount it elsewhere`);
+  }
 }
 
 /** What makes wrapping impossible whatever the containers: the pod's restartPolicy and volume names. */

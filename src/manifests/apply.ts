@@ -159,6 +159,7 @@ function containerInput(c: any, entrypoints: Record<string, string[]>): Containe
     args: c.args,
     envNames: (c.env ?? []).map((e: any) => e.name),
     mountPaths: (c.volumeMounts ?? []).map((m: any) => m.mountPath),
+    terminationMessagePath: typeof c.terminationMessagePath === 'string' ? c.terminationMessagePath : undefined,
   };
 }
 

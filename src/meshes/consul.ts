@@ -88,7 +88,7 @@ export function consulContract(options: ConsulOptions): MeshContract {
     },
     proxy: {
       // consul-k8s binds both to 127.0.0.1 (-envoy-admin-bind-address, -graceful-addr), not ::1.
-      readyUrl: loopbackUrl(CONSUL_ENVOY_ADMIN_PORT, '/ready', '127.0.0.1'),
+      readinessUrl: loopbackUrl(CONSUL_ENVOY_ADMIN_PORT, '/ready', '127.0.0.1'),
       quit: [{ method: HttpMethod.POST, url: loopbackUrl(CONSUL_GRACEFUL_PORT, '/graceful_shutdown', '127.0.0.1') }],
     },
   };

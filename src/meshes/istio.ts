@@ -138,7 +138,7 @@ export function istioContract(options: IstioOptions): MeshContract {
     podLabels: labels,
     podAnnotations: hold ? { [ISTIO_PROXY_CONFIG_ANNOTATION]: '{"holdApplicationUntilProxyStarts":true}' } : {},
     proxy: {
-      readyUrl: loopbackUrl(ISTIO_READINESS_PORT, ISTIO_READINESS_PATH),
+      readinessUrl: loopbackUrl(ISTIO_READINESS_PORT, ISTIO_READINESS_PATH),
       quit: [kill ? { method: KILL_BY_NAME, url: ISTIO_AGENT_PROCESS } : quitEndpoint],
       shareProcessNamespace: kill,
     },

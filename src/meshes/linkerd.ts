@@ -125,7 +125,7 @@ export function linkerdContract(options: LinkerdOptions): MeshContract {
       [LINKERD_PROXY_AWAIT_ANNOTATION]: options.proxyAwait === false ? 'disabled' : 'enabled',
     },
     proxy: {
-      readyUrl: loopbackUrl(LINKERD_ADMIN_PORT, '/ready'),
+      readinessUrl: loopbackUrl(LINKERD_ADMIN_PORT, '/ready'),
       quit: [{ method: HttpMethod.POST, url: loopbackUrl(LINKERD_ADMIN_PORT, '/shutdown') }],
     },
   };

@@ -19,7 +19,7 @@ export enum SidecarInjection {
 /** The proxy a mesh injects, as the wrapper sees it. @internal */
 export interface ProxyContract {
   /** GET answers 2xx once the proxy is ready; absent when the mesh offers nothing to wait on. */
-  readonly readyUrl?: string;
+  readonly readinessUrl?: string;
   /** Requests that stop the proxy, in order. */
   readonly quit: QuitCall[];
   /** The pod must share one process namespace (to signal the proxy's process). */

@@ -48,8 +48,12 @@ export interface WrapperSettings {
   readonly requestTimeoutSeconds: number;
   readonly startOnReadyTimeout: boolean;
   readonly quit: QuitCall[];
+  /** Attempts of each quit request (a 4xx ends them; after a SIGTERM there is one). */
   readonly quitAttempts: number;
+  /** The first pause between two attempts; each next pause doubles, up to QUIT_RETRY_DELAY_CAP_SECONDS. */
   readonly quitRetryDelaySeconds: number;
+  /** Where the wrapper writes its one-line reason, unless the command wrote one (the kubelet's default path when absent). */
+  readonly terminationMessagePath?: string;
   readonly keepProxyOnFailure: boolean;
   readonly dir: string;
 }
@@ -129,6 +133,24 @@ function seconds(value: number): string {
   return String(Number(value.toFixed(3)));
 }
 
+/** The kubelet's default `terminationMessagePath` (core/v1 Container). */
+export const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
+
+/** The longest pause between two attempts of a quit request, unless the first pause is longer. */
+export const QUIT_RETRY_DELAY_CAP_SECONDS = 2;
+
+/** The pauses between the attempts of one quit request: from quitRetryDelaySeconds, doubling, capped. @internal */
+export function quitDelays(s: WrapperSettings): number[] {
+  const cap = Math.max(QUIT_RETRY_DELAY_CAP_SECONDS, s.quitRetryDelaySeconds);
+  return Array.from({ length: s.quitAttempts - 1 }, (_, i) => Math.min(cap, s.quitRetryDelaySeconds * 2 ** i));
+}
+
+/** The longest all quit steps can take (every attempt unanswered), in whole seconds. @internal */
+export function quitWindowSeconds(s: WrapperSettings): number {
+  const perStep = quitDelays(s).reduce((a, d) => a + d, 0) + s.quitAttempts * s.requestTimeoutSeconds;
+  return Math.ceil(Math.max(1, s.quit.length) * perStep) + 1;
+}
+
 /** The settings one wrapper runs with, as name/value pairs (names without the prefix). @internal */
 export function wrapperSettings(s: WrapperSettings): Array<[string, string]> {
   const features = wrapperFeatures(s);
@@ -142,8 +164,9 @@ export function wrapperSettings(s: WrapperSettings): Array<[string, string]> {
     ['REQUEST_TIMEOUT', seconds(s.requestTimeoutSeconds)],
     ['ON_READY_TIMEOUT', s.startOnReadyTimeout ? 'start' : 'fail'],
     ['QUIT', s.quit.map((q) => `${q.method}|${q.url}`).join(' ')],
-    ['QUIT_ATTEMPTS', String(s.quitAttempts)],
-    ['QUIT_RETRY_DELAY', seconds(s.quitRetryDelaySeconds)],
+    ['QUIT_DELAYS', quitDelays(s).map(seconds).join(' ')],
+    ['QUIT_WINDOW', String(quitWindowSeconds(s))],
+    ['TERMINATION_LOG', s.terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH],
     ['KEEP_PROXY_ON_FAILURE', String(s.keepProxyOnFailure)],
     ['EXIT_PROXY_NOT_READY', String(WrapperExitCode.PROXY_NOT_READY)],
     ['EXIT_USAGE', String(WrapperExitCode.USAGE)],

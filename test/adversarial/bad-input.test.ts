@@ -232,7 +232,7 @@ const meshSpec = fc.oneof(
   fc.record({
     kind: fc.constant('custom' as const),
     name: opt(fc.constantFrom('inhouse', '', 'a b')),
-    readyUrl: opt(url),
+    readinessUrl: opt(url),
     quit: fc.array(fc.record({ url, method: opt(fc.constantFrom(HttpMethod.GET, HttpMethod.POST)) }), { maxLength: 2 }),
     labels: opt(fc.constantFrom<Record<string, string>>({ 'mesh.example.com/inject': 'true' }, { 'sidecar.istio.io/inject': 'false' })),
   }),
@@ -248,7 +248,7 @@ function toMesh(m: MeshSpec): Mesh {
     case 'consul': return Mesh.consul({ injection: m.injection, shutdownGracePeriod: toDuration(m.grace), version: m.version });
     case 'kuma': return Mesh.kuma({ injection: m.injection, waitForDataplaneReady: m.wait, version: m.version });
     case 'envoy': return Mesh.envoy({ adminPort: m.port });
-    case 'custom': return Mesh.custom({ name: m.name, readyUrl: m.readyUrl, quitRequests: m.quit, podLabels: m.labels });
+    case 'custom': return Mesh.custom({ name: m.name, readinessUrl: m.readinessUrl, quitRequests: m.quit, podLabels: m.labels });
     case 'none': return Mesh.none();
   }
 }

@@ -255,10 +255,18 @@ describe('MeshJob wraps the containers', () => {
       MESHJOB_READY_TIMEOUT: '30',
       MESHJOB_READY_POLL: '0.05',
       MESHJOB_REQUEST_TIMEOUT: '1',
-      MESHJOB_QUIT_ATTEMPTS: '3',
-      MESHJOB_QUIT_RETRY_DELAY: '0.5',
+      MESHJOB_QUIT_DELAYS: '0.5 1',
       MESHJOB_ON_READY_TIMEOUT: 'start',
     });
+  });
+
+  test('retries quits over about 15 seconds by default, pauses doubling up to 2 seconds', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
+    const settings = settingsOf(pod.containers[0]);
+    expect(settings.MESHJOB_QUIT_DELAYS).toBe('0.2 0.4 0.8 1.6 2 2 2 2 2');
+    // Long enough for every attempt to time out: the bound a held quit lock waits.
+    expect(settings.MESHJOB_QUIT_WINDOW).toBe(String(Math.ceil(15 + 10 * 2) + 1));
+    expect(settings.MESHJOB_TERMINATION_LOG).toBe('/dev/termination-log');
   });
 
   test('tells the wrapper its documented exit code for a proxy that never got ready', () => {

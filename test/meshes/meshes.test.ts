@@ -93,7 +93,7 @@ describe('Mesh.custom()', () => {
     const { pod, podMetadata } = renderMeshJob({
       mesh: Mesh.custom({
         name: 'corpnet',
-        readyUrl: 'http://localhost:7001/healthz',
+        readinessUrl: 'http://localhost:7001/healthz',
         quitRequests: [{ url: 'http://localhost:7001/admin/stop' }, { url: 'http://127.0.0.1:7002/bye', method: HttpMethod.GET }],
         podLabels: { 'corpnet.example.com/inject': 'true' },
         podAnnotations: { 'corpnet.example.com/profile': 'batch' },
@@ -109,13 +109,13 @@ describe('Mesh.custom()', () => {
   });
 
   test('fails when its readiness URL is not on the loopback address', () => {
-    expect(() => Mesh.custom({ name: 'corpnet', readyUrl: 'http://proxy.svc:7001/healthz' }))
+    expect(() => Mesh.custom({ name: 'corpnet', readinessUrl: 'http://proxy.svc:7001/healthz' }))
       .toThrow(/mesh 'corpnet': readiness URL "http:\/\/proxy.svc:7001\/healthz" is not a loopback http:\/\/ URL/);
   });
 
   test('warns when it waits for a proxy that nothing stops', () => {
     jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const { meshJob } = renderMeshJob({ mesh: Mesh.custom({ name: 'corpnet', readyUrl: 'http://localhost:7001/healthz' }), containers: [main] });
+    const { meshJob } = renderMeshJob({ mesh: Mesh.custom({ name: 'corpnet', readinessUrl: 'http://localhost:7001/healthz' }), containers: [main] });
     expect(meshJob.warnings).toEqual(["nothing stops mesh 'corpnet''s proxy: the pod will not complete unless it stops by itself; give the mesh a quit request"]);
     jest.restoreAllMocks();
   });

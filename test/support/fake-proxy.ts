@@ -92,7 +92,7 @@ export class FakeProxy {
     return this.portNumber;
   }
 
-  public get readyUrl(): string {
+  public get readinessUrl(): string {
     return `http://127.0.0.1:${this.portNumber}${READY_PATH}`;
   }
 
