@@ -55,7 +55,7 @@ export interface WrapOptions {
   /**
    * How many times each quit request is tried when it gets a 5xx answer, is refused or gets no
    * answer (a 4xx answer is final). The pauses between attempts start at `quitRetryDelay` and
-   * double up to 2 seconds, so the defaults keep trying for about 15 seconds: a proxy that
+   * double up to 2 seconds, so the defaults keep trying for at least 13 seconds: a proxy that
    * restarts as the job ends is still stopped. After a SIGTERM (the pod is being deleted, its
    * proxy too) each quit request is tried once.
    *

@@ -260,12 +260,12 @@ describe('MeshJob wraps the containers', () => {
     });
   });
 
-  test('retries quits over about 15 seconds by default, pauses doubling up to 2 seconds', () => {
+  test('retries quits for 13 seconds of pauses by default, pauses doubling up to 2 seconds', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
     const settings = settingsOf(pod.containers[0]);
     expect(settings.MESHJOB_QUIT_DELAYS).toBe('0.2 0.4 0.8 1.6 2 2 2 2 2');
     // Long enough for every attempt to time out: the bound a held quit lock waits.
-    expect(settings.MESHJOB_QUIT_WINDOW).toBe(String(Math.ceil(15 + 10 * 2) + 1));
+    expect(settings.MESHJOB_QUIT_WINDOW).toBe(String(Math.ceil(13 + 10 * 2) + 1));
     expect(settings.MESHJOB_TERMINATION_LOG).toBe('/dev/termination-log');
   });
 
