@@ -53,6 +53,11 @@ export interface PodInput {
   readonly kubernetesVersion?: Version;
   /** The pod's restartPolicy, if one is set. */
   readonly restartPolicy?: string;
+  /**
+   * The pod's restartPolicy OnFailure may become Never when wrapping needs it (a chart's Job,
+   * whose author did not choose it for a mesh); otherwise it is an error.
+   */
+  readonly onFailureMayBecomeNever?: boolean;
   readonly podLabels?: Record<string, string>;
   readonly podAnnotations?: Record<string, string>;
   /** The user's podFailurePolicy rules, checked before the defaults. */
@@ -206,6 +211,12 @@ export function planPod(input: PodInput): PodPlan {
   const warnings = mesh.proxy && mesh.proxy.quit.length === 0
     ? [`nothing stops mesh '${mesh.name}''s proxy: the pod will not complete unless it stops by itself; give the mesh a quit request`]
     : [];
+  if (input.restartPolicy === 'OnFailure') {
+    warnings.push(
+      'restartPolicy OnFailure became Never: a wrapped container restarted in the same pod would wait for a proxy ' +
+      'already stopped; failed runs are retried in new pods, up to backoffLimit',
+    );
+  }
   const wrapped = planWrap(input, names);
   const initNames = wrapped.initContainer ? [wrapped.initContainer.name] : [];
   const policy = rules(wrapped.proxyNotReady, 'Never', initNames, names.main);
@@ -350,7 +361,8 @@ function checkWrappedContainer(subject: string, name: string, c: ContainerInput)
 /** What makes wrapping impossible whatever the containers: the pod's restartPolicy and volume names. */
 function checkWrappable(input: PodInput): void {
   const { subject } = input;
-  if (input.restartPolicy !== undefined && input.restartPolicy !== 'Never') {
+  const changeable = input.restartPolicy === 'OnFailure' && input.onFailureMayBecomeNever;
+  if (input.restartPolicy !== undefined && input.restartPolicy !== 'Never' && !changeable) {
     throw new Error(
       `${subject}: restartPolicy '${input.restartPolicy}' cannot be used with wrapped containers: ` +
       'a container restarted in the same pod waits for a proxy the wrapper already stopped. ' +

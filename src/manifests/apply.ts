@@ -94,8 +94,9 @@ export function applyToManifest(obj: any, what: ManifestLifecycle): ManifestResu
       sidecars: containers.filter((c) => sidecarNames.includes(c.name)).map(input),
       initContainers: (pod.initContainers ?? []).map(input),
       volumeNames: (pod.volumes ?? []).map((v: any) => v.name),
-      // Charts MeshJob does not own often say OnFailure; wrapping needs Never (see below).
-      restartPolicy: pod.restartPolicy === 'OnFailure' ? undefined : pod.restartPolicy,
+      // Charts MeshJob does not own often say OnFailure; wrapping makes it Never.
+      restartPolicy: pod.restartPolicy,
+      onFailureMayBecomeNever: true,
       podLabels: meta.labels,
       podAnnotations: meta.annotations,
       // A chart's own podFailurePolicy is kept as it is.
@@ -113,15 +114,8 @@ export function applyToManifest(obj: any, what: ManifestLifecycle): ManifestResu
         '(--kubernetes-version and --mesh-version where both support them), or set the container\'s command in the chart',
     };
   }
-  const warnings = [...plan.warnings];
-  if (pod.restartPolicy === 'OnFailure' && plan.restartPolicy === 'Never') {
-    warnings.push(
-      'restartPolicy OnFailure became Never: a wrapped container restarted in the same pod would wait for a proxy ' +
-      'already stopped; failed runs are retried in new pods, up to backoffLimit',
-    );
-  }
   writePlan(spec, plan);
-  return { subject, outcome: 'applied', mode: plan.mode, reason: plan.reason, warnings };
+  return { subject, outcome: 'applied', mode: plan.mode, reason: plan.reason, warnings: plan.warnings };
 }
 
 function isTrue(value: unknown): boolean {
