@@ -1,4 +1,4 @@
-// Kubernetes 1.30 and Istio 1.24: SidecarLifecycle.auto() (the default) chooses native sidecars.
+// Kubernetes 1.33 and Istio 1.24: SidecarLifecycle.auto() (the default) chooses native sidecars.
 // Istio injects its proxy as an init container with restartPolicy: Always
 // (sidecar.istio.io/nativeSidecar: "true"), the log shipper becomes one too, and Kubernetes stops
 // both once the report ends. No wrapper, no busybox, and the image's own entrypoint is fine.
@@ -11,7 +11,7 @@ export class NativeSidecarsChart extends Chart {
     super(scope, id);
     new MeshJob(this, 'report', {
       mesh: Mesh.istio({ version: '1.24' }),
-      kubernetesVersion: '1.30',
+      kubernetesVersion: '1.33',
       containers: [{ name: 'report', image: 'registry.example.com/report:1.4' }],
       sidecars: [{
         name: 'logs',

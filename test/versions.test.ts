@@ -18,10 +18,10 @@ describe('versions as people write them', () => {
   test('reads the Kubernetes version kubectl prints, v1.30.2, in MeshJob', () => {
     const meshJob = new MeshJob(newChart(), 'nightly', {
       mesh: Mesh.istio({ version: 'v1.24.3' }),
-      kubernetesVersion: 'v1.30.2',
+      kubernetesVersion: 'v1.33.2',
       containers: [{ image: 'registry.example.com/app:1', command: ['/app'] }],
     });
-    expect(meshJob.lifecycleReason).toBe('Kubernetes v1.30.2 and istio v1.24.3 support native sidecars per pod');
+    expect(meshJob.lifecycleReason).toBe('Kubernetes v1.33.2 and istio v1.24.3 support native sidecars per pod');
   });
 
   test('fails on "1.3", the typo of "1.30", showing the accepted forms', () => {

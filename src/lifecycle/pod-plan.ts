@@ -64,6 +64,10 @@ export interface PodInput {
   readonly podFailurePolicy?: PodFailureRule[];
   /** Whether the default podFailurePolicy rules are wanted (default true). */
   readonly defaultPodFailureRules?: boolean;
+  /** The Job has an activeDeadline, which bounds retries the default rules do not count. */
+  readonly activeDeadline?: boolean;
+  /** The pod's ServiceAccount, after which a registration Service is named (Consul with ACLs). */
+  readonly serviceAccountName?: string;
 }
 
 /** One regular container of the pod, in its final place. @internal */
@@ -117,6 +121,11 @@ export interface PodPlan {
   readonly containers: ContainerPlan[];
   /** The Job's podFailurePolicy rules as JSON; absent when none apply. */
   readonly podFailureRules?: unknown[];
+  /**
+   * A headless Service selecting the pod, which the mesh needs to register it: named `name`, or
+   * like the workload when absent.
+   */
+  readonly service?: { readonly name?: string; readonly port: number };
 }
 
 /**
@@ -169,7 +178,9 @@ export function planPod(input: PodInput): PodPlan {
     volumes: [],
     nativeSidecars: [],
     initContainerNames: names.init,
+    service: mesh.registrationService && { name: input.serviceAccountName, port: mesh.registrationService.port },
   };
+  const notes = mesh.notes ?? [];
   const rules = (wrapped: string[], restartPolicy: string | undefined, initNames: string[], mainNames: string[]) => podFailurePolicyRules({
     subject,
     user: input.podFailurePolicy ?? [],
@@ -177,6 +188,7 @@ export function planPod(input: PodInput): PodPlan {
     allContainers: [...mainNames, ...names.sidecars, ...initNames, ...names.init],
     proxyNotReadyContainers: wrapped,
     defaults: input.defaultPodFailureRules ?? true,
+    bounded: input.activeDeadline ?? false,
     restartPolicy,
     kubernetesVersion: input.kubernetesVersion,
   });
@@ -186,7 +198,7 @@ export function planPod(input: PodInput): PodPlan {
     return {
       ...base,
       ...metadata(mesh.podLabels, mesh.podAnnotations),
-      warnings: [...choice.warnings, ...policy.warnings],
+      warnings: [...choice.warnings, ...notes, ...policy.warnings],
       containers: [...regular('containers', names.main), ...regular('sidecars', names.sidecars)],
       podFailureRules: nonEmpty(policy.rules),
     };
@@ -202,7 +214,7 @@ export function planPod(input: PodInput): PodPlan {
     return {
       ...base,
       ...metadata(native?.podLabels ?? mesh.podLabels, native?.podAnnotations ?? mesh.podAnnotations),
-      warnings: [...choice.warnings, ...policy.warnings],
+      warnings: [...choice.warnings, ...notes, ...policy.warnings],
       nativeSidecars,
       containers: regular('containers', names.main),
       podFailureRules: nonEmpty(policy.rules),
@@ -222,8 +234,8 @@ export function planPod(input: PodInput): PodPlan {
   const policy = rules(wrapped.proxyNotReady, 'Never', initNames, names.main);
   return {
     ...base,
-    ...metadata(mesh.podLabels, mesh.podAnnotations),
-    warnings: [...choice.warnings, ...warnings, ...policy.warnings],
+    ...metadata(mesh.podLabels, { ...mesh.podAnnotations, ...mesh.wrapPodAnnotations }),
+    warnings: [...choice.warnings, ...notes, ...warnings, ...policy.warnings],
     restartPolicy: 'Never',
     shareProcessNamespace: mesh.proxy?.shareProcessNamespace,
     volumes: wrapped.volumes,

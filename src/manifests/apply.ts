@@ -101,6 +101,8 @@ export function applyToManifest(obj: any, what: ManifestLifecycle): ManifestResu
       podAnnotations: meta.annotations,
       // A chart's own podFailurePolicy is kept as it is.
       defaultPodFailureRules: what.defaultPodFailureRules !== false && spec.podFailurePolicy === undefined,
+      activeDeadline: spec.activeDeadlineSeconds !== undefined,
+      serviceAccountName: pod.serviceAccountName,
     });
   } catch (e) {
     const container = missingCommandOf(e);
@@ -115,7 +117,12 @@ export function applyToManifest(obj: any, what: ManifestLifecycle): ManifestResu
     };
   }
   writePlan(spec, plan);
-  return { subject, outcome: 'applied', mode: plan.mode, reason: plan.reason, warnings: plan.warnings };
+  // One object in, one out: the Service the mesh needs is the chart's to provide.
+  const service = plan.service && [
+    `mesh '${what.mesh.name}' registers a pod only through a Service that selects it: make sure the chart has a headless ` +
+    `Service selecting this ${obj.kind}'s pods${plan.service.name ? ` named ${plan.service.name} (as its ServiceAccount)` : ''}, or the pod fails to start`,
+  ];
+  return { subject, outcome: 'applied', mode: plan.mode, reason: plan.reason, warnings: [...plan.warnings, ...(service ?? [])] };
 }
 
 function isTrue(value: unknown): boolean {

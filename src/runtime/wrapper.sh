@@ -68,7 +68,7 @@ http() {
   else
     code=`unset $proxy_vars; curl -s -o /dev/null -w '%{http_code}' --max-time "$MESHJOB_REQUEST_TIMEOUT" -X "$1" -d '' "$2" 2>/dev/null`
   fi
-  case "$?" in 7) why=refused ;; *) why="no answer" ;; esac
+  case "$?" in 7) why=refused ;; *) why="got no answer" ;; esac
   [ "$code" = 000 ] || why="answered $code"
   code=${code:-000}
 #@ end
@@ -86,7 +86,7 @@ http() {
       *) code=000 ;;
     esac
   fi
-  case "$err" in *refused*) why=refused ;; *) why="no answer" ;; esac
+  case "$err" in *refused*) why=refused ;; *) why="got no answer" ;; esac
   [ "$code" = 000 ] || why="answered $code"
 #@ end
   case "$code" in 2??) return 0 ;; esac

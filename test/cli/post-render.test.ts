@@ -72,7 +72,7 @@ describe('the meshjob post-renderer', () => {
   });
 
   test('renders native sidecars for known versions that support them', () => {
-    const r = render(['--mesh', 'istio', '--mesh-version', '1.24', '--kubernetes-version', '1.30']);
+    const r = render(['--mesh', 'istio', '--mesh-version', '1.24', '--kubernetes-version', '1.33']);
     const job = jobsOf(docsOf(r.stdout))[0];
     expect(podMetadataOf(job).annotations['sidecar.istio.io/nativeSidecar']).toBe('true');
     expect(podSpecOf(job).containers[0].command).toEqual(['/migrate']);

@@ -321,7 +321,7 @@ describe('MeshJob keeps its plan honest', () => {
     const init = { image: 'registry.example.com/migrate:1', command: ['/migrate'] };
     const wrapped = renderMeshJob({ mesh: Mesh.istio(), containers: [report], initContainers: [init] });
     const native = renderMeshJob({
-      mesh: Mesh.istio({ version: '1.24' }), kubernetesVersion: '1.30', containers: [report], initContainers: [init],
+      mesh: Mesh.istio({ version: '1.24' }), kubernetesVersion: '1.33', containers: [report], initContainers: [init],
     });
     expect(wrapped.pod.initContainers.map((c: any) => c.name)).toEqual(['meshjob-busybox', 'init-1']);
     expect(native.pod.initContainers.map((c: any) => c.name)).toEqual(['init-1']);

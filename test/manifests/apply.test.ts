@@ -48,7 +48,7 @@ describe('applyToManifest on a chart\'s Job', () => {
 
   test('needs no entrypoint where native sidecars are used', () => {
     const job = chartJob();
-    const r = applyToManifest(job, { mesh: Mesh.istio({ version: '1.24' }), kubernetesVersion: '1.30' });
+    const r = applyToManifest(job, { mesh: Mesh.istio({ version: '1.24' }), kubernetesVersion: '1.33' });
     expect(r).toMatchObject({ outcome: 'applied', mode: 'native' });
     expect(job.spec.template.spec.containers[0].command).toBeUndefined();
   });

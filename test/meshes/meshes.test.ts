@@ -64,7 +64,12 @@ describe('Mesh.kuma()', () => {
   test('labels the pod for injection and holds it until the dataplane is ready', () => {
     const { podMetadata } = renderMeshJob({ mesh: Mesh.kuma(), containers: [main] });
     expect(podMetadata.labels['kuma.io/sidecar-injection']).toBe('enabled');
-    expect(podMetadata.annotations).toEqual({ 'kuma.io/wait-for-dataplane-ready': 'true', 'meshjob/lifecycle': 'none' });
+    expect(podMetadata.annotations).toEqual({
+      'kuma.io/wait-for-dataplane-ready': 'true',
+      // kuma-dp has nothing to drain once a Job's containers end (30 s by default).
+      'kuma.io/sidecar-drain-time': '1s',
+      'meshjob/lifecycle': 'none',
+    });
   });
 
   test('does not wrap: Kuma\'s control plane stops the sidecar of a Job\'s pod', () => {
