@@ -1,0 +1,39 @@
+import { Finding } from './findings';
+
+// The two outputs of `meshjob diagnose`: a table for people, JSON for tools.
+
+const COLUMNS: Array<[string, (f: Finding) => string]> = [
+  ['NAMESPACE', (f) => f.namespace],
+  ['JOB', (f) => (f.cronJob ? `${f.job} (CronJob ${f.cronJob})` : f.job)],
+  ['POD', (f) => f.pod],
+  ['STUCK FOR', (f) => (f.stuckSeconds === undefined ? '?' : formatDuration(f.stuckSeconds))],
+  ['MESH', (f) => f.mesh],
+  ['CAUSE', (f) => f.cause],
+  ['FIX', (f) => f.fix],
+];
+
+/** A table, one finding a line, columns aligned as kubectl aligns them. */
+export function formatTable(findings: Finding[]): string {
+  const rows = [COLUMNS.map(([title]) => title), ...findings.map((f) => COLUMNS.map(([, cell]) => cell(f)))];
+  const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('   ')).join('\n') + '\n';
+}
+
+/** `{"findings": [...]}`, one object per finding with every field of Finding. */
+export function formatJson(findings: Finding[]): string {
+  return JSON.stringify({ findings }, null, 2) + '\n';
+}
+
+/** `3d4h`, `2h5m`, `7m12s`, `45s`: the two largest units, as kubectl prints ages. */
+export function formatDuration(totalSeconds: number): string {
+  const units: Array<[string, number]> = [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]];
+  const parts: string[] = [];
+  let rest = Math.max(0, Math.floor(totalSeconds));
+  for (const [unit, size] of units) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0 || (parts.length > 0 && parts.length < 2)) parts.push(`${n}${unit}`);
+    if (parts.length === 2) break;
+  }
+  return parts.length === 0 ? '0s' : parts.join('').replace(/(\d+[a-z])0[a-z]$/, '$1');
+}
