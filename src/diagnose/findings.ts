@@ -265,7 +265,12 @@ function repeatedProxyNotReady(contexts: PodContext[]): Finding[] {
       for (const t of terminationsOf(v.status)) {
         if (t.exitCode !== WrapperExitCode.PROXY_NOT_READY) continue;
         const said = wrapperMessagesOf({ name: v.spec.name, state: { terminated: t } })[0];
-        seen.push({ c, v, finishedAt: t.finishedAt, details: said?.reason === WrapperReason.PROXY_NOT_READY ? said.details : undefined });
+        // A container restarted in place (restartPolicy OnFailure) keeps only its last termination:
+        // its restarts stand for the earlier ones.
+        const times = t === v.status?.lastState?.terminated ? Math.max(1, v.status.restartCount ?? 0) : 1;
+        for (let n = 0; n < times; n++) {
+          seen.push({ c, v, finishedAt: t.finishedAt, details: said?.reason === WrapperReason.PROXY_NOT_READY ? said.details : undefined });
+        }
       }
     }
   }

@@ -20,6 +20,8 @@ export interface MeshFacts {
   readonly inits: string[];
   /** Pod labels and annotations that show the pod asked for this mesh (even when nothing was injected). */
   readonly markers: string[];
+  /** What the proxy image's tag is the version of, when not the mesh's own (e.g. `consul-dataplane`). */
+  readonly versionOf?: string;
   /** A pod annotation holding the proxy's version, when the injector writes one. */
   readonly versionAnnotation?: string;
   /** How to get the proxy injected when it is missing. */
@@ -71,6 +73,8 @@ export const MESHES: MeshFacts[] = [
     proxy: CONSUL_INJECTED_CONTAINERS[0],
     inits: withoutProxy(CONSUL_INJECTED_CONTAINERS),
     markers: [CONSUL_INJECT_ANNOTATION, CONSUL_LIFECYCLE_ANNOTATION],
+    // The image is hashicorp/consul-dataplane, versioned apart from consul-k8s.
+    versionOf: 'consul-dataplane',
     injectionFix: `annotate the pod ${CONSUL_INJECT_ANNOTATION}="true" (MeshJob: Mesh.consul()) and check that the connect injector watches the namespace`,
     initFixes: {
       iptables: CONSUL_SERVICE_FIX,
@@ -120,7 +124,9 @@ export interface SeenMesh {
 /** `istio 1.24.2 (revision default)`, `linkerd`, … */
 export function describeMesh(mesh: SeenMesh | undefined): string {
   if (!mesh) return 'none';
-  const version = mesh.version ?? (mesh.injected ? 'version unknown' : 'no proxy');
+  const version = mesh.version === undefined
+    ? (mesh.injected ? 'version unknown' : 'no proxy')
+    : `${mesh.facts.versionOf ? `${mesh.facts.versionOf} ` : ''}${mesh.version}`;
   const revision = mesh.revision && mesh.revision !== 'default' ? ` rev ${mesh.revision}` : '';
   return `${mesh.facts.name} ${version}${revision}`;
 }

@@ -2,6 +2,7 @@ import { Finding } from './findings';
 
 // The two outputs of `meshjob diagnose`: a table for people, JSON for tools.
 
+// The fix goes on its own line under its row: a fix is a sentence, too long for a column.
 const COLUMNS: Array<[string, (f: Finding) => string]> = [
   ['NAMESPACE', (f) => f.namespace],
   ['JOB', (f) => (f.cronJob ? `${f.job} (CronJob ${f.cronJob})` : f.job)],
@@ -9,14 +10,14 @@ const COLUMNS: Array<[string, (f: Finding) => string]> = [
   ['STUCK FOR', (f) => (f.stuckSeconds === undefined ? '?' : formatDuration(f.stuckSeconds))],
   ['MESH', (f) => f.mesh],
   ['CAUSE', (f) => f.cause],
-  ['FIX', (f) => f.fix],
 ];
 
-/** A table, one finding a line, columns aligned as kubectl aligns them. */
+/** A table, one finding a row, columns aligned as kubectl aligns them, each row's fix under it. */
 export function formatTable(findings: Finding[]): string {
   const rows = [COLUMNS.map(([title]) => title), ...findings.map((f) => COLUMNS.map(([, cell]) => cell(f)))];
   const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('   ')).join('\n') + '\n';
+  const line = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('   ');
+  return [line(rows[0]), ...findings.flatMap((f, i) => [line(rows[i + 1]), `  fix: ${f.fix}`])].join('\n') + '\n';
 }
 
 /** `{"findings": [...]}`, one object per finding with every field of Finding. */
