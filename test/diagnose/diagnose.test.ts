@@ -1,7 +1,7 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { main } from '../../src/cli/main';
-import { diagnose, Finding, FindingKind } from '../../src/diagnose/findings';
+import { diagnose, DiagnoseOptions, Finding, FindingKind } from '../../src/diagnose/findings';
 import { readInputs } from '../../src/diagnose/input';
 import { diagnoseMain } from '../../src/diagnose/main';
 import { parseWrapperMessage, WrapperReason } from '../../src/diagnose/termination-message';
@@ -15,7 +15,7 @@ const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf-8');
 const CLUSTER = fixture('cluster.json');
 const PODS: any[] = JSON.parse(CLUSTER).items;
 const NOW = Date.parse(SNAPSHOT_TIME);
-const OPTIONS = { now: NOW, stuckAfterSeconds: 300, sidecars: [] };
+const OPTIONS: DiagnoseOptions = { now: NOW, stuckAfterSeconds: 300, sidecars: [] };
 
 function findingsFor(pods: any[], options = OPTIONS, jobs: any[] = []): Finding[] {
   return diagnose(pods, jobs, options);
@@ -24,7 +24,8 @@ const ALL = findingsFor(PODS);
 const only = (namespace: string, job: string) => ALL.filter((f) => f.namespace === namespace && f.job === job);
 const podOf = (namespace: string, job: string) => PODS.filter((p) => p.metadata.namespace === namespace && p.metadata.labels['job-name'] === job);
 const secondsSince = (time: string) => Math.floor((NOW - Date.parse(time)) / 1000);
-const statusOf = (pod: any, name: string) => [...(pod.status.initContainerStatuses ?? []), ...pod.status.containerStatuses].find((s: any) => s.name === name);
+const statusOf = (pod: any, name: string) =>
+  [...(pod.status.initContainerStatuses ?? []), ...pod.status.containerStatuses].find((s: any) => s.name === name);
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
 
 describe('the pod fixtures', () => {
