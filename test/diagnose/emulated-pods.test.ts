@@ -38,6 +38,7 @@ async function runPod(rendered: { spec: any; metadata: any }, port: number, name
   const startedAt = new Date().toISOString();
   const code = await kubeletFor(rendered.spec, { 'localhost:15021': port }).run(rendered.spec.containers[0], new Child(tempDir(), 'report').env());
   const finishedAt = new Date().toISOString();
+  if (code === null) throw new Error('the wrapper died of a signal');
   const main = rendered.spec.containers[0];
   return {
     apiVersion: 'v1',
@@ -80,7 +81,8 @@ test('GIVEN MeshJob\'s wrapped pod run twice with no proxy injected WHEN diagnos
   const port = await closedPort();
   const pods = [await runPod(rendered, port, 'nightly-b5k2x'), await runPod(rendered, port, 'nightly-q9d4m')];
   pods.forEach(validateManifest);
-  expect(pods.map((p) => p.status.containerStatuses[0].state.terminated.exitCode)).toEqual([WrapperExitCode.PROXY_NOT_READY, WrapperExitCode.PROXY_NOT_READY]);
+  const exits = pods.map((p) => p.status.containerStatuses[0].state.terminated.exitCode);
+  expect(exits).toEqual([WrapperExitCode.PROXY_NOT_READY, WrapperExitCode.PROXY_NOT_READY]);
 
   const findings = diagnose(pods, [], { now: Date.now(), stuckAfterSeconds: 300, sidecars: [] });
 
