@@ -6,7 +6,9 @@ import { readInputs } from '../../src/diagnose/input';
 import { diagnoseMain } from '../../src/diagnose/main';
 import { parseWrapperMessage, WrapperReason } from '../../src/diagnose/termination-message';
 import { SNAPSHOT_TIME } from '../fixtures/pods/build';
+import { meshjobExecutable, runPostRenderer } from '../support/cli';
 import { validateManifest } from '../support/schema';
+import { cleanup } from '../support/wrapper-harness';
 
 // The fixtures are what `kubectl get pods -A -o json` prints for a cluster with stuck meshed
 // Jobs; test/fixtures/pods/README.md says where each pod comes from.
@@ -277,6 +279,13 @@ describe('meshjob diagnose', () => {
     const [a, b] = [podOf('shop', 'shop-migrate')[0], podOf('etl', 'export-orders')[0]];
     const read = readInputs([{ source: 'stdin', text: `${JSON.stringify(a)}\n---\n${JSON.stringify(b)}\n` }]);
     expect(read).toMatchObject({ problems: [], pods: [a, b] });
+  });
+
+  test('GIVEN the meshjob executable WHEN kubectl get pods -A -o json is piped into `meshjob diagnose` THEN it exits 1 with the findings', () => {
+    const r = runPostRenderer(meshjobExecutable(), ['diagnose', '--now', SNAPSHOT_TIME, '--output', 'json'], CLUSTER);
+    expect(r).toMatchObject({ code: 1, stderr: '' });
+    expect(JSON.parse(r.stdout).findings).toEqual(ALL);
+    return cleanup();
   });
 
   test('is what `meshjob diagnose` runs', () => {
