@@ -135,8 +135,9 @@ function injectedInitFailures(c: PodContext): Finding[] {
   return c.containers
     .filter((v) => v.init && mesh.facts.inits.includes(v.spec.name))
     .flatMap((v) => {
+      // Failed now, or failed before and restarting; an init container that succeeded since is past it.
       const failed = terminationsOf(v.status).find((t) => (t.exitCode ?? 0) !== 0);
-      if (!failed) return [];
+      if (!failed || v.status?.state?.terminated?.exitCode === 0) return [];
       const said = failed.message ? `: ${firstLine(failed.message)}` : '';
       const kind = /valid/.test(v.spec.name) ? 'validation' : 'iptables';
       const restarts = v.status?.restartCount ? `, restarted ${v.status.restartCount} times` : '';

@@ -165,7 +165,10 @@ export function meshOf(pod: Pod): SeenMesh | undefined {
     const version = (facts.versionAnnotation && annotations[facts.versionAnnotation]) || imageTag(image);
     return { facts, version, revision: istioRevision(annotations), injected: proxy !== undefined };
   }
-  const asked = MESHES.find((facts) => facts.markers.some((m) => m in labels || m in annotations));
+  // An injection switch set to off (`"false"`, `disabled`) is an opt-out, not a mesh the pod asked for.
+  const value = (m: string) => labels[m] ?? annotations[m];
+  const optedOut = (facts: MeshFacts) => facts.markers.some((m) => ['false', 'disabled'].includes(value(m)));
+  const asked = MESHES.find((facts) => !optedOut(facts) && facts.markers.some((m) => value(m) !== undefined));
   return asked ? { facts: asked, injected: false, revision: labels['istio.io/rev'] } : undefined;
 }
 

@@ -206,6 +206,44 @@ describe('what decides a finding', () => {
     expect(findingsFor(pods)).toEqual([]);
   });
 
+  /** The `debug` pod (wrapped, Istio) with its wrapper's message replaced, and its proxy renamed for another mesh. */
+  function quitFailedPod(message: string, proxy?: { name: string; image: string }) {
+    const pod = clone(podOf('debug', 'flaky-import')[0]);
+    statusOf(pod, 'report').state.terminated.message = message;
+    if (proxy) {
+      for (const c of [pod.spec.containers.find((x: any) => x.name === 'istio-proxy'), statusOf(pod, 'istio-proxy')]) Object.assign(c, proxy);
+      pod.spec.initContainers = pod.spec.initContainers.filter((c: any) => c.name !== 'istio-init');
+      pod.status.initContainerStatuses = pod.status.initContainerStatuses.filter((c: any) => c.name !== 'istio-init');
+    }
+    return pod;
+  }
+
+  test.each([
+    ['Istio answering 404 (before 1.3, no /quitquitquit)', 'POST http://localhost:15020/quitquitquit answered 404', undefined, 'IstioStopMethod.KILL_PILOT_AGENT'],
+    ['a proxy refusing a request from off loopback (403)', 'POST http://localhost:15020/quitquitquit answered 403', undefined, 'loopback'],
+    ['consul-dataplane refusing the connection (dual-stack binds ::1)', 'POST http://127.0.0.1:20600/graceful_shutdown refused',
+      { name: 'consul-dataplane', image: 'hashicorp/consul-dataplane:1.6.1' }, 'dualStack'],
+  ])('a quit that failed on %s names its own fix', (_what, details, proxy, fix) => {
+    const [f] = findingsFor([quitFailedPod(`meshjob: quit-failed: ${details}`, proxy)]);
+    expect(f).toMatchObject({ kind: FindingKind.QUIT_FAILED, cause: expect.stringContaining(details) });
+    expect(f.fix).toContain(fix);
+  });
+
+  test('an injected init container that failed once and then succeeded is not a finding', () => {
+    const pod = clone(podOf('ledger', 'reconcile')[0]);
+    const validation = statusOf(pod, 'istio-validation');
+    validation.lastState = validation.state;
+    validation.state = { terminated: { ...validation.state.terminated, exitCode: 0, reason: 'Completed' } };
+    validation.restartCount = 1;
+    expect(findingsFor([pod])).toEqual([]);
+  });
+
+  test('a pod that opted out of injection names no mesh', () => {
+    const pod = clone(podOf('etl', 'export-orders')[0]);
+    pod.metadata.labels['sidecar.istio.io/inject'] = 'false';
+    expect(findingsFor([pod])).toMatchObject([{ kind: FindingKind.SIDECAR_RUNNING, mesh: 'none' }]);
+  });
+
   test('a quit that failed after the pod ended anyway is not stuck', () => {
     const pod = clone(podOf('search', 'reindex')[0]);
     pod.status.phase = 'Succeeded';
