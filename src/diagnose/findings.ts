@@ -71,10 +71,22 @@ export function diagnose(pods: Pod[], jobs: Job[], options: DiagnoseOptions): Fi
     };
     byJob.set(key, [...(byJob.get(key) ?? []), context]);
   }
-  return [...byJob.values()].flatMap((contexts) => [
+  const findings = [...byJob.values()].flatMap((contexts) => [
     ...contexts.flatMap(podFindings),
     ...repeatedProxyNotReady(contexts),
   ]);
+  return withPileUps(findings);
+}
+
+/** Says so when several runs of one CronJob are stuck at once (they pile up under concurrencyPolicy: Allow). */
+function withPileUps(findings: Finding[]): Finding[] {
+  const runs = new Map<string, number>();
+  const key = (f: Finding) => `${f.namespace}/${f.cronJob}`;
+  for (const f of findings) if (f.cronJob) runs.set(key(f), (runs.get(key(f)) ?? 0) + 1);
+  return findings.map((f) => {
+    const n = f.cronJob ? runs.get(key(f))! : 0;
+    return n > 1 ? { ...f, cause: `${f.cause} (one of ${n} stuck runs of CronJob ${f.cronJob})` } : f;
+  });
 }
 
 interface PodContext {

@@ -80,6 +80,7 @@ describe('GIVEN a cluster with stuck meshed Jobs WHEN diagnose reads its pods', 
     const runs = ALL.filter((f) => f.namespace === 'reports' && f.job.startsWith('backup-2'));
     expect(runs).toHaveLength(3);
     runs.forEach((f) => expect(f).toMatchObject({ cronJob: 'backup', mesh: 'linkerd edge-24.11.8', container: 'linkerd-proxy' }));
+    runs.forEach((f) => expect(f.cause).toContain('(one of 3 stuck runs of CronJob backup)'));
     expect(runs.map((f) => f.fix)).toEqual(runs.map(() => expect.stringContaining('meshjob --mesh linkerd')));
   });
 
