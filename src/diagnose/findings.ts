@@ -126,17 +126,20 @@ const finished = (c: PodContext) => c.pod.status?.phase === 'Succeeded' || c.pod
 const elapsed = (c: PodContext, since: string | undefined) =>
   since !== undefined && c.options.now - Date.parse(since) >= c.options.stuckAfterSeconds * 1000;
 
+/** The wrapper's role variable (`main` or `sidecar`), one of those src/runtime/wrapper.ts renders. */
+const ROLE_ENV = `${WRAPPER_ENV_PREFIX}ROLE`;
+
 /** A container MeshJob wrapped: its env names its role, or its command runs the wrapper as `meshjob`. */
 function isWrapped(v: ContainerView): boolean {
   const command = v.spec.command ?? [];
   const script = command.indexOf('-c');
-  return envValue(v.spec, `${WRAPPER_ENV_PREFIX}ROLE`) !== undefined || (script >= 0 && command[script + 2] === WRAPPER_ARGV0);
+  return envValue(v.spec, ROLE_ENV) !== undefined || (script >= 0 && command[script + 2] === WRAPPER_ARGV0);
 }
 
 /** A container that runs beside the job's work and does not end on its own. */
 function isSidecar(c: PodContext, v: ContainerView): boolean {
   return v.spec.name === c.mesh?.facts.proxy
-    || envValue(v.spec, `${WRAPPER_ENV_PREFIX}ROLE`) === 'sidecar'
+    || envValue(v.spec, ROLE_ENV) === 'sidecar'
     || c.options.sidecars.includes(v.spec.name)
     || KNOWN_SIDECAR_IMAGES.includes(imageName(v.status?.image ?? v.spec.image));
 }
@@ -181,7 +184,7 @@ function nativeSidecarNotReady(c: PodContext): Finding | undefined {
   return finding(c, FindingKind.NATIVE_SIDECAR_NOT_READY, stuck.spec.name, since,
     `native sidecar ${stuck.spec.name} never became ready, so the main containers never started and the pod never ends (istio#51883)${deleted}`,
     'set activeDeadline (MeshJob activeDeadline) so the Job ends the pod, or use lifecycle: SidecarLifecycle.wrap() / meshjob --lifecycle wrap, whose readyTimeout exits 75 for a retry on a fresh pod; ' +
-    `kubectl logs ${c.pod.metadata.name} -c ${stuck.spec.name} shows why the proxy is not ready`);
+    `kubectl logs ${c.pod.metadata.name} -c ${stuck.spec.name} shows why it is not ready`);
 }
 
 /** The main containers: every regular container that is not a sidecar. */

@@ -19,6 +19,7 @@ export interface InputText {
 }
 
 const LIST_KINDS = ['List', 'PodList', 'JobList'];
+const TIMESTAMP_TAG = 'tag:yaml.org,2002:timestamp';
 
 /** Parses every input; each problem is one line naming the document and the fix. */
 export function readInputs(inputs: InputText[]): DiagnoseInput {
@@ -30,8 +31,9 @@ export function readInputs(inputs: InputText[]): DiagnoseInput {
       problems.push(`${source}: empty input: pipe in kubectl get pods -A -o json, or name files holding its output`);
       continue;
     }
-    // YAML 1.1, as kubectl and the API server read manifests; JSON is valid YAML.
-    const docs = parseAllDocuments(text, { version: '1.1' });
+    // YAML 1.1, as kubectl and the API server read manifests; JSON is valid YAML. Timestamps stay
+    // strings, as the API reads them into metav1.Time from their text, quoted or not.
+    const docs = parseAllDocuments(text, { version: '1.1', customTags: (tags) => tags.filter((t) => (t as { tag?: string }).tag !== TIMESTAMP_TAG) });
     const all = Array.isArray(docs) ? docs : [docs];
     all.forEach((doc, i) => {
       const where = all.length > 1 ? `${source} document ${i + 1}` : source;

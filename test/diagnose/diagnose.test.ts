@@ -314,6 +314,12 @@ describe('meshjob diagnose', () => {
     expect(JSON.parse(r.stdout).findings.find((f: Finding) => f.job === 'backup-manual').cronJob).toBe('backup');
   });
 
+  test('GIVEN YAML with unquoted timestamps THEN they are read as the API reads them, as times', () => {
+    const yaml = fixture('search-reindex-pod.yaml').replace(/(startedAt|finishedAt|startTime|creationTimestamp): "([^"]+)"/g, '$1: $2');
+    expect(yaml).not.toEqual(fixture('search-reindex-pod.yaml'));
+    expect(JSON.parse(run(['-o', 'json'], yaml).stdout).findings).toEqual(only('search', 'reindex'));
+  });
+
   test('GIVEN several YAML documents THEN it reads each', () => {
     const [a, b] = [podOf('shop', 'shop-migrate')[0], podOf('etl', 'export-orders')[0]];
     const read = readInputs([{ source: 'stdin', text: `${JSON.stringify(a)}\n---\n${JSON.stringify(b)}\n` }]);
