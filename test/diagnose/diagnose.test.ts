@@ -201,6 +201,19 @@ describe('what decides a finding', () => {
     expect(f.cause).toContain(`exited 75 4 times on pod ${pod.metadata.name}`);
   });
 
+  test('exit 75 on several pods that have a proxy points at the proxy\'s readiness, not at injection', () => {
+    const pods = podOf('billing', 'invoice-export').map(clone);
+    const proxy = PODS.find((p) => p.metadata.namespace === 'debug').spec.containers.find((c: any) => c.name === 'istio-proxy');
+    for (const p of pods) {
+      p.spec.containers.push(proxy);
+      p.status.containerStatuses.push({ ...statusOf(p, 'report'), name: 'istio-proxy', image: proxy.image, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+    }
+    const [f] = findingsFor(pods);
+    expect(f).toMatchObject({ kind: FindingKind.PROXY_NOT_READY_REPEATED, mesh: 'istio 1.24.2' });
+    expect(f.cause).toContain('istio-proxy is in the pod but never became ready in time');
+    expect(f.fix).toContain('--ready-timeout-seconds');
+  });
+
   test('exit 75 from a container the wrapper does not run is the command\'s own code, not a finding', () => {
     const pods = podOf('billing', 'invoice-export').map(clone);
     pods.forEach((p) => { p.spec.containers[0].command = ['/report']; p.spec.containers[0].env = []; });
@@ -331,6 +344,12 @@ describe('meshjob diagnose', () => {
     expect(r).toMatchObject({ code: 1, stderr: '' });
     expect(JSON.parse(r.stdout).findings).toEqual(ALL);
     return cleanup();
+  });
+
+  test('GIVEN --sidecar NAME THEN that container counts as a sidecar', () => {
+    const pods = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: podOf('etl', 'split-load') });
+    expect(run([], pods).code).toBe(0);
+    expect(JSON.parse(run(['--sidecar', 'load', '-o', 'json'], pods).stdout).findings).toMatchObject([{ job: 'split-load', container: 'load' }]);
   });
 
   test('is what `meshjob diagnose` runs', () => {
