@@ -1,9 +1,12 @@
 import { readFileSync } from 'fs';
 import { diagnose } from './findings';
 import { InputText, readInputs } from './input';
-import { formatJson, formatTable } from './report';
+import { formatDuration, formatJson, formatTable } from './report';
 
 // `meshjob diagnose`: finds the meshed Jobs that are stuck or looping today, from live pod status.
+
+/** Default of --stuck-after: longer than any mesh's shutdown drain (Consul's default grace period is 30 s). */
+const DEFAULT_STUCK_AFTER_SECONDS = 300;
 
 const USAGE = `usage: kubectl get pods -A -o json | meshjob diagnose [options] [FILE...]
 
@@ -14,7 +17,7 @@ pods,jobs -A -o json) tell which CronJob owns each Job.
 
   -o, --output table|json   table (default) for people, json for tools
   --now TIME                RFC 3339 time to measure "stuck for" against (default: now)
-  --stuck-after DURATION    how long a sidecar may outlive the main containers, e.g. 90s, 5m, 1h (default 5m)
+  --stuck-after DURATION    how long a sidecar may outlive the main containers, e.g. 90s, 5m, 1h (default ${formatDuration(DEFAULT_STUCK_AFTER_SECONDS)})
   --sidecar NAME            a container that never ends on its own (repeatable), e.g. an in-house log shipper
   --help
 
@@ -30,9 +33,6 @@ export interface CommandResult {
 
 /** Exit codes of `meshjob diagnose`. */
 export const DIAGNOSE_EXIT = { CLEAN: 0, FINDINGS: 1, BAD_INPUT: 2 } as const;
-
-/** Default of --stuck-after: longer than any mesh's shutdown drain (Consul's default grace period is 30 s). */
-const DEFAULT_STUCK_AFTER_SECONDS = 300;
 
 /** `meshjob diagnose ARGS`, with stdin already read. */
 export function diagnoseMain(argv: string[], stdin: string): CommandResult {
