@@ -25,16 +25,16 @@ export function formatJson(findings: Finding[]): string {
   return JSON.stringify({ findings }, null, 2) + '\n';
 }
 
-/** `3d4h`, `2h5m`, `7m12s`, `45s`: the two largest units, as kubectl prints ages. */
+/** `3d4h`, `2h5m`, `7m12s`, `45s`: the two largest units, the second left out when 0, as kubectl prints ages. */
 export function formatDuration(totalSeconds: number): string {
   const units: Array<[string, number]> = [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]];
-  const parts: string[] = [];
   let rest = Math.max(0, Math.floor(totalSeconds));
-  for (const [unit, size] of units) {
+  const amounts = units.map(([unit, size]) => {
     const n = Math.floor(rest / size);
     rest -= n * size;
-    if (n > 0 || (parts.length > 0 && parts.length < 2)) parts.push(`${n}${unit}`);
-    if (parts.length === 2) break;
-  }
-  return parts.length === 0 ? '0s' : parts.join('').replace(/(\d+[a-z])0[a-z]$/, '$1');
+    return { n, unit };
+  });
+  const first = amounts.findIndex((a) => a.n > 0);
+  if (first < 0) return '0s';
+  return amounts.slice(first, first + 2).filter((a, i) => i === 0 || a.n > 0).map((a) => `${a.n}${a.unit}`).join('');
 }
