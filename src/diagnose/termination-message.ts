@@ -4,9 +4,10 @@ import { WRAPPER_ARGV0 } from '../runtime/wrapper';
 // The line the wrapper writes to its container's termination message when it ends the container
 // for its own reason or leaves the proxy running (src/runtime/wrapper.sh):
 //   meshjob: <reason>: <details>
-// The kubelet copies the message into containerStatuses[].state.terminated.message (and, after a
-// restart, lastState.terminated.message); with terminationMessagePolicy FallbackToLogsOnError the
-// message may be the log's tail instead, which holds the same line among others.
+// The kubelet copies the file at the container's terminationMessagePath into
+// containerStatuses[].state.terminated.message (and, after a restart, lastState.terminated.message).
+// The wrapper writes only when the command wrote nothing there, so the line is read wherever it
+// stands in the message.
 
 /** The reasons the wrapper writes. */
 export enum WrapperReason {

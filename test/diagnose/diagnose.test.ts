@@ -276,7 +276,7 @@ describe('the wrapper\'s termination message', () => {
     expect(parseWrapperMessage(message)?.reason).toBe(reason);
   });
 
-  test('finds the line among the log tail that FallbackToLogsOnError puts in the message', () => {
+  test('finds the line wherever it stands in a message of several lines', () => {
     expect(parseWrapperMessage('starting\nmeshjob: quit-failed: POST http://localhost:15020/quitquitquit got no answer\n')).toEqual(
       { reason: WrapperReason.QUIT_FAILED, details: 'POST http://localhost:15020/quitquitquit got no answer' });
   });
