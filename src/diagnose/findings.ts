@@ -2,7 +2,8 @@ import { describeMesh, imageName, KNOWN_SIDECAR_IMAGES, MeshFacts, meshOf, SeenM
 import { containersOf, ContainerView, cronJobNameOf, envValue, Job, jobNameOf, Pod, terminationsOf } from './pod';
 import { WrapperMessage, wrapperMessagesOf, WrapperReason } from './termination-message';
 import { LIFECYCLE_ANNOTATION } from '../lifecycle/pod-plan';
-import { WRAPPER_ARGV0, WRAPPER_ENV_PREFIX, WrapperExitCode } from '../runtime/wrapper';
+import { WRAPPER_ARGV0, WRAPPER_ENV_PREFIX } from '../runtime/layout';
+import { WrapperExitCode } from '../runtime/wrapper';
 
 /** Why a Job's pod is stuck or looping. */
 export enum FindingKind {
@@ -126,20 +127,32 @@ const finished = (c: PodContext) => c.pod.status?.phase === 'Succeeded' || c.pod
 const elapsed = (c: PodContext, since: string | undefined) =>
   since !== undefined && c.options.now - Date.parse(since) >= c.options.stuckAfterSeconds * 1000;
 
-/** The wrapper's role variable (`main` or `sidecar`), one of those src/runtime/wrapper.ts renders. */
-const ROLE_ENV = `${WRAPPER_ENV_PREFIX}ROLE`;
+/**
+ * A wrapper setting of a container (`ROLE`, ...): from the settings argument that follows `$0`
+ * in MeshJob's wrapped command, or from the env of pods MeshJob rendered before its settings left
+ * the environment.
+ */
+function wrapperSetting(v: ContainerView, name: string): string | undefined {
+  const command = v.spec.command ?? [];
+  const script = command.indexOf('-c');
+  if (script >= 0 && command[script + 2] === WRAPPER_ARGV0) {
+    const assignment = new RegExp(`(?:^|\\s)${WRAPPER_ENV_PREFIX}${name}=('[^']*'|\\S*)`).exec(command[script + 3] ?? '');
+    if (assignment) return assignment[1].replace(/^'(.*)'$/s, '$1');
+  }
+  return envValue(v.spec, `${WRAPPER_ENV_PREFIX}${name}`);
+}
 
-/** A container MeshJob wrapped: its env names its role, or its command runs the wrapper as `meshjob`. */
+/** A container MeshJob wrapped: its command runs the wrapper as `meshjob`, or (older pods) its env names its role. */
 function isWrapped(v: ContainerView): boolean {
   const command = v.spec.command ?? [];
   const script = command.indexOf('-c');
-  return envValue(v.spec, ROLE_ENV) !== undefined || (script >= 0 && command[script + 2] === WRAPPER_ARGV0);
+  return (script >= 0 && command[script + 2] === WRAPPER_ARGV0) || envValue(v.spec, `${WRAPPER_ENV_PREFIX}ROLE`) !== undefined;
 }
 
 /** A container that runs beside the job's work and does not end on its own. */
 function isSidecar(c: PodContext, v: ContainerView): boolean {
   return v.spec.name === c.mesh?.facts.proxy
-    || envValue(v.spec, ROLE_ENV) === 'sidecar'
+    || wrapperSetting(v, 'ROLE') === 'sidecar'
     || c.options.sidecars.includes(v.spec.name)
     || KNOWN_SIDECAR_IMAGES.includes(imageName(v.status?.image ?? v.spec.image));
 }
@@ -249,8 +262,14 @@ function stillRunningFix(c: PodContext, running: ContainerView[]): string {
   } else if (proxyRunning) {
     fixes.push(`post-render the Job with meshjob --mesh ${mesh.name}, or render it with MeshJob / MeshJobs.applyTo and ${mesh.factory}`);
   }
-  if (others.length > 0) {
-    fixes.push(`declare ${names(others)} in MeshJob sidecars (stopped once the main containers end), or make it a native sidecar (initContainers with restartPolicy: Always)`);
+  const wrapped = others.filter((v) => wrapperSetting(v, 'ROLE') === 'sidecar');
+  const undeclared = others.filter((v) => !wrapped.includes(v));
+  if (wrapped.length > 0) {
+    fixes.push(`MeshJob stops ${names(wrapped)} once every main container has ended (SIGTERM, then SIGKILL after sidecarStopTimeout): ` +
+      `kubectl logs ${c.pod.metadata.name} -c ${wrapped[0].spec.name} shows its ${WRAPPER_ARGV0}[...] lines`);
+  }
+  if (undeclared.length > 0) {
+    fixes.push(`declare ${names(undeclared)} in MeshJob sidecars (stopped once the main containers end), or make it a native sidecar (initContainers with restartPolicy: Always)`);
   }
   return fixes.join('; ');
 }

@@ -1,5 +1,5 @@
 import { ContainerStatus, terminationsOf } from './pod';
-import { WRAPPER_ARGV0 } from '../runtime/wrapper';
+import { WRAPPER_ARGV0 } from '../runtime/layout';
 
 // The line the wrapper writes to its container's termination message when it ends the container
 // for its own reason or leaves the proxy running (src/runtime/wrapper.sh):

@@ -1,5 +1,7 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
+import { Testing } from 'cdk8s';
+import { Mesh, MeshJob, SidecarLifecycle } from '../../src';
 import { main } from '../../src/cli/main';
 import { diagnose, DiagnoseOptions, Finding, FindingKind } from '../../src/diagnose/findings';
 import { readInputs } from '../../src/diagnose/input';
@@ -7,7 +9,8 @@ import { diagnoseMain } from '../../src/diagnose/main';
 import { parseWrapperMessage, WrapperReason } from '../../src/diagnose/termination-message';
 import { SNAPSHOT_TIME } from '../fixtures/pods/build';
 import { meshjobExecutable, runPostRenderer } from '../support/cli';
-import { validateManifest } from '../support/schema';
+import { newChart } from '../support/render';
+import { podMetadataOf, podSpecOf, validateAll, validateManifest } from '../support/schema';
 import { cleanup } from '../support/wrapper-harness';
 
 // The fixtures are what `kubectl get pods -A -o json` prints for a cluster with stuck meshed
@@ -179,6 +182,45 @@ describe('what decides a finding', () => {
   test('a container named with --sidecar counts as a sidecar', () => {
     const pods = podOf('etl', 'split-load');
     expect(findingsFor(pods, { ...OPTIONS, sidecars: ['load'] })).toMatchObject([{ kind: FindingKind.SIDECAR_RUNNING, container: 'load' }]);
+  });
+
+  /** A pod of a MeshJob with an in-house log shipper MeshJob wraps as a sidecar: the report ended an hour ago, the shipper runs. */
+  function podWithWrappedShipper() {
+    const chart = newChart();
+    new MeshJob(chart, 'nightly', {
+      mesh: Mesh.istio(),
+      lifecycle: SidecarLifecycle.wrap(),
+      containers: [{ name: 'report', image: 'registry.example.com/report:1.4', command: ['/report'] }],
+      sidecars: [{ name: 'shipper', image: 'registry.example.com/shipper:2', command: ['/ship'] }],
+    });
+    const job = validateAll(Testing.synth(chart)).find((m) => m.kind === 'Job');
+    const pod = clone(podOf('etl', 'export-orders')[0]);
+    pod.metadata.annotations = podMetadataOf(job).annotations;
+    pod.spec = { ...pod.spec, ...podSpecOf(job) };
+    pod.status.initContainerStatuses = pod.spec.initContainers.map((c: any) => ({ ...statusOf(pod, 'export'), name: c.name, image: c.image }));
+    pod.status.containerStatuses = [
+      { ...statusOf(pod, 'export'), name: 'report', image: 'registry.example.com/report:1.4' },
+      { ...statusOf(pod, 'logs'), name: 'shipper', image: 'registry.example.com/shipper:2' },
+    ];
+    validateManifest(pod);
+    return pod;
+  }
+
+  test('a sidecar MeshJob wrapped is known as one by the role in its wrapper\'s settings', () => {
+    const pod = podWithWrappedShipper();
+    expect(pod.spec.containers.find((c: any) => c.name === 'shipper').env ?? []).not.toContainEqual(expect.objectContaining({ name: 'MESHJOB_ROLE' }));
+    const [f] = findingsFor([pod]);
+    expect(f).toMatchObject({ kind: FindingKind.SIDECAR_RUNNING, container: 'shipper' });
+    expect(f.fix).toContain(`kubectl logs ${pod.metadata.name} -c shipper`);
+  });
+
+  test('a sidecar wrapped by an older MeshJob is known as one by MESHJOB_ROLE in its env', () => {
+    const pod = podWithWrappedShipper();
+    const shipper = pod.spec.containers.find((c: any) => c.name === 'shipper');
+    shipper.command = shipper.command.map((word: string) => word.replace('MESHJOB_ROLE=sidecar', ''));
+    expect(findingsFor([pod])).toEqual([]);
+    shipper.env = [...(shipper.env ?? []), { name: 'MESHJOB_ROLE', value: 'sidecar' }];
+    expect(findingsFor([pod])).toMatchObject([{ kind: FindingKind.SIDECAR_RUNNING, container: 'shipper' }]);
   });
 
   test('a Job list names the CronJob of a Job whose name does not show it (kubectl create job --from)', () => {
