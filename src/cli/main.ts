@@ -5,6 +5,7 @@ import { readFileSync } from 'fs';
 import { parse } from 'yaml';
 import { checkConfig, CliOptions, FLAGS, LIFECYCLES, MESHES, toManifestLifecycle } from './options';
 import { postRender } from './post-render';
+import { diagnoseMain } from '../diagnose/main';
 
 const USAGE = `usage: meshjob [--check] [--config FILE] --mesh MESH [options] < manifests.yaml > out.yaml
 
@@ -25,6 +26,7 @@ nothing but the Jobs and CronJobs that would hang under the mesh, and exits 1 if
 `;
 
 export function main(argv: string[], stdin: string): { code: number; stdout: string; stderr: string } {
+  if (argv[0] === 'diagnose') return diagnoseMain(argv.slice(1), stdin);
   const fail = (lines: string[]) => ({ code: 1, stdout: '', stderr: lines.map((l) => `meshjob: ${l}\n`).join('') });
   const options: CliOptions = {};
   let check = false;
