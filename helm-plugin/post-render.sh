@@ -17,14 +17,14 @@ here=$(cd -P -- "${HELM_PLUGIN_DIR:-$(dirname -- "$0")}" && pwd) || exit 1
 config=${MESHJOB_CONFIG:-$here/meshjob.yaml}
 
 if [ -n "${MESHJOB_LOG:-}" ]; then
-  exec 2>>"$MESHJOB_LOG" || exit 1
+  mkdir -p -- "$(dirname -- "$MESHJOB_LOG")" && exec 2>>"$MESHJOB_LOG" || exit 1
   printf 'meshjob helm plugin: %s\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ') post-render $*" >&2
   # This script writes the log; the CLI need not write it too.
   unset MESHJOB_LOG
 fi
 
 # The CLI of the package this plugin ships in (node_modules/meshjob/helm-plugin -> ../lib/cli).
-cli=$here/../lib/cli/main.js
+cli=$(dirname -- "$here")/lib/cli/main.js
 if [ -f "$cli" ]; then
   node=${MESHJOB_NODE:-node}
   if ! command -v "$node" >/dev/null 2>&1; then

@@ -1,7 +1,7 @@
 import { readFileSync } from 'fs';
 import { Document, isMap, isSeq, parse, parseDocument, YAMLMap } from 'yaml';
-import { applyToManifest, ManifestLifecycle, ManifestResult } from '../manifests/apply';
 import { checkConfig, CliOptions, FLAGS, MESHES, toManifestLifecycle } from './options';
+import { applyToManifest, ManifestLifecycle, ManifestResult } from '../manifests/apply';
 
 // `meshjob krm`: MeshJob as a KRM function and as a kustomize transformer plugin.
 //

@@ -77,7 +77,12 @@ export function helm4PluginInstall(source: string, env: Record<string, string>, 
   return loadPluginV1(target).name;
 }
 
-interface PluginV1 { dir: string; name: string; type: string; platformCommand: Array<{ os?: string; arch?: string; command: string; args?: string[] }> }
+interface PluginV1 {
+  dir: string;
+  name: string;
+  type: string;
+  platformCommand: Array<{ os?: string; arch?: string; command: string; args?: string[] }>;
+}
 
 /** internal/plugin/loader.go, loadMetadataV1: apiVersion v1, fields known, runtime subprocess. */
 function loadPluginV1(dir: string): PluginV1 {
@@ -135,9 +140,11 @@ const FILENAME_ANNOTATION = 'postrenderer.helm.sh/postrender-filename';
  */
 export function helm4Stream(chartOutput: string): string {
   return parseAllDocuments(chartOutput).map((doc, i) => {
-    const source = /# Source: (\S+)/.exec(String(doc.contents?.commentBefore ?? doc.commentBefore ?? ''))?.[1] ?? `shop/templates/doc-${i}.yaml`;
+    // The yaml package keeps "# Source: x" as the comment before the document's contents.
+    const source = /Source: (\S+)/.exec(String(doc.contents?.commentBefore ?? ''))?.[1] ?? `shop/templates/doc-${i}.yaml`;
     doc.setIn(['metadata', 'annotations', FILENAME_ANNOTATION], source);
-    return `---\n${doc.toString()}`;
+    const text = doc.toString();
+    return text.startsWith('---') ? text : `---\n${text}`;
   }).join('');
 }
 
