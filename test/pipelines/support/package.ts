@@ -1,4 +1,7 @@
-import { chmodSync, cpSync, mkdirSync, writeFileSync } from 'fs';
+import { spawnSync } from 'child_process';
+import { createHash } from 'crypto';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
 import { delimiter, dirname, join } from 'path';
 import { tempDir } from '../../support/wrapper-harness';
 
@@ -16,11 +19,42 @@ export interface InstalledPackage {
   readonly npxCalls: string;
 }
 
+/** The runtime dependencies the compiled CLI requires (package.json dependencies and peerDependencies). */
+const RUNTIME_DEPENDENCIES = ['yaml', 'cdk8s', 'cdk8s-plus-28', 'constructs'];
+
+/**
+ * src/ compiled to JavaScript as `npx projen compile` lays out lib/ (tsc with the project's
+ * tsconfig.json, and src/runtime/wrapper.sh beside its module), once per content of src/: a
+ * folder in the system's temporary folder named after a hash of src/, reused by every test file.
+ */
+export function compiledLib(): string {
+  const hash = createHash('sha256');
+  const walk = (dir: string): void => readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name)).forEach((e) => {
+    const file = join(dir, e.name);
+    if (e.isDirectory()) return walk(file);
+    hash.update(file).update(readFileSync(file));
+  });
+  walk(join(REPO, 'src'));
+  const lib = join(tmpdir(), `meshjob-lib-${hash.digest('hex').slice(0, 16)}`);
+  if (existsSync(join(lib, 'cli', 'main.js'))) return lib;
+  const work = mkdtempSync(join(tmpdir(), 'meshjob-lib-build-'));
+  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.json'), '--outDir', work,
+    '--declaration', 'false', '--inlineSourceMap', 'false', '--inlineSources', 'false'], { encoding: 'utf-8' });
+  if (tsc.status !== 0) throw new Error(`tsc failed: ${tsc.stdout}${tsc.stderr}`);
+  cpSync(join(REPO, 'src', 'runtime', 'wrapper.sh'), join(work, 'runtime', 'wrapper.sh'));
+  try {
+    renameSync(work, lib);
+  } catch {
+    // Another test file compiled the same sources first.
+    rmSync(work, { recursive: true, force: true });
+  }
+  return lib;
+}
+
 /**
  * Lays out node_modules/meshjob as a package install does: package.json, the helm-plugin and
- * kustomize-plugin folders as they are in this repository, and lib/cli/main.js. That last file
- * stands in for the compiled CLI (`npx projen compile` is jsii, too slow for a test): it runs
- * src/cli/main.ts through ts-node with the same arguments, stdin, stdout, stderr and exit code.
+ * kustomize-plugin folders as they are in this repository, lib/ (compiledLib()), and the runtime
+ * dependencies beside it in node_modules/.
  *
  * The PATH it gives holds node and the system's tools only: no meshjob, and an `npx` that records
  * its calls and fails, as an npx without registry access would.
@@ -28,20 +62,11 @@ export interface InstalledPackage {
 export function installedPackage(): InstalledPackage {
   const project = tempDir();
   const pkg = join(project, 'node_modules', 'meshjob');
-  mkdirSync(join(pkg, 'lib', 'cli'), { recursive: true });
+  mkdirSync(pkg, { recursive: true });
   writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'meshjob', bin: { meshjob: 'lib/cli/main.js' } }));
   for (const folder of ['helm-plugin', 'kustomize-plugin']) cpSync(join(REPO, folder), join(pkg, folder), { recursive: true });
-  writeFileSync(join(pkg, 'lib', 'cli', 'main.js'), [
-    '#!/usr/bin/env node',
-    '// Stands in for the compiled CLI: runs the sources through ts-node (test/pipelines/support/package.ts).',
-    'const { spawnSync } = require(\'child_process\');',
-    `const r = spawnSync(process.execPath, ['-r', ${JSON.stringify(require.resolve('ts-node/register'))}, ${JSON.stringify(join(REPO, 'src', 'cli', 'main.ts'))}, ...process.argv.slice(2)], {`,
-    `  stdio: 'inherit', env: { ...process.env, TS_NODE_PROJECT: ${JSON.stringify(join(REPO, 'test', 'tsconfig.json'))}, TS_NODE_TRANSPILE_ONLY: 'true' },`,
-    '});',
-    'process.exitCode = r.status === null ? 1 : r.status;',
-    '',
-  ].join('\n'));
-  chmodSync(join(pkg, 'lib', 'cli', 'main.js'), 0o755);
+  cpSync(compiledLib(), join(pkg, 'lib'), { recursive: true });
+  for (const dep of RUNTIME_DEPENDENCIES) symlinkSync(dirname(require.resolve(`${dep}/package.json`)), join(project, 'node_modules', dep));
 
   const bin = join(project, 'bin');
   mkdirSync(bin);
