@@ -1,8 +1,8 @@
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { delimiter, join } from 'path';
 import { parseAllDocuments } from 'yaml';
 import { docBlock, docLine } from './support/docs';
-import { helm3PostRender, helm4Files, helm4PluginInstall, helm4PostRender, helm4Stream, PostRenderOutcome } from './support/helm';
+import { helm3LoadPlugins, helm3PostRender, helm4Files, helm4PluginInstall, helm4PostRender, helm4Stream, PostRenderOutcome } from './support/helm';
 import { CHART_OUTPUT, expectMeshSafe, jobsOf, objectsOf } from './support/manifests';
 import { cleanEnv, InstalledPackage, installedPackage, meshjobOnPath } from './support/package';
 import { podMetadataOf } from '../support/schema';
@@ -142,5 +142,34 @@ describe('Helm 4: the post-renderer plugin', () => {
     const migrate = objectsOf(outcome.output!).find((o) => o.metadata?.name === 'shop-migrate');
     expect(migrate.metadata.annotations['postrenderer.helm.sh/postrender-filename']).toBe('shop/templates/migrate-job.yaml');
     expect(podMetadataOf(migrate).annotations['meshjob/lifecycle']).toBe('wrap');
+  });
+});
+
+describe('Helm 3 and Helm 4 on one machine', () => {
+  /** A Helm 3 plugin (legacy plugin.yaml) in Helm's default plugins folder, as `helm plugin install` leaves one. */
+  function withHelm3Plugin(env: Record<string, string>) {
+    const dir = join(env.HOME, '.local', 'share', 'helm', 'plugins', 'diff');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'plugin.yaml'), 'name: diff\nversion: 3.9.0\nusage: Preview helm upgrade changes as a diff\nplatformCommand:\n  - command: ${HELM_PLUGIN_DIR}/bin/diff\n');
+  }
+
+  test('GIVEN the Helm 4 plugin in the plugins folder both share by default WHEN Helm 3 loads its plugins THEN it loads none, its own included', () => {
+    const installed = installedPackage();
+    const env = cleanEnv(installed);
+    withHelm3Plugin(env);
+    expect(helm3LoadPlugins(env)).toEqual({ names: ['diff'] });
+    helm4PluginInstall('node_modules/meshjob/helm-plugin', env, installed.project);
+    expect(helm3LoadPlugins(env).error).toMatch(/^failed to load plugins: .*helm-plugin\/plugin\.yaml.*unknown field "apiVersion"/);
+  });
+
+  test('GIVEN Helm 4 with the data home the docs give it WHEN both load their plugins THEN Helm 3 keeps its own and Helm 4 runs meshjob', () => {
+    const installed = installedPackage();
+    const env = cleanEnv(installed);
+    withHelm3Plugin(env);
+    const alias = /^alias helm4='HELM_DATA_HOME=(\S+) helm4'$/m.exec(docBlock('docs/pipelines.md', 'helm-side-by-side'))!;
+    const helm4Env = { ...env, HELM_DATA_HOME: alias[1].replace('$HOME', env.HOME) };
+    helm4PluginInstall('node_modules/meshjob/helm-plugin', helm4Env, installed.project);
+    expect(helm3LoadPlugins(env)).toEqual({ names: ['diff'] });
+    expectMeshSafe(objectsOf(helm4PostRender('helm install shop ./shop --post-renderer meshjob', helm4Stream(CHART_OUTPUT), helm4Env, installed.project).output!));
   });
 });

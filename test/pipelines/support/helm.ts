@@ -158,3 +158,26 @@ export function helm4Files(postRendered: string): string[] {
     return obj?.metadata?.annotations?.[FILENAME_ANNOTATION] ?? `generated-by-postrender-${i}.yaml`;
   });
 }
+
+/** The keys Helm 3's plugin.yaml may have (pkg/plugin/plugin.go, Metadata; encoding/json matches them ignoring case). */
+const HELM3_PLUGIN_KEYS = ['name', 'version', 'usage', 'description', 'platformcommand', 'command', 'ignoreflags', 'platformhooks', 'hooks', 'downloaders', 'usetunnel'];
+
+/**
+ * Helm 3 loading its plugins (pkg/plugin/plugin.go, FindPlugins -> LoadAll -> LoadDir): every
+ * $HELM_PLUGINS/<x>/plugin.yaml read with yaml.UnmarshalStrict, and the first one that fails
+ * fails them all (cmd/helm/load_plugins.go prints "failed to load plugins" and adds none).
+ */
+export function helm3LoadPlugins(env: Record<string, string>): { names?: string[]; error?: string } {
+  const names: string[] = [];
+  for (const dir of (env.HELM_PLUGINS || join(dataHome(env), 'plugins')).split(delimiter)) {
+    for (const p of existsSync(dir) ? readdirSync(dir).sort() : []) {
+      const file = join(dir, p, 'plugin.yaml');
+      if (!existsSync(file)) continue;
+      const m = parse(readFileSync(file, 'utf-8')) ?? {};
+      const unknown = Object.keys(m).find((k) => !HELM3_PLUGIN_KEYS.includes(k.toLowerCase()));
+      if (unknown) return { error: `failed to load plugins: failed to load plugin at "${file}": error unmarshaling JSON: json: unknown field "${unknown}"` };
+      names.push(m.name);
+    }
+  }
+  return { names };
+}
