@@ -1,7 +1,7 @@
 import { readFileSync } from 'fs';
 import { Document, isMap, isSeq, parse, parseDocument, YAMLMap } from 'yaml';
 import { checkConfig, CliOptions, FLAGS, MESHES, toManifestLifecycle } from './options';
-import { applyToManifest, ManifestLifecycle, ManifestResult } from '../manifests/apply';
+import { applyToManifest, ManifestLifecycle, ManifestResult, SKIP_ANNOTATION } from '../manifests/apply';
 
 // `meshjob krm`: MeshJob as a KRM function and as a kustomize transformer plugin.
 //
@@ -96,7 +96,7 @@ interface KrmResult {
  * `meshjob krm [CONFIG]`: a ResourceList in and out, or (with a config file) kustomize's legacy
  * exec transformer. Returns what to write and the exit code.
  */
-export function krm(argv: string[], stdin: string, cli: Cli): { code: number; stdout: string; stderr: string } {
+export function krm(argv: string[], stdin: string, cli: Cli): ReturnType<Cli> {
   if (argv.length > 1 || argv[0]?.startsWith('-')) {
     return failLine(`krm takes no options (got "${argv.join(' ')}"): put them in the function config, or give the kustomize plugin config file alone`);
   }
@@ -181,8 +181,8 @@ function resultsOf(r: ManifestResult, obj: any): KrmResult[] {
   const where = located(obj);
   const summary = {
     'applied': `${r.mode} lifecycle applied (${r.reason})`,
-    'already-applied': `left alone: it already carries the ${r.mode} lifecycle (pod annotation meshjob/lifecycle)`,
-    'skipped': 'left alone: annotated meshjob/skip: "true"',
+    'already-applied': `left alone: MeshJob already applied the ${r.mode} lifecycle to it`,
+    'skipped': `left alone: annotated ${SKIP_ANNOTATION}: "true"`,
   }[r.outcome];
   return [
     { ...where, message: summary, severity: 'info' },

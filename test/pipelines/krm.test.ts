@@ -42,7 +42,7 @@ describe('meshjob krm: a KRM function', () => {
     const r = krm(resourceList([skipped, handled, { ...BACKUP, metadata: { name: 'nightly' } }]));
     expect(r.list.results.filter((x: any) => x.severity === 'info').map((x: any) => [x.resourceRef.name, x.message])).toEqual([
       ['shop-migrate', 'left alone: annotated meshjob/skip: "true"'],
-      ['shop-backup', 'left alone: it already carries the wrap lifecycle (pod annotation meshjob/lifecycle)'],
+      ['shop-backup', 'left alone: MeshJob already applied the wrap lifecycle to it'],
       ['nightly', expect.stringMatching(/^wrap lifecycle applied \(.+\)$/)],
     ]);
   });
