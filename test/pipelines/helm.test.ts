@@ -125,6 +125,15 @@ describe('Helm 4: the post-renderer plugin', () => {
     expect(existsSync(installed.npxCalls)).toBe(false);
   });
 
+  test('fails, saying in MESHJOB_LOG how to fix it, when the node it should run is not there', () => {
+    const { installed, env } = helm4();
+    helm4PluginInstall('node_modules/meshjob/helm-plugin', env, installed.project);
+    const log = join(installed.project, 'logs', 'meshjob.log');
+    const outcome = helm4PostRender('helm install shop ./shop --post-renderer meshjob', helm4Stream(CHART_OUTPUT), { ...env, MESHJOB_LOG: log, MESHJOB_NODE: 'node-missing' }, installed.project);
+    expect(outcome.error).toMatch(/plugin "meshjob" exited with error$/);
+    expect(readFileSync(log, 'utf-8')).toMatch(/^meshjob helm plugin: cannot run .*\/lib\/cli\/main\.js: "node-missing" is not on PATH; install Node\.js 18 or later, or set MESHJOB_NODE to its path$/m);
+  });
+
   test('a copy of the plugin outside the package runs the meshjob on PATH', () => {
     const { installed, env } = helm4();
     const copy = join(installed.project, 'plugins-copy', 'meshjob');

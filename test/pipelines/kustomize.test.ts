@@ -47,6 +47,14 @@ describe('kustomize: the legacy exec transformer plugin', () => {
     expect(objects.find((o) => o.kind === 'Deployment')).toEqual(deployment);
   });
 
+  test('GIVEN the plugin\'s folder symlinked into $XDG_CONFIG_HOME/kustomize/plugin as the docs do WHEN kubectl kustomize runs it THEN it finds the package\'s CLI', () => {
+    const installed = installedPackage();
+    documentedKustomization(installed);
+    const r = sh(docBlock(DOCS, 'kustomize-xdg'), installed.project, cleanEnv(installed, { XDG_CONFIG_HOME: join(installed.project, 'config') }));
+    expect(r).toMatchObject({ code: 0 });
+    expectMeshSafe(objectsOf(r.stdout));
+  });
+
   test('fails the build with meshjob\'s line naming the bad value and the meshes to choose from', () => {
     const installed = installedPackage();
     documentedKustomization(installed, docBlock(DOCS, 'kustomize-transformer').replace('mesh: istio', 'mesh: isito'));
