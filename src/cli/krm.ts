@@ -173,19 +173,27 @@ function resourceList(stdin: string) {
 }
 
 /**
+ * What MeshJob did to a Job or CronJob, or why it left it alone, in a few words that do not name
+ * the object ("wrap lifecycle applied (...)", "left alone: annotated meshjob/skip: \"true\"").
+ */
+export function describeOutcome(r: ManifestResult): string {
+  return {
+    'applied': `${r.mode} lifecycle applied (${r.reason})`,
+    'already-applied': `left alone: MeshJob already applied the ${r.mode} lifecycle to it`,
+    'skipped': `left alone: annotated ${SKIP_ANNOTATION}: "true"`,
+    'not-a-job': 'left alone: not a Job or CronJob',
+  }[r.outcome];
+}
+
+/**
  * What happened to one object, as KRM results: why it was changed or left alone, and its warnings.
  * The messages do not name the object: the result's resourceRef does, and kpt prints it.
  */
 function resultsOf(r: ManifestResult, obj: any): KrmResult[] {
   if (r.outcome === 'not-a-job') return [];
   const where = located(obj);
-  const summary = {
-    'applied': `${r.mode} lifecycle applied (${r.reason})`,
-    'already-applied': `left alone: MeshJob already applied the ${r.mode} lifecycle to it`,
-    'skipped': `left alone: annotated ${SKIP_ANNOTATION}: "true"`,
-  }[r.outcome];
   return [
-    { ...where, message: summary, severity: 'info' },
+    { ...where, message: describeOutcome(r), severity: 'info' },
     ...r.warnings.map((w): KrmResult => ({ ...where, message: w, severity: 'warning' })),
   ];
 }
