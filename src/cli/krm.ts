@@ -177,12 +177,16 @@ function resourceList(stdin: string) {
  * the object ("wrap lifecycle applied (...)", "left alone: annotated meshjob/skip: \"true\"").
  */
 export function describeOutcome(r: ManifestResult): string {
-  return {
+  // Every outcome has its words: a new outcome does not compile until it has them too.
+  const words: Record<ManifestResult['outcome'], string> = {
     'applied': `${r.mode} lifecycle applied (${r.reason})`,
     'already-applied': `left alone: MeshJob already applied the ${r.mode} lifecycle to it`,
     'skipped': `left alone: annotated ${SKIP_ANNOTATION}: "true"`,
+    'opted-out': `left alone: ${r.problem}`,
+    'left-unchanged': `left alone, and it may hang: ${r.problem}`,
     'not-a-job': 'left alone: not a Job or CronJob',
-  }[r.outcome];
+  };
+  return words[r.outcome];
 }
 
 /**
@@ -193,7 +197,8 @@ function resultsOf(r: ManifestResult, obj: any): KrmResult[] {
   if (r.outcome === 'not-a-job') return [];
   const where = located(obj);
   return [
-    { ...where, message: describeOutcome(r), severity: 'info' },
+    // A Job left as it was although the mesh injects into it may hang: a warning, not news.
+    { ...where, message: describeOutcome(r), severity: r.outcome === 'left-unchanged' ? 'warning' : 'info' },
     ...r.warnings.map((w): KrmResult => ({ ...where, message: w, severity: 'warning' })),
   ];
 }

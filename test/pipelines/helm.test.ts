@@ -56,13 +56,13 @@ describe('Helm 3: --post-renderer meshjob --post-renderer-args', () => {
     expect(objects.find((o) => o.kind === 'Deployment')).toEqual(objectsOf(CHART_OUTPUT).find((o) => o.kind === 'Deployment'));
   });
 
-  test('fails the release with meshjob\'s one-line reason in Helm 3\'s error when a Job cannot be made mesh-safe', () => {
+  test('fails the release with meshjob\'s one-line reason in Helm 3\'s error when a Job is not a valid Job', () => {
     const installed = installedPackage();
     const env = cleanEnv(installed, { PATH: [meshjobOnPath(installed), installed.path].join(delimiter) });
-    const noCommand = 'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: seed\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n        - name: seed\n          image: registry.example.com/seed:1\n';
-    const outcome = helm3PostRender('helm install shop ./shop --post-renderer meshjob --post-renderer-args=--mesh=istio --post-renderer-args=--lifecycle=wrap', noCommand, env, installed.project);
+    const malformed = 'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: seed\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n        name: seed\n';
+    const outcome = helm3PostRender('helm install shop ./shop --post-renderer meshjob --post-renderer-args=--mesh=istio', malformed, env, installed.project);
     expect(outcome.output).toBeUndefined();
-    expect(outcome.error).toMatch(/^error while running command .*meshjob\. error output:\nmeshjob: .*Job seed.*command/s);
+    expect(outcome.error).toMatch(/^error while running command .*meshjob\. error output:\nmeshjob: Job seed: .*it is not a valid Job\n$/);
   });
 });
 

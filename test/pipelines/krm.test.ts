@@ -3,7 +3,6 @@ import { join } from 'path';
 import { parse, stringify } from 'yaml';
 import { chartDocument, expectMeshSafe, objectsOf } from './support/manifests';
 import { main } from '../../src/cli/main';
-import { envOf } from '../support/render';
 import { podSpecOf } from '../support/schema';
 import { cleanup, tempDir } from '../support/wrapper-harness';
 
@@ -61,10 +60,9 @@ describe('meshjob krm: a KRM function', () => {
   test('reads a ConfigMap\'s string values as the command line reads its flags', () => {
     const config = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm' }, data: { mesh: 'istio', readyTimeoutSeconds: '30', defaultPodFailureRules: 'false' } };
     const job = krm(resourceList([MIGRATE], config)).list.items[0];
-    const fromFlags = objectsOf(main(['--mesh', 'istio', '--ready-timeout-seconds', '30'], chartDocument('Job', 'shop-migrate')).stdout)[0];
-    const readyTimeout = (obj: any) => envOf(podSpecOf(obj).containers[0]).MESHJOB_READY_TIMEOUT;
-    expect(readyTimeout(job)).toBe(readyTimeout(fromFlags));
-    expect(readyTimeout(job)).not.toBe(readyTimeout(krm(resourceList([MIGRATE])).list.items[0]));
+    const flags = ['--mesh', 'istio', '--ready-timeout-seconds', '30', '--default-pod-failure-rules', 'false'];
+    expect(job).toEqual(objectsOf(main(flags, chartDocument('Job', 'shop-migrate')).stdout)[0]);
+    expect(podSpecOf(job).containers[0]).not.toEqual(podSpecOf(krm(resourceList([MIGRATE])).list.items[0]).containers[0]);
     expect(job.spec.podFailurePolicy).toBeUndefined();
   });
 
@@ -95,13 +93,25 @@ describe('meshjob krm: a KRM function', () => {
     expect(r.list.items[0]).toEqual(MIGRATE);
   });
 
-  test('fails with an error result on the Job that cannot be made mesh-safe, and goes on with the others', () => {
-    const noCommand = { ...MIGRATE, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'm', image: 'i' }] } } } };
-    const config = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm' }, data: { mesh: 'istio', lifecycle: 'wrap' } };
-    const r = krm(resourceList([noCommand, BACKUP], config));
+  test('fails with an error result on a Job that is not a valid Job, and goes on with the others', () => {
+    const malformed = { ...MIGRATE, spec: { template: { spec: { restartPolicy: 'Never', containers: { name: 'm', image: 'i' } } } } };
+    const r = krm(resourceList([malformed, BACKUP]));
     expect(r.code).toBe(1);
-    expect(r.list.results.filter((x: any) => x.severity === 'error').map((x: any) => x.resourceRef.name)).toEqual(['shop-migrate']);
+    expect(r.list.results.filter((x: any) => x.severity === 'error')).toEqual([{
+      resourceRef: { apiVersion: 'batch/v1', kind: 'Job', name: 'shop-migrate' },
+      message: expect.stringMatching(/^Job shop-migrate: .*it is not a valid Job$/),
+      severity: 'error',
+    }]);
     expectMeshSafe([r.list.items[1]]);
+  });
+
+  test('warns, saying why, about a Job it had to leave as it was', () => {
+    const noCommand = { ...MIGRATE, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'm', image: 'registry.example.com/m:1' }] } } } };
+    const config = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm' }, data: { mesh: 'istio', lifecycle: 'wrap' } };
+    const r = krm(resourceList([noCommand], config));
+    expect(r.code).toBe(0);
+    expect(r.list.items[0]).toEqual(noCommand);
+    expect(r.list.results).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringMatching(/^left alone, and it may hang: container 'm' has no command/) })]);
   });
 
   test('fails with one line when stdin is not a ResourceList', () => {
