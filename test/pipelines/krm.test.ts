@@ -38,10 +38,12 @@ describe('meshjob krm: a KRM function', () => {
   test('says in an info result, per Job, which lifecycle it got or why it was left alone', () => {
     const skipped = withAnnotation(MIGRATE, 'meshjob/skip', 'true');
     const handled = krm(resourceList([BACKUP])).list.items[0];
-    const r = krm(resourceList([skipped, handled, { ...BACKUP, metadata: { name: 'nightly' } }]));
+    const optedOut = { ...MIGRATE, metadata: { name: 'no-mesh' }, spec: { ...MIGRATE.spec, template: { ...MIGRATE.spec.template, metadata: { labels: { 'sidecar.istio.io/inject': 'false' } } } } };
+    const r = krm(resourceList([skipped, handled, optedOut, { ...BACKUP, metadata: { name: 'nightly' } }]));
     expect(r.list.results.filter((x: any) => x.severity === 'info').map((x: any) => [x.resourceRef.name, x.message])).toEqual([
       ['shop-migrate', 'left alone: annotated meshjob/skip: "true"'],
       ['shop-backup', 'left alone: MeshJob already applied the wrap lifecycle to it'],
+      ['no-mesh', 'left alone: pod label sidecar.istio.io/inject="false" opts out of the mesh'],
       ['nightly', expect.stringMatching(/^wrap lifecycle applied \(.+\)$/)],
     ]);
   });
