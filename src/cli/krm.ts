@@ -62,14 +62,24 @@ function fromConfigMapData(data: unknown, source: string): FunctionConfigOptions
   for (const [key, raw] of Object.entries(data)) {
     const value = String(raw);
     const kind = kinds.get(key);
-    if (kind === 'number') {
-      if (/^\d+$/.test(value)) options[key] = Number(value);
-      else problems.push(`${source}: option "${key}" must be a whole number, not "${value}"`);
-    } else if (kind === 'boolean') {
-      if (value === 'true' || value === 'false') options[key] = value === 'true';
-      else problems.push(`${source}: option "${key}" must be true or false, not "${value}"`);
-    } else {
-      options[key] = value;
+    switch (kind) {
+      case 'number':
+        if (/^\d+$/.test(value)) options[key] = Number(value);
+        else problems.push(`${source}: option "${key}" must be a whole number, not "${value}"`);
+        break;
+      case 'boolean':
+        if (value === 'true' || value === 'false') options[key] = value === 'true';
+        else problems.push(`${source}: option "${key}" must be true or false, not "${value}"`);
+        break;
+      case 'string':
+      case undefined: // an unknown key: checkConfig names it below
+        options[key] = value;
+        break;
+      default: {
+        // A new kind of option does not compile until a ConfigMap's string can say it.
+        const unread: never = kind;
+        throw new Error(`option "${key}" of kind ${unread} cannot be read from a ConfigMap`);
+      }
     }
   }
   // Only the values converted above are in `options`: checkConfig adds the unknown keys.
