@@ -1,10 +1,11 @@
 import { spawnSync } from 'child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { delimiter, join } from 'path';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { docBlock } from './support/docs';
 import { expectMeshSafe, fakeHelmTemplate, jobsOf, objectsOf } from './support/manifests';
 import { cleanEnv, InstalledPackage, installedPackage, meshjobOnPath } from './support/package';
+import { validateAll } from '../support/schema';
 import { cleanup } from '../support/wrapper-harness';
 
 // Argo CD and Flux have no post-renderer meshjob can be: both recipes render with `helm template`
@@ -50,6 +51,41 @@ describe('Argo CD: the config-management plugin', () => {
     const r = spawnSync(command[0], [...command.slice(1), ...(args ?? [])], { cwd: appDir, env, encoding: 'utf-8' });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr, helmArgs: existsSync(tools.helmArgs) ? readFileSync(tools.helmArgs, 'utf-8') : '' };
   }
+
+  test('GIVEN the documented sidecar patch WHEN kustomize applies it to argocd-repo-server THEN the Deployment is schema-valid and the sidecar mounts the plugin\'s ConfigMap as Argo CD expects', () => {
+    const installed = installedPackage();
+    // A stand-in for Argo CD's repo-server Deployment, with the two emptyDir volumes a CMP sidecar
+    // shares with it (argo-cd manifests/base/repo-server/argocd-repo-server-deployment.yaml).
+    writeFileSync(join(installed.project, 'repo-server.yaml'), stringify({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'argocd-repo-server' },
+      spec: {
+        selector: { matchLabels: { 'app.kubernetes.io/name': 'argocd-repo-server' } },
+        template: {
+          metadata: { labels: { 'app.kubernetes.io/name': 'argocd-repo-server' } },
+          spec: {
+            containers: [{ name: 'argocd-repo-server', image: 'quay.io/argoproj/argocd:v3.5.1' }],
+            volumes: [{ name: 'var-files', emptyDir: {} }, { name: 'plugins', emptyDir: {} }],
+          },
+        },
+      },
+    }));
+    writeFileSync(join(installed.project, 'cmp.yaml'), docBlock(DOCS, 'argocd-plugin'));
+    writeFileSync(join(installed.project, 'sidecar.yaml'), docBlock(DOCS, 'argocd-sidecar'));
+    writeFileSync(join(installed.project, 'kustomization.yaml'), 'resources: [repo-server.yaml, cmp.yaml]\npatches:\n  - path: sidecar.yaml\n');
+    const build = spawnSync('kubectl', ['kustomize', installed.project], { encoding: 'utf-8' });
+    expect(build.stderr).toBe('');
+    const objects = validateAll(objectsOf(build.stdout));
+    const pod = objects.find((o) => o.kind === 'Deployment').spec.template.spec;
+    const sidecar = pod.containers.find((c: any) => c.name === 'meshjob-helm');
+    expect(sidecar.securityContext.runAsUser).toBe(999);
+    const volumes = new Map(pod.volumes.map((v: any) => [v.name, v]));
+    expect(sidecar.volumeMounts.filter((m: any) => !volumes.has(m.name))).toEqual([]);
+    const config = sidecar.volumeMounts.find((m: any) => m.mountPath === '/home/argocd/cmp-server/config/plugin.yaml');
+    expect((volumes.get(config.name) as any).configMap.name).toBe(configMap.metadata.name);
+    expect(Object.keys(objects.find((o) => o.kind === 'ConfigMap').data)).toContain(config.subPath);
+  });
 
   test('the Application names the plugin the ConfigMap defines', () => {
     expect(application.spec.source.plugin.name).toBe(plugin.metadata.name);
