@@ -54,7 +54,7 @@ export function optionsFromFunctionConfig(config: unknown, source: string): Func
 /** A ConfigMap's values are strings: each becomes the type its option has on the command line. */
 function fromConfigMapData(data: unknown, source: string): FunctionConfigOptions {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    return { options: {}, problems: [`${source}: data is not a map of strings`] };
+    return { options: {}, problems: [`${source}: data ${JSON.stringify(data)} is not a map: give each option as key: "value" under data`] };
   }
   const kinds = new Map(Object.values(FLAGS).map((f) => [f.key as string, f.kind]));
   const options: Record<string, unknown> = {};
@@ -143,7 +143,7 @@ function resourceList(stdin: string) {
       'run `meshjob` without "krm" for a plain YAML stream');
   }
   const items = list.get('items', true);
-  if (items !== undefined && items !== null && !isSeq(items)) return failLine('the ResourceList\'s items is not a list');
+  if (items !== undefined && items !== null && !isSeq(items)) return failLine(`the ResourceList's items ${JSON.stringify(head.items)} is not a list: give the resources as a YAML sequence under items`);
 
   const results: KrmResult[] = [];
   const { options, problems } = optionsFromFunctionConfig(head.functionConfig, 'functionConfig');

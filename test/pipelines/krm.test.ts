@@ -122,6 +122,15 @@ describe('meshjob krm: a KRM function', () => {
     });
   });
 
+  test('fails with one line naming the value when items or a ConfigMap\'s data is not what it must be', () => {
+    expect(main(['krm'], 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: {a: 1}\n')).toEqual({
+      code: 1, stdout: '', stderr: 'meshjob: the ResourceList\'s items {"a":1} is not a list: give the resources as a YAML sequence under items\n',
+    });
+    const r = krm(resourceList([], { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm' }, data: ['istio'] }));
+    expect(r.code).toBe(1);
+    expect(r.list.results).toEqual([{ message: 'functionConfig: data ["istio"] is not a map: give each option as key: "value" under data', severity: 'error' }]);
+  });
+
   test('fails with one line when given an option', () => {
     expect(main(['krm', '--mesh', 'istio'], '')).toMatchObject({ code: 1, stderr: expect.stringMatching(/^meshjob: krm takes no options .*\n$/) });
   });
