@@ -3,6 +3,7 @@
 // `--post-renderer` executable and behind the Helm 4 plugin in helm-plugin/.
 import { readFileSync } from 'fs';
 import { parse } from 'yaml';
+import { krm } from './krm';
 import { checkConfig, CliOptions, FLAGS, LIFECYCLES, MESHES, toManifestLifecycle } from './options';
 import { postRender } from './post-render';
 import { diagnoseMain } from '../diagnose/main';
@@ -27,6 +28,7 @@ nothing but the Jobs and CronJobs that would hang under the mesh, and exits 1 if
 
 export function main(argv: string[], stdin: string): { code: number; stdout: string; stderr: string } {
   if (argv[0] === 'diagnose') return diagnoseMain(argv.slice(1), stdin);
+  if (argv[0] === 'krm') return krm(argv.slice(1), stdin, main); // KRM function / kustomize plugin: src/cli/krm.ts
   const fail = (lines: string[]) => ({ code: 1, stdout: '', stderr: lines.map((l) => `meshjob: ${l}\n`).join('') });
   const options: CliOptions = {};
   let check = false;
