@@ -223,8 +223,8 @@ quit() {
     [ "$delay" = last ] || [ -n "$stopping" ] && break
     x sleep "$delay"
   done
-  say "$1 $2: $why ($n attempts): the sidecar may still be running"
-  report quit-failed "$1 $2: $why after $n attempts"
+  say "$1 $2: $why (attempts: $n): the sidecar may still be running"
+  report quit-failed "$1 $2: $why (attempts: $n)"
   return 1
 }
 

@@ -129,7 +129,7 @@ const ROWS: Row[] = [
       signal: null,
       stderr: [
         line(`not ready at ${READY_URL} after 1s: exiting 75 without running the command`),
-        line(`POST ${QUIT_URL} got no answer in 3 attempts: assuming the sidecar has already stopped`),
+        line(`POST ${QUIT_URL}: refused (attempts: 3): the sidecar may still be running`),
       ],
       commandRan: false,
       readiness: 'none',
@@ -177,7 +177,7 @@ const ROWS: Row[] = [
       await proxy!.close();
     },
     // Refused every time: never answered, so every attempt is made, then one line.
-    expected: { code: 5, signal: null, stderr: [line(`POST ${QUIT_URL} got no answer in 3 attempts: assuming the sidecar has already stopped`)], commandRan: true, readiness: '200', quits: [] },
+    expected: { code: 5, signal: null, stderr: [line(`POST ${QUIT_URL}: refused (attempts: 3): the sidecar may still be running`)], commandRan: true, readiness: '200', quits: [] },
     boundMs: 10_000,
   },
   {
@@ -188,7 +188,7 @@ const ROWS: Row[] = [
     expected: {
       code: 3,
       signal: null,
-      stderr: [line(`POST ${QUIT_URL} still answered 500 after 3 attempts: the sidecar may still be running`)],
+      stderr: [line(`POST ${QUIT_URL}: answered 500 (attempts: 3): the sidecar may still be running`)],
       commandRan: true,
       readiness: '200',
       quits: [500, 500, 500],
@@ -232,7 +232,7 @@ const ROWS: Row[] = [
     child: { exit: 2 },
     // Never answered: every attempt is made, then one line; the exit code stays the command's.
     expected: {
-      code: 2, signal: null, stderr: [line(`POST ${QUIT_URL} got no answer in 5 attempts: assuming the sidecar has already stopped`)], commandRan: true, readiness: '200', quits: ['reset', 'reset', 'reset', 'reset', 'reset'],
+      code: 2, signal: null, stderr: [line(`POST ${QUIT_URL}: got no answer (attempts: 5): the sidecar may still be running`)], commandRan: true, readiness: '200', quits: ['reset', 'reset', 'reset', 'reset', 'reset'],
     },
     boundMs: 10_000,
   },
@@ -295,12 +295,13 @@ const ROWS: Row[] = [
     boundMs: 10_000,
   },
   {
+    // The pod is being deleted, its proxy too: one attempt, no retries (../shared/MESH-CONTRACTS.md, Pod deletion).
     fault: 'SIGTERM during a quit that hangs',
     proxy: { quit: ['hang'] },
     settings: ({ proxy }) => ({ readyUrls: [proxy!.readinessUrl], requestTimeoutSeconds: 1, quit: [post(proxy!.quitUrl)], quitAttempts: 3 }),
     child: { exit: 0 },
     signals: ({ proxy }) => [{ signal: 'SIGTERM', at: () => proxy!.arrival(CHAOS_QUIT_PATH) }],
-    expected: { code: 0, signal: null, stderr: [line(`POST ${QUIT_URL} got no answer in 3 attempts: assuming the sidecar has already stopped`)], commandRan: true, readiness: '200', quits: ['abandoned', 'abandoned', 'abandoned'] },
+    expected: { code: 0, signal: null, stderr: [line(`POST ${QUIT_URL}: got no answer (attempts: 1): the sidecar may still be running`)], commandRan: true, readiness: '200', quits: ['abandoned'] },
     boundMs: 12_000,
   },
   {

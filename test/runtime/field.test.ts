@@ -66,8 +66,8 @@ describe.each(SHELL_SETUPS)('the wrapper in the field, on $name', (setup) => {
     const dir = sharedDir();
     const r = await runWrapper({ setup, command: ['/bin/false'], settings: { dir, quit: [post(url)], quitAttempts: 2, quitRetryDelaySeconds: 0.05 } }).result;
     expect(r.code).toBe(1);
-    expect(r.stderrLines).toEqual([`meshjob[main]: POST ${url}: refused (2 attempts): the sidecar may still be running`]);
-    expect(readFileSync(terminationLogOf({ dir, container: 'main' }), 'utf8')).toBe(`meshjob: quit-failed: POST ${url}: refused after 2 attempts\n`);
+    expect(r.stderrLines).toEqual([`meshjob[main]: POST ${url}: refused (attempts: 2): the sidecar may still be running`]);
+    expect(readFileSync(terminationLogOf({ dir, container: 'main' }), 'utf8')).toBe(`meshjob: quit-failed: POST ${url}: refused (attempts: 2)\n`);
   });
 
   test('tries a quit once after SIGTERM: the pod is being deleted, its proxy too', async () => {
