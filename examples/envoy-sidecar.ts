@@ -1,5 +1,6 @@
 // A plain Envoy sidecar that the job declares itself, with its admin API on 127.0.0.1:9901:
-// the main container waits for /ready and stops it with POST /quitquitquit.
+// the main container waits for /ready and stops it with POST /quitquitquit (the sidecar's
+// quitRequest is the mesh's own quit, so it is sent once and Envoy is not wrapped).
 import { Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Mesh, MeshJob } from '../src';
@@ -15,6 +16,7 @@ export class EnvoySidecarChart extends Chart {
         image: 'envoyproxy/envoy:v1.31.2',
         command: ['envoy'],
         args: ['-c', '/etc/envoy/envoy.yaml'],
+        quitRequest: { url: 'http://localhost:9901/quitquitquit' },
       }],
       activeDeadline: Duration.hours(1),
     });

@@ -302,6 +302,12 @@ function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }
     keepProxyOnFailure: wrap.keepProxyOnFailure,
   };
   const meshReady = proxy.readinessUrl === undefined ? [] : [proxy.readinessUrl];
+  // A mesh that injects its proxy (Istio, Linkerd, Consul) has it beside every container; with a
+  // plain Envoy or a custom mesh the proxy may be one of the job's own sidecars, which must not
+  // wait for itself.
+  const sidecarReady = (mesh.injectedContainers ?? []).length > 0 ? meshReady : [];
+  // The same request twice (a sidecar's quitRequest that is the mesh's own quit) is sent once, last.
+  const meshQuit = new Set(proxy.quit.map((q) => `${q.method} ${q.url}`));
   const wrapped = (name: string, c: ContainerInput, settings: Omit<WrapperSettings, keyof typeof common | 'container'>) => {
     checkWrappedContainer(subject, name, c);
     return {
@@ -321,7 +327,8 @@ function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }
       wrap: wrapped(names.main[index], c, {
         readyUrls: [...meshReady, ...sidecarReadyUrls],
         startOnReadyTimeout: wrap.onReadyTimeout === ReadyTimeoutAction.START,
-        quit: [...sidecarQuits, ...toQuitCalls(wrap.extraQuitRequests, subject), ...proxy.quit],
+        quit: [...sidecarQuits, ...toQuitCalls(wrap.extraQuitRequests, subject)].filter((q) => !meshQuit.has(`${q.method} ${q.url}`))
+          .concat(proxy.quit),
         sidecars: fileSidecarNames,
       }),
     })),
@@ -332,7 +339,7 @@ function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }
       from: 'sidecars' as const,
       index,
       wrap: c.quitRequest !== undefined ? undefined : wrapped(names.sidecars[index], c, {
-        role: 'sidecar', readyUrls: meshReady, startOnReadyTimeout: true, quit: [], sidecars: [],
+        role: 'sidecar', readyUrls: sidecarReady, startOnReadyTimeout: true, quit: [], sidecars: [],
       }),
     })),
   ];

@@ -207,3 +207,26 @@ describe('the job\'s own sidecars', () => {
       .toThrow(/has two containers named 'main'/);
   });
 });
+
+describe('a proxy the job declares itself (Mesh.envoy, Mesh.custom)', () => {
+  const envoy = { name: 'envoy', image: 'envoyproxy/envoy:v1.31.2', command: ['envoy'], args: ['-c', '/etc/envoy/envoy.yaml'] };
+
+  test('a wrapped sidecar does not wait for the mesh proxy, which may be itself', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.envoy({ adminPort: 9901 }), containers: [main], sidecars: [envoy] });
+    expect(settingsOf(pod.containers[1])).toMatchObject({ MESHJOB_ROLE: 'sidecar', MESHJOB_READY_URL: '' });
+    expect(settingsOf(pod.containers[0]).MESHJOB_READY_URL).toBe('http://localhost:9901/ready');
+  });
+
+  test('a sidecar whose quitRequest is the mesh\'s own quit is stopped by one request', () => {
+    const { pod } = renderMeshJob({
+      mesh: Mesh.envoy({ adminPort: 9901 }), containers: [main], sidecars: [{ ...envoy, quitRequest: { url: 'http://localhost:9901/quitquitquit' } }],
+    });
+    expect(settingsOf(pod.containers[0]).MESHJOB_QUIT).toBe('POST|http://localhost:9901/quitquitquit');
+    expect(pod.containers[1].command).toEqual(['envoy']);
+  });
+
+  test('a wrapped sidecar still waits for an injected mesh proxy', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [main], sidecars: [envoy] });
+    expect(settingsOf(pod.containers[1]).MESHJOB_READY_URL).toBe('http://localhost:15021/healthz/ready');
+  });
+});
