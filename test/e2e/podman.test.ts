@@ -187,7 +187,7 @@ runtime('podman runtime', () => {
       const run = await runPod({
         pod: example('envoy-sidecar'),
         env: { envoy: { MJT_ROLE: 'proxy', MJT_ROUTES: envoyAdmin(9901), MJT_READY_AFTER_MS: '300' }, sync: { MJT_EXIT: '7' } },
-        limitMs: 15_000,
+        limitMs: 8_000,
       });
 
       expect(run.exitCodes).toEqual({ 'meshjob-busybox': 0, 'sync': 7, 'envoy': 0 });

@@ -83,7 +83,7 @@ export async function podman(args: string[], input?: Buffer): Promise<string> {
 
 function podmanOutput(args: string[], input?: Buffer): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = execFile('podman', args, { env: podmanEnv(), maxBuffer: 64 << 20, encoding: 'buffer' }, (err, stdout, stderr) => {
+    const child = execFile('podman', args, { env: podmanEnv(), maxBuffer: 64 * 1024 * 1024, encoding: 'buffer' }, (err, stdout, stderr) => {
       if (err) reject(new Error(`podman ${args.slice(0, 3).join(' ')} failed: ${stderr.toString().trim() || err.message}`));
       else resolve({ stdout: stdout.toString(), stderr: stderr.toString() });
     });
@@ -129,7 +129,7 @@ async function ensureImage(name: string, files: Record<string, string>, changes:
       copyFileSync(from, target);
       chmodSync(target, 0o755);
     }
-    const tar = spawnSync('tar', ['-C', root, '--owner=0', '--group=0', '-c', '.'], { maxBuffer: 256 << 20 });
+    const tar = spawnSync('tar', ['-C', root, '--owner=0', '--group=0', '-c', '.'], { maxBuffer: 256 * 1024 * 1024 });
     if (tar.status !== 0) throw new Error(`tar of ${root} failed: ${tar.stderr}`);
     const flags = ['USER=' + NON_ROOT, 'ENV=PATH=/bin:/usr/bin', ...changes].flatMap((c) => ['--change', c]);
     await podman(['import', '--quiet', ...flags, '-', name], tar.stdout);
@@ -328,32 +328,46 @@ export async function runPod(opts: PodRunOptions): Promise<PodRun> {
 }
 
 async function waitForEnd(podName: string, names: string[], rendered: string[], records: string, opts: PodRunOptions): Promise<Map<string, PsEntry>> {
-  const settleMs = opts.settleMs ?? 6000;
   const limit = Date.now() + (opts.limitMs ?? 40_000);
-  let renderedEndedAt: number | undefined;
   let stopped = false;
-  for (;;) {
-    const ps: PsEntry[] = JSON.parse(await podman(['ps', '--all', '--filter', `pod=${podName}`, '--format', 'json']) || '[]');
-    const state = new Map<string, PsEntry>();
-    for (const e of ps) {
-      const n = names.find((x) => e.Names.includes(`${podName}-${x}`));
-      if (n) state.set(n, e);
-    }
-    const ended = (n: string) => state.get(n)?.State === 'exited';
-    if (names.every(ended)) return state;
-    if (renderedEndedAt === undefined && rendered.every(ended)) renderedEndedAt = Date.now();
-    if ((renderedEndedAt !== undefined && Date.now() - renderedEndedAt > settleMs) || Date.now() > limit) {
-      return state;
-    }
-    if (opts.stopWhenStarted && !stopped && readRecords(records, opts.stopWhenStarted).some((r) => r.kind === 'start')) {
-      stopped = true;
-      // Podman ignores terminationGracePeriodSeconds: pass it to `pod stop`.
-      const grace = String(opts.pod.terminationGracePeriodSeconds ?? 30);
-      await podman(['pod', 'stop', '--time', grace, podName]);
-      continue;
-    }
-    await new Promise((r) => setTimeout(r, 150));
+  const stopWhenStarted = async () => {
+    if (!opts.stopWhenStarted || stopped || !readRecords(records, opts.stopWhenStarted).some((r) => r.kind === 'start')) return;
+    stopped = true;
+    // Podman ignores terminationGracePeriodSeconds: pass it to `pod stop`.
+    await podman(['pod', 'stop', '--time', String(opts.pod.terminationGracePeriodSeconds ?? 30), podName]);
+  };
+  await waitUntilExited(rendered.map((n) => `${podName}-${n}`), limit, stopWhenStarted);
+  const others = names.filter((n) => !rendered.includes(n));
+  await waitUntilExited(others.map((n) => `${podName}-${n}`), Math.min(limit, Date.now() + (opts.settleMs ?? 6000)));
+  const ps: PsEntry[] = JSON.parse(await podman(['ps', '--all', '--filter', `pod=${podName}`, '--format', 'json']) || '[]');
+  const state = new Map<string, PsEntry>();
+  for (const e of ps) {
+    const n = names.find((x) => e.Names.includes(`${podName}-${x}`));
+    if (n) state.set(n, e);
   }
+  return state;
+}
+
+/** `podman wait` for every container, given up at `deadline`; `tick` runs every 100 ms meanwhile. */
+function waitUntilExited(containers: string[], deadline: number, tick?: () => Promise<void>): Promise<void> {
+  if (containers.length === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const child = execFile('podman', ['wait', '--condition', 'exited', ...containers], { env: podmanEnv() }, () => {
+      clearInterval(timer);
+      resolve();
+    });
+    let busy = false;
+    const timer = setInterval(() => {
+      if (Date.now() > deadline) {
+        child.kill();
+        return;
+      }
+      if (tick && !busy) {
+        busy = true;
+        void tick().finally(() => (busy = false));
+      }
+    }, 100);
+  });
 }
 
 function readRecords(dir: string, container: string): StandInRecord[] {
