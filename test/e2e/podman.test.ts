@@ -268,6 +268,15 @@ runtime('podman runtime', () => {
       expect(run.stderr('sync')).toEqual(['meshjob[sync]: command failed ( sync=1 ): keeping the proxy running for debugging, as asked']);
     });
 
+    test('image-shell: runs on the image\'s own shell and curl, with no init container, and stops the proxy', async () => {
+      const run = await runPod({ pod: example('image-shell'), inject: [ISTIO], imagesHaveShellAndCurl: true, env: { cleanup: { MJT_EXIT: '5' } } });
+
+      expect(run.exitCodes).toEqual({ 'istio-proxy': 0, 'cleanup': 5 });
+      expect(run.argv('cleanup')).toEqual(['/app/cleanup.py']);
+      expect(run.at('cleanup', 'start')).toBeGreaterThan(run.at('istio-proxy', 'ready')!);
+      expect(quitsOf(run, 'istio-proxy', '/quitquitquit')).toEqual([['POST', '15020:/quitquitquit', 200]]);
+    });
+
     test('cloud-sql-proxy: the operator-injected Cloud SQL Auth Proxy is asked to quit before Istio\'s proxy', async () => {
       const run = await runPod({
         pod: example('cloud-sql-proxy'),

@@ -146,9 +146,26 @@ export async function baseImages(): Promise<{ busybox: string; pause: string }> 
   return { busybox, pause };
 }
 
-/** A FROM-scratch image with the stand-in as its entrypoint and at each of `programs`. */
-async function standInImage(programs: string[]): Promise<string> {
-  const files: Record<string, string> = { '/stand-in': standIn() };
+/**
+ * The files of an image that has its own shell and curl: Debian's static busybox as /bin/sh and
+ * /bin/sleep (what a Debian image has in coreutils), and this machine's curl with every shared
+ * library `ldd` names.
+ */
+function shellAndCurl(): Record<string, string> {
+  const curl = spawnSync('sh', ['-c', 'command -v curl'], { encoding: 'utf8' }).stdout.trim();
+  if (!curl) throw new Error('no curl on this machine: install curl (an image with its own shell and curl is built from it)');
+  const files: Record<string, string> = { '/bin/sh': BUSYBOX_HOST, '/bin/sleep': BUSYBOX_HOST, '/usr/bin/curl': curl };
+  const ldd = spawnSync('ldd', [curl], { encoding: 'utf8' }).stdout;
+  for (const m of ldd.matchAll(/(\/\S+) \(0x/g)) files[m[1]] = m[1];
+  return files;
+}
+
+/**
+ * A FROM-scratch image with the stand-in as its entrypoint and at each of `programs` (a name
+ * without a slash goes to /bin, which is on the image's PATH); with a shell and curl when asked.
+ */
+async function standInImage(programs: string[], withShellAndCurl: boolean): Promise<string> {
+  const files: Record<string, string> = { '/stand-in': standIn(), ...(withShellAndCurl ? shellAndCurl() : {}) };
   for (const p of programs) files[p.startsWith('/') ? p : `/bin/${p}`] = standIn();
   const variant = createHash('sha256').update(Object.keys(files).sort().join('\0')).digest('hex').slice(0, 8);
   return ensureImage(imageName('stand-in', variant), files, ['ENTRYPOINT=["/stand-in"]']);
@@ -187,6 +204,11 @@ export interface PodRunOptions {
   readonly env?: Record<string, Record<string, string>>;
   /** Containers added in front of the pod's containers, as a mesh injects its proxy. */
   readonly inject?: InjectedContainer[];
+  /**
+   * The images of the pod's containers also have a shell and curl (as WrapperRuntime.imageShell expects).
+   * @default false
+   */
+  readonly imagesHaveShellAndCurl?: boolean;
   /** When this container has recorded its start, stop the pod as a deletion would (`podman pod stop`). */
   readonly stopWhenStarted?: string;
   /**
@@ -283,7 +305,7 @@ export async function runPod(opts: PodRunOptions): Promise<PodRun> {
   chmodSync(records, 0o1777); // written by the containers' non-root users
   const { busybox, pause } = await baseImages();
   const programs = [...(opts.pod.containers ?? [])].map(programOf).filter((p): p is string => p !== undefined);
-  const app = await standInImage(programs);
+  const app = await standInImage(programs, opts.imagesHaveShellAndCurl ?? false);
   const spec = adapt(opts.pod, podName, { busybox, app, records }, opts);
   assertNoPull(spec, pause);
   const manifest = { apiVersion: 'v1', kind: 'Pod', metadata: { name: podName }, spec };
