@@ -2,7 +2,7 @@ import { Cron, Duration, Testing } from 'cdk8s';
 import { EXAMPLES } from '../../examples';
 import { Mesh, MeshJob, MeshJobProps, SidecarLifecycle } from '../../src';
 import { expandKubelet } from '../support/kubelet';
-import { InjectedContainer, podmanUnavailable, PodRun, removeLeftovers, removeStaleImages, runPod } from '../support/podman';
+import { assertNoPull, IMAGE_PREFIX, InjectedContainer, podmanUnavailable, PodRun, removeLeftovers, removeStaleImages, runPod } from '../support/podman';
 import { newChart } from '../support/render';
 import { podSpecOf, validateAll } from '../support/schema';
 
@@ -287,5 +287,28 @@ runtime('podman runtime', () => {
       expect(quitsOf(run, 'cloud-sql-proxy', '/quitquitquit')).toEqual([['POST', '9091:/quitquitquit', 200]]);
       expect(run.at('cloud-sql-proxy', 'exit')).toBeLessThan(run.at('istio-proxy', 'exit')!);
     });
+  });
+});
+
+describe('podman harness', () => {
+  const pause = `${IMAGE_PREFIX}pause:1`;
+  const local = (name: string) => ({ name, image: `${IMAGE_PREFIX}stand-in:1`, imagePullPolicy: 'Never' });
+
+  test('lets a pod through when every image is local and never pulled', () => {
+    expect(() => assertNoPull({ initContainers: [local('meshjob-busybox')], containers: [local('report')] }, pause)).not.toThrow();
+  });
+
+  test('fails before anything runs when a container names an image outside the suite\'s prefix', () => {
+    const pod = { initContainers: [{ ...local('meshjob-busybox'), image: 'busybox:1.36.1-uclibc' }], containers: [local('report')] };
+    expect(() => assertNoPull(pod, pause)).toThrow(`container meshjob-busybox uses image busybox:1.36.1-uclibc with imagePullPolicy Never: only ${IMAGE_PREFIX}* images with imagePullPolicy Never may run, nothing is pulled here`);
+  });
+
+  test('fails before anything runs when a container may pull a local image', () => {
+    const pod = { containers: [{ ...local('report'), imagePullPolicy: 'IfNotPresent' }] };
+    expect(() => assertNoPull(pod, pause)).toThrow(`container report uses image ${IMAGE_PREFIX}stand-in:1 with imagePullPolicy IfNotPresent:`);
+  });
+
+  test('fails when the infra image is not the suite\'s own', () => {
+    expect(() => assertNoPull({ containers: [local('report')] }, 'k8s.gcr.io/pause:3.1')).toThrow('infra image k8s.gcr.io/pause:3.1 is not under localhost/meshjob-test/');
   });
 });

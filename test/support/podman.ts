@@ -91,16 +91,20 @@ function podmanOutput(args: string[], input?: Buffer): Promise<{ stdout: string;
   });
 }
 
+let versionHash: string | undefined;
 /** The suite's version of every image: a hash of what goes into them. */
-const VERSION = createHash('sha256')
-  .update(readFileSync(join(FIXTURES, 'stand-in.c')))
-  .update(readFileSync(BUSYBOX_HOST))
-  .update(existsSync(CATATONIT_HOST) ? readFileSync(CATATONIT_HOST) : '')
-  .update(readFileSync(__filename))
-  .digest('hex').slice(0, 12);
+function version(): string {
+  versionHash ??= createHash('sha256')
+    .update(readFileSync(join(FIXTURES, 'stand-in.c')))
+    .update(readFileSync(BUSYBOX_HOST))
+    .update(existsSync(CATATONIT_HOST) ? readFileSync(CATATONIT_HOST) : '')
+    .update(readFileSync(__filename))
+    .digest('hex').slice(0, 12);
+  return versionHash;
+}
 
 function imageName(name: string, variant = ''): string {
-  return `${IMAGE_PREFIX}${name}:${VERSION}${variant ? '-' + variant : ''}`;
+  return `${IMAGE_PREFIX}${name}:${version()}${variant ? '-' + variant : ''}`;
 }
 
 let standInBinary: string | undefined;
@@ -186,7 +190,7 @@ export function programOf(container: any): string | undefined {
 /** Removes the suite's images of other versions (left by earlier source states). */
 export async function removeStaleImages(): Promise<void> {
   const names = (await podman(['images', '--format', '{{.Repository}}:{{.Tag}}'])).split('\n').filter((n) => n.startsWith(IMAGE_PREFIX));
-  const stale = names.filter((n) => !n.includes(`:${VERSION}`));
+  const stale = names.filter((n) => !n.includes(`:${version()}`));
   if (stale.length > 0) await podman(['rmi', '--force', ...stale]).catch(() => undefined);
 }
 
@@ -280,11 +284,14 @@ function adapt(spec: any, podName: string, images: { busybox: string; app: strin
   return pod;
 }
 
-/** Test-only guard: nothing in the pod may make podman reach for a registry. */
-function assertNoPull(pod: any, pause: string): void {
+/**
+ * Test-only guard, run on every pod before `podman kube play`: nothing in it may make podman
+ * reach for a registry. Throws one line naming the container, its image and pull policy.
+ */
+export function assertNoPull(pod: any, pause: string): void {
   for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
     if (!c.image.startsWith(IMAGE_PREFIX) || c.imagePullPolicy !== 'Never') {
-      throw new Error(`container ${c.name} would pull image ${c.image} (policy ${c.imagePullPolicy}): only ${IMAGE_PREFIX}* images with imagePullPolicy Never may run`);
+      throw new Error(`container ${c.name} uses image ${c.image} with imagePullPolicy ${c.imagePullPolicy}: only ${IMAGE_PREFIX}* images with imagePullPolicy Never may run, nothing is pulled here`);
     }
   }
   if (!pause.startsWith(IMAGE_PREFIX)) throw new Error(`infra image ${pause} is not under ${IMAGE_PREFIX}`);
