@@ -59,7 +59,7 @@ function example(name: string, index = 0): any {
   return podSpecOf(manifests.filter((m) => m.kind === 'Job' || m.kind === 'CronJob')[index]);
 }
 
-/** Every quit the proxy answered, as [method, port:path, status]. */
+/** The requests a proxy saw on `path` (any port), as [method, port:path, status]. */
 const quitsOf = (run: PodRun, proxy: string, path: string) => run.requests(proxy).filter(([, p]) => p.endsWith(path));
 
 afterAll(async () => {

@@ -47,8 +47,8 @@ let confDir: string | undefined;
 /**
  * The environment every podman command runs with: a containers.conf and registries.conf of the
  * suite's own (CONTAINERS_CONF, CONTAINERS_REGISTRIES_CONF), never an edit of /etc.
- * - default_ulimits: the sandbox lacks CAP_SYS_RESOURCE, and podman would otherwise lower its own
- *   NPROC limit for each container;
+ * - default_ulimits: the sandbox lacks CAP_SYS_RESOURCE; without this pin runc fails to start any
+ *   container ("error setting rlimit type 7": podman asks for more open files than it may);
  * - runtime runc: crun 1.8.1 refuses this VM's hybrid cgroup layout, runc 1.1.5 works;
  * - netns none: each pod gets its own loopback-only network namespace; no bridge, no firewall rule;
  * - infra_image: the pod's infra container runs Debian's static catatonit from a local image;
@@ -191,7 +191,8 @@ export function programOf(container: any): string | undefined {
 export async function removeStaleImages(): Promise<void> {
   const names = (await podman(['images', '--format', '{{.Repository}}:{{.Tag}}'])).split('\n').filter((n) => n.startsWith(IMAGE_PREFIX));
   const stale = names.filter((n) => !n.includes(`:${version()}`));
-  if (stale.length > 0) await podman(['rmi', '--force', ...stale]).catch(() => undefined);
+  // Without --force: an image a container still uses (another run of the suite) stays.
+  if (stale.length > 0) await podman(['rmi', ...stale]).catch(() => undefined);
 }
 
 /** A container the mesh would inject, emulated by the stand-in as a proxy. */
