@@ -4,7 +4,7 @@ import { Mesh, MeshJob, MeshJobProps, SidecarLifecycle } from '../../src';
 import { expandKubelet } from '../support/kubelet';
 import { assertNoPull, IMAGE_PREFIX, InjectedContainer, podmanUnavailable, PodRun, removeLeftovers, removeStaleImages, runPod } from '../support/podman';
 import { newChart } from '../support/render';
-import { podSpecOf, validateAll } from '../support/schema';
+import { podMetadataOf, podSpecOf, validateAll } from '../support/schema';
 
 // Rendered pod templates on a real container runtime: podman 4.3 + runc, one pod at a time, each
 // beside a stand-in for the proxy its mesh would inject, which serves that mesh's admin API and
@@ -54,9 +54,24 @@ function render(props: MeshJobProps): any {
   return podSpecOf(validateAll(Testing.synth(chart)).find((m) => m.kind === 'Job' || m.kind === 'CronJob'));
 }
 
+/** Every example's rendered Jobs and CronJobs. */
+function workloadsOf(name: string): any[] {
+  return validateAll(Testing.synth(new EXAMPLES[name](Testing.app(), name))).filter((m) => m.kind === 'Job' || m.kind === 'CronJob');
+}
+
+/**
+ * The examples' workloads that render wrapped containers ("name" or "name#index"); each one is run
+ * by a check below, and a check at the end keeps this list equal to what the examples render.
+ */
+const WRAPPED_EXAMPLES = [
+  'istio-job', 'istio-cronjob', 'from-scratch', 'debug-failed-run', 'cloud-sql-proxy', 'image-shell',
+  'linkerd-job', 'consul-cronjob', 'envoy-sidecar', 'custom-mesh', 'job-sidecars', 'mixed-versions#1',
+];
+
 function example(name: string, index = 0): any {
-  const manifests = validateAll(Testing.synth(new EXAMPLES[name](Testing.app(), name)));
-  return podSpecOf(manifests.filter((m) => m.kind === 'Job' || m.kind === 'CronJob')[index]);
+  const key = index === 0 ? name : `${name}#${index}`;
+  if (!WRAPPED_EXAMPLES.includes(key)) throw new Error(`example ${key} is not in WRAPPED_EXAMPLES: add it there`);
+  return podSpecOf(workloadsOf(name)[index]);
 }
 
 /** The requests a proxy saw on `path` (any port), as [method, port:path, status]. */
@@ -156,7 +171,7 @@ runtime('podman runtime', () => {
     });
 
     test('Linkerd without the shutdown endpoint enabled (404): the command\'s code, one clear stderr line, and the proxy keeps running (the pod would hang)', async () => {
-      const run = await runPod({ pod: example('linkerd-job'), inject: [linkerd(404)], settleMs: 3000 });
+      const run = await runPod({ pod: example('linkerd-job'), inject: [linkerd(404)], settleMs: 2000 });
 
       expect(run.exitCodes).toEqual({ 'meshjob-busybox': 0, 'linkerd-proxy': 'running', 'reindex': 0 });
       expect(quitsOf(run, 'linkerd-proxy', '/shutdown')).toEqual([['POST', '4191:/shutdown', 404]]);
@@ -261,7 +276,7 @@ runtime('podman runtime', () => {
     });
 
     test('debug-failed-run: a failed command leaves the proxy running for debugging', async () => {
-      const run = await runPod({ pod: example('debug-failed-run'), inject: [ISTIO], env: { sync: { MJT_EXIT: '1' } }, settleMs: 3000 });
+      const run = await runPod({ pod: example('debug-failed-run'), inject: [ISTIO], env: { sync: { MJT_EXIT: '1' } }, settleMs: 2000 });
 
       expect(run.exitCodes).toEqual({ 'meshjob-busybox': 0, 'istio-proxy': 'running', 'sync': 1 });
       expect(quitsOf(run, 'istio-proxy', '/quitquitquit')).toEqual([]);
@@ -287,6 +302,17 @@ runtime('podman runtime', () => {
       expect(quitsOf(run, 'cloud-sql-proxy', '/quitquitquit')).toEqual([['POST', '9091:/quitquitquit', 200]]);
       expect(run.at('cloud-sql-proxy', 'exit')).toBeLessThan(run.at('istio-proxy', 'exit')!);
     });
+  });
+});
+
+describe('podman runtime coverage', () => {
+  test('the runtime checks run every example workload that renders wrapped containers', () => {
+    // The pod template annotation meshjob/lifecycle says which lifecycle a workload got.
+    const wrapped = Object.keys(EXAMPLES).flatMap((name) => workloadsOf(name)
+      .map((w, i) => [podMetadataOf(w).annotations?.['meshjob/lifecycle'], i === 0 ? name : `${name}#${i}`])
+      .filter(([lifecycle]) => lifecycle === 'wrap')
+      .map(([, key]) => key));
+    expect(wrapped.sort()).toEqual([...WRAPPED_EXAMPLES].sort());
   });
 });
 

@@ -320,7 +320,7 @@ export async function runPod(opts: PodRunOptions): Promise<PodRun> {
   validateManifest(manifest);
   const file = join(work, 'pod.yaml');
   writeFileSync(file, yaml.stringify(manifest));
-  const names = spec.containers.map((c: any) => c.name as string);
+  const names: string[] = spec.containers.map((c: any) => c.name as string);
   const rendered = (opts.pod.containers as any[]).map((c) => c.name as string);
   const volumes = (spec.volumes as any[]).filter((v) => v.emptyDir).map((v) => v.name as string);
   const since = new Date(Date.now() - 1000).toISOString();
@@ -343,12 +343,9 @@ export async function runPod(opts: PodRunOptions): Promise<PodRun> {
       const init = (spec.initContainers ?? []).find((c: any) => name === `${podName}-${c.name}`);
       if (init) exitCodes[init.name] = Number(code);
     }
-    const logs: Record<string, string[]> = {};
-    for (const n of names) {
-      // `podman logs` writes what the container wrote on stderr to its own stderr.
-      const { stderr } = await podmanOutput(['logs', `${podName}-${n}`]).catch(() => ({ stderr: '' }));
-      logs[n] = stderr.split('\n').filter((l) => l !== '');
-    }
+    // `podman logs` writes what the container wrote on stderr to its own stderr.
+    const stderrs = await Promise.all(names.map((n) => podmanOutput(['logs', `${podName}-${n}`]).then((o) => o.stderr, () => '')));
+    const logs = Object.fromEntries(names.map((n, i) => [n, stderrs[i].split('\n').filter((l) => l !== '')]));
     return podRunOf(records, exitCodes, logs);
   } finally {
     await podman(['pod', 'rm', '--force', '--time', '0', podName]).catch(() => undefined);
