@@ -106,7 +106,7 @@ runtime('podman runtime', () => {
       const run = await runPod({
         pod: render({ mesh: Mesh.istio(), containers: [app('report'), app('audit')] }),
         inject: [ISTIO],
-        env: { report: { MJT_EXIT: '0', MJT_SLEEP_MS: '1500' }, audit: { MJT_EXIT: '7', MJT_SLEEP_MS: '100' } },
+        env: { report: { MJT_EXIT: '0', MJT_WAIT_FOR: 'audit:end' }, audit: { MJT_EXIT: '7', MJT_SLEEP_MS: '100' } },
       });
 
       expect(run.exitCodes).toEqual({ 'meshjob-busybox': 0, 'istio-proxy': 0, 'report': 0, 'audit': 7 });
@@ -225,7 +225,8 @@ runtime('podman runtime', () => {
         pod: example('job-sidecars'),
         inject: [ISTIO],
         env: {
-          'month-end': { MJT_EXIT: '4', MJT_SLEEP_MS: '300' },
+          // Ends only once the log shipper runs, so that it has something to be stopped from.
+          'month-end': { MJT_EXIT: '4', MJT_WAIT_FOR: 'logs:start' },
           'logs': { MJT_SLEEP_MS: '60000' },
           'cloud-sql-proxy': { MJT_ROLE: 'proxy', MJT_ROUTES: CLOUD_SQL_ROUTES, MJT_READY_AFTER_MS: '600' },
         },
@@ -268,7 +269,7 @@ runtime('podman runtime', () => {
     });
 
     test('from-scratch: both containers run on the mirrored busybox, and the proxy is stopped once, after the last', async () => {
-      const run = await runPod({ pod: example('from-scratch'), inject: [ISTIO], env: { migrate: { MJT_SLEEP_MS: '800' }, seed: { MJT_EXIT: '2' } } });
+      const run = await runPod({ pod: example('from-scratch'), inject: [ISTIO], env: { migrate: { MJT_WAIT_FOR: 'seed:end' }, seed: { MJT_EXIT: '2' } } });
 
       expect(run.exitCodes).toEqual({ 'meshjob-busybox': 0, 'istio-proxy': 0, 'migrate': 0, 'seed': 2 });
       expect(quitsOf(run, 'istio-proxy', '/quitquitquit')).toHaveLength(1);

@@ -10,8 +10,9 @@
 //   (test/support/kubelet.ts): podman 4.3 passes them through unexpanded (4.7 expands them);
 // - each container gets MJT_* variables that tell the stand-in what to do, and a host directory
 //   mounted at /meshjob-test-records where it records what it saw;
-// - podman turns an emptyDir into a volume named after it, shared by every pod that uses the name:
-//   each emptyDir is renamed after the pod;
+// - podman turns an emptyDir into a volume named after it, shared by every pod that uses the name,
+//   and owned by the first container's user alone: each emptyDir is renamed after the pod and
+//   created beforehand with mode 0777, as the kubelet creates it;
 // - the containers a mesh would inject (its proxy) are added in front of the pod's containers.
 // Podman ignores terminationGracePeriodSeconds (passed to `pod stop -t` here), postStart hooks and
 // sizeLimit, and deletes init containers that succeeded (their exit codes come from its events).
@@ -49,7 +50,8 @@ let confDir: string | undefined;
  * suite's own (CONTAINERS_CONF, CONTAINERS_REGISTRIES_CONF), never an edit of /etc.
  * - default_ulimits: the sandbox lacks CAP_SYS_RESOURCE; without this pin runc fails to start any
  *   container ("error setting rlimit type 7": podman asks for more open files than it may);
- * - runtime runc: crun 1.8.1 refuses this VM's hybrid cgroup layout, runc 1.1.5 works;
+ * - runtime runc: runc 1.1.5 works on this VM's hybrid cgroup layout (crun 1.8.1 is reported to
+ *   refuse it);
  * - netns none: each pod gets its own loopback-only network namespace; no bridge, no firewall rule;
  * - infra_image: the pod's infra container runs Debian's static catatonit from a local image;
  * - no registry to search for short names, so a name that is not local resolves nowhere.
@@ -84,7 +86,7 @@ export async function podman(args: string[], input?: Buffer): Promise<string> {
 function podmanOutput(args: string[], input?: Buffer): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = execFile('podman', args, { env: podmanEnv(), maxBuffer: 64 * 1024 * 1024, encoding: 'buffer' }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`podman ${args.slice(0, 3).join(' ')} failed: ${stderr.toString().trim() || err.message}`));
+      if (err) reject(new Error(`podman ${args.join(' ')} failed: ${stderr.toString().trim() || err.message}`));
       else resolve({ stdout: stdout.toString(), stderr: stderr.toString() });
     });
     if (input) child.stdin!.end(input);
@@ -123,11 +125,11 @@ function standIn(): string {
  * Imports a rootfs (files: path in the image → file on this machine) as `name`, unless an image of
  * that name exists. Every image gets a non-root user, so that containers with runAsNonRoot start.
  */
-async function ensureImage(name: string, files: Record<string, string>, changes: string[]): Promise<string> {
+async function ensureImage(name: string, files: () => Record<string, string>, changes: string[]): Promise<string> {
   if (await podman(['image', 'exists', name]).then(() => true, () => false)) return name;
   const root = mkdtempSync(join(tmpdir(), 'meshjob-rootfs-'));
   try {
-    for (const [path, from] of Object.entries(files)) {
+    for (const [path, from] of Object.entries(files())) {
       const target = join(root, path);
       mkdirSync(dirname(target), { recursive: true });
       copyFileSync(from, target);
@@ -145,8 +147,8 @@ async function ensureImage(name: string, files: Record<string, string>, changes:
 
 /** The images of the pod's infra container and of the init containers. Builds them when missing. */
 export async function baseImages(): Promise<{ busybox: string; pause: string }> {
-  const pause = await ensureImage(imageName('pause'), { '/catatonit': CATATONIT_HOST }, ['USER=0:0', 'ENTRYPOINT=["/catatonit","-P"]']);
-  const busybox = await ensureImage(imageName('busybox'), { '/bin/busybox': BUSYBOX_HOST }, []);
+  const pause = await ensureImage(imageName('pause'), () => ({ '/catatonit': CATATONIT_HOST }), ['USER=0:0', 'ENTRYPOINT=["/catatonit","-P"]']);
+  const busybox = await ensureImage(imageName('busybox'), () => ({ '/bin/busybox': BUSYBOX_HOST }), []);
   return { busybox, pause };
 }
 
@@ -169,9 +171,12 @@ function shellAndCurl(): Record<string, string> {
  * without a slash goes to /bin, which is on the image's PATH); with a shell and curl when asked.
  */
 async function standInImage(programs: string[], withShellAndCurl: boolean): Promise<string> {
-  const files: Record<string, string> = { '/stand-in': standIn(), ...(withShellAndCurl ? shellAndCurl() : {}) };
-  for (const p of programs) files[p.startsWith('/') ? p : `/bin/${p}`] = standIn();
-  const variant = createHash('sha256').update(Object.keys(files).sort().join('\0')).digest('hex').slice(0, 8);
+  const paths = ['/stand-in', ...programs.map((p) => (p.startsWith('/') ? p : `/bin/${p}`))];
+  const variant = createHash('sha256').update([withShellAndCurl, ...[...new Set(paths)].sort()].join('\0')).digest('hex').slice(0, 8);
+  const files = () => ({
+    ...(withShellAndCurl ? shellAndCurl() : {}),
+    ...Object.fromEntries(paths.map((p) => [p, standIn()])),
+  });
   return ensureImage(imageName('stand-in', variant), files, ['ENTRYPOINT=["/stand-in"]']);
 }
 
