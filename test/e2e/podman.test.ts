@@ -77,9 +77,7 @@ function example(name: string, index = 0): any {
 /** The requests a proxy saw on `path` (any port), as [method, port:path, status]. */
 const quitsOf = (run: PodRun, proxy: string, path: string) => run.requests(proxy).filter(([, p]) => p.endsWith(path));
 
-afterAll(async () => {
-  if (!unavailable) await removeLeftovers();
-});
+afterAll(removeLeftovers);
 
 runtime('podman runtime', () => {
   beforeAll(removeStaleImages);

@@ -440,7 +440,10 @@ function podRunOf(dir: string, exitCodes: Record<string, number | 'running'>, lo
   };
 }
 
-/** Removes whatever pods and volumes this process left (after a crash of the harness itself). */
+/**
+ * Removes whatever pods and volumes this process left (after a crash of the harness itself) and
+ * its temporary files; harmless where podman cannot run.
+ */
 export async function removeLeftovers(): Promise<void> {
   const prefix = `meshjob-test-${process.pid}-`;
   const pods = (await podman(['pod', 'ps', '--format', '{{.Name}}']).catch(() => '')).split('\n').filter((n) => n.startsWith(prefix));
