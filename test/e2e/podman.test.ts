@@ -304,7 +304,7 @@ runtime('podman runtime', () => {
   });
 });
 
-describe('podman runtime coverage', () => {
+describe('podman suite coverage', () => {
   test('the runtime checks run every example workload that renders wrapped containers', () => {
     // The pod template annotation meshjob/lifecycle says which lifecycle a workload got.
     const wrapped = Object.keys(EXAMPLES).flatMap((name) => workloadsOf(name)
