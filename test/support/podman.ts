@@ -48,8 +48,9 @@ let confDir: string | undefined;
 /**
  * The environment every podman command runs with: a containers.conf and registries.conf of the
  * suite's own (CONTAINERS_CONF, CONTAINERS_REGISTRIES_CONF), never an edit of /etc.
- * - default_ulimits: the sandbox lacks CAP_SYS_RESOURCE; without this pin runc fails to start any
- *   container ("error setting rlimit type 7": podman asks for more open files than it may);
+ * - default_ulimits: the sandbox lacks CAP_SYS_RESOURCE, so no container may get limits above this
+ *   process's own; without both pins runc fails to start any container ("error setting rlimit
+ *   type 7" for nofile, "type 6" for nproc);
  * - runtime runc: runc 1.1.5 works on this VM's hybrid cgroup layout (crun 1.8.1 is reported to
  *   refuse it);
  * - netns none: each pod gets its own loopback-only network namespace; no bridge, no firewall rule;
