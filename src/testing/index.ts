@@ -1,0 +1,69 @@
+// Snapshot helpers for apps that use MeshJob: `meshjob/lib/testing`. Not part of the jsii API (a
+// jest serializer is JavaScript-only), so src/index.ts does not export it.
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { wrapperCommand } from '../runtime/wrapper';
+
+let cachedScript: string | undefined;
+let cachedLine: string | undefined;
+
+/**
+ * The wrapper script exactly as MeshJob renders it into a container's `command` (kubelet-escaped),
+ * taken from the renderer itself so that only this library's own script is ever replaced.
+ */
+function renderedScript(): string {
+  // wrapperCommand(shell) is [...shell, '-c', script, argv0].
+  cachedScript ??= wrapperCommand([])[1];
+  return cachedScript;
+}
+
+/** The version of the meshjob package these helpers belong to. */
+export function meshJobVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf-8'));
+  return pkg.version;
+}
+
+/**
+ * The one line that stands for the wrapper script in snapshots, naming the meshjob version whose
+ * script it is: `<meshjob wrapper script, meshjob 1.2.3>`.
+ */
+export function wrapperScriptLine(): string {
+  cachedLine ??= `<meshjob wrapper script, meshjob ${meshJobVersion()}>`;
+  return cachedLine;
+}
+
+/** True for a string that is this meshjob version's rendered wrapper script, and nothing else. */
+export function isWrapperScript(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const script = renderedScript();
+  return value.length === script.length && value === script;
+}
+
+/**
+ * A deep copy of `value` (a manifest, a list of manifests from `Testing.synth`, any JSON) in which
+ * every occurrence of the wrapper script is replaced by `wrapperScriptLine()`. For snapshot
+ * tools other than jest: snapshot `stableManifests(Testing.synth(chart))` instead of the raw
+ * output, and the snapshot changes only when your configuration (or the meshjob version) does.
+ */
+export function stableManifests<T>(value: T): T {
+  return replaceScript(value) as T;
+}
+
+function replaceScript(value: unknown): unknown {
+  if (isWrapperScript(value)) return wrapperScriptLine();
+  if (Array.isArray(value)) return value.map(replaceScript);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceScript(v)]));
+  }
+  return value;
+}
+
+/**
+ * A jest snapshot serializer that prints the wrapper script as `wrapperScriptLine()`: add it with
+ * `expect.addSnapshotSerializer(meshJobSnapshotSerializer)`, or list the module
+ * `meshjob/lib/testing/jest-serializer` in jest's `snapshotSerializers`.
+ */
+export const meshJobSnapshotSerializer = {
+  test: (value: unknown): boolean => isWrapperScript(value),
+  serialize: (): string => wrapperScriptLine(),
+};
