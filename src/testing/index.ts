@@ -1,11 +1,10 @@
 // Snapshot helpers for apps that use MeshJob: `meshjob/lib/testing`. Not part of the jsii API (a
 // jest serializer is JavaScript-only), so src/index.ts does not export it.
-import { readFileSync } from 'fs';
-import { join } from 'path';
+import { createHash } from 'crypto';
 import { wrapperCommand } from '../runtime/wrapper';
 
 let cachedScript: string | undefined;
-let cachedLine: string | undefined;
+let cachedVersion: string | undefined;
 
 /**
  * The wrapper script exactly as MeshJob renders it into a container's `command` (kubelet-escaped),
@@ -17,22 +16,22 @@ function renderedScript(): string {
   return cachedScript;
 }
 
-/** The version of the meshjob package these helpers belong to. */
-export function meshJobVersion(): string {
-  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf-8'));
-  return pkg.version;
-}
-
 /**
- * The one line that stands for the wrapper script in snapshots, naming the meshjob version whose
- * script it is: `<meshjob wrapper script, meshjob 1.2.3>`.
+ * The wrapper's version: the first 12 hex digits of the SHA-256 of the script as rendered. It
+ * changes exactly when the script a pod runs changes, and not when a meshjob release leaves the
+ * script alone, so a snapshot that shows it changes only with your configuration or the script.
  */
-export function wrapperScriptLine(): string {
-  cachedLine ??= `<meshjob wrapper script, meshjob ${meshJobVersion()}>`;
-  return cachedLine;
+export function wrapperVersion(): string {
+  cachedVersion ??= createHash('sha256').update(renderedScript()).digest('hex').slice(0, 12);
+  return cachedVersion;
 }
 
-/** True for a string that is this meshjob version's rendered wrapper script, and nothing else. */
+/** The one line that stands for the wrapper script in snapshots: `<meshjob wrapper 0123456789ab>`. */
+export function wrapperScriptLine(): string {
+  return `<meshjob wrapper ${wrapperVersion()}>`;
+}
+
+/** True for a string that is exactly the wrapper script this meshjob renders, and nothing else. */
 export function isWrapperScript(value: unknown): boolean {
   if (typeof value !== 'string') return false;
   const script = renderedScript();
@@ -43,7 +42,7 @@ export function isWrapperScript(value: unknown): boolean {
  * A deep copy of `value` (a manifest, a list of manifests from `Testing.synth`, any JSON) in which
  * every occurrence of the wrapper script is replaced by `wrapperScriptLine()`. For snapshot
  * tools other than jest: snapshot `stableManifests(Testing.synth(chart))` instead of the raw
- * output, and the snapshot changes only when your configuration (or the meshjob version) does.
+ * output, and the snapshot changes only when your configuration (or the wrapper script) does.
  */
 export function stableManifests<T>(value: T): T {
   return replaceScript(value) as T;
