@@ -62,11 +62,15 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   buildWorkflow: false,
   pullRequestTemplate: false,
 
+  // The consumer apps import 'meshjob' as a user would; they compile against the installed package.
+  tsconfigDev: { compilerOptions: {}, exclude: ['fixtures/consumer'] },
   jestOptions: {
     // Snapshots can fail: `test` runs jest with --ci; `test:update` rewrites them on purpose.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
+      // test/fixtures/consumer/ holds whole cdk8s apps with their own tests, run inside the apps.
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/fixtures/'],
       testTimeout: 60_000,
       collectCoverage: false,
     },
@@ -111,6 +115,8 @@ function tsFolder(folder: string): string {
   project.eslint?.addLintPattern(folder);
   return `ts-node --project ${folder}/tsconfig.json`;
 }
+
+project.eslint?.addIgnorePattern('test/fixtures/consumer/');
 
 // Examples: compiled with the library's sources and rendered to YAML by one command.
 const examples = tsFolder('examples');
