@@ -118,6 +118,9 @@ function tsFolder(folder: string): string {
 
 project.eslint?.addIgnorePattern('test/fixtures/consumer/');
 
+// The API reference for Python users too, rendered from the same assembly as API.md.
+project.tasks.tryFind('docgen')?.exec('jsii-docgen -l python -o API.python.md');
+
 // Examples: compiled with the library's sources and rendered to YAML by one command.
 const examples = tsFolder('examples');
 project.addTask('examples', {
