@@ -118,4 +118,12 @@ describe('MeshJobs.applyTo on typed Job and CronJob objects', () => {
     const job = new kplus34.Job(chart, 'report', { containers: [{ name: 'main', image: IMAGE }] });
     expect(() => MeshJobs.applyTo(chart, { mesh: mesh() })).toThrow(new RegExp(`Job ${job.name}.*'main'.*command`));
   });
+
+  test('fails at synth, naming the Job and the container, when a container without a command is added after applyTo', () => {
+    const chart = Testing.chart();
+    const job = new kplus34.Job(chart, 'report', { containers: [{ name: 'main', image: IMAGE, command: ['/report'] }] });
+    MeshJobs.applyTo(chart, { mesh: mesh() });
+    job.addContainer({ name: 'upload', image: IMAGE });
+    expect(() => Testing.synth(chart)).toThrow(new RegExp(`Job ${job.name}.*'upload'.*command`));
+  });
 });
