@@ -5,6 +5,7 @@
 //
 // `npx jest --ci=false -u test/consumer/consumer-app.test.ts` rewrites the apps' own snapshots
 // (test/fixtures/consumer/*/__snapshots__/) when a change of the rendered Job is intended.
+import { execFileSync } from 'child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'fs';
 import { dirname, join } from 'path';
 import { parseAllDocuments } from 'yaml';
@@ -31,6 +32,21 @@ describe('the package', () => {
       'lib/index.js', 'lib/index.d.ts', 'lib/cli/main.js', 'lib/runtime/wrapper.sh', 'lib/testing/jest-serializer.js',
       'README.md', 'LICENSE', 'API.md', 'CHANGELOG.md', '.jsii', 'helm-plugin/plugin.yaml',
     ]));
+  });
+
+  test('GIVEN the tarball\'s package.json THEN it states engines, keywords, the bin, the jsii targets of every language and no made-up address', () => {
+    const pkg = JSON.parse(execFileSync('tar', ['xzf', tarball, '-O', 'package/package.json'], { encoding: 'utf-8' }));
+    expect(pkg.engines).toEqual({ node: '>= 18.0.0' });
+    expect(pkg.keywords).toEqual(expect.arrayContaining(['cdk8s', 'kubernetes', 'service-mesh']));
+    expect(pkg.bin).toEqual({ meshjob: 'lib/cli/main.js' });
+    expect(pkg.repository.url).toBe('unpublished');
+    expect(JSON.stringify(pkg)).not.toMatch(/example\.(com|org)/);
+    expect(pkg.jsii.targets).toEqual({
+      python: { distName: 'meshjob', module: 'meshjob' },
+      java: { package: 'org.meshjob', maven: { groupId: 'org.meshjob', artifactId: 'meshjob' } },
+      dotnet: { namespace: 'MeshJob', packageId: 'MeshJob' },
+      go: { moduleName: 'github.com/meshjob/meshjob-go', packageName: 'meshjob' },
+    });
   });
 });
 
