@@ -20,11 +20,12 @@ export interface Run {
 }
 
 /** Runs a command; never throws, so a failing step shows its output in the test's message. */
-export function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Run {
+export function run(cmd: string, args: string[], cwd: string, input?: string): Run {
   const r: SpawnSyncReturns<string> = spawnSync(cmd, args, {
     cwd,
+    input,
     encoding: 'utf-8',
-    env: { ...process.env, CI: 'true', ...env },
+    env: { ...process.env, CI: 'true' },
     maxBuffer: 64 * 1024 * 1024,
   });
   const output = `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`;

@@ -83,7 +83,20 @@ describe.each([
     expect(main.args).toEqual(['--since', '24h']);
     expect(main.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 1000 });
     expect(main.resources.requests).toEqual({ cpu: '100m', memory: '128Mi' });
-  });
+  }, SLOW);
+
+  test('GIVEN the package\'s meshjob command WHEN it checks what cdk8s synth wrote THEN no Job would hang, while a plain Job would', () => {
+    const synthesized = distFiles(dir).map((f) => readFileSync(f, 'utf-8')).join('---\n');
+    const check = run('npx', ['meshjob', '--check', '--mesh', 'istio'], dir, synthesized);
+    expect(check.output).toContain('no Job or CronJob would hang');
+    expect(check.status).toBe(0);
+
+    const plain = 'apiVersion: batch/v1\nkind: Job\nmetadata: {name: plain}\nspec: {template: {spec: {restartPolicy: Never, '
+      + 'containers: [{name: main, image: registry.example.com/report:1.4, command: [/report]}]}}}\n';
+    const hangs = run('npx', ['meshjob', '--check', '--mesh', 'istio'], dir, plain);
+    expect(hangs.output).toContain('Job plain would hang under istio');
+    expect(hangs.status).toBe(1);
+  }, SLOW);
 
   test('GIVEN the app\'s own jest snapshot test WHEN it runs with --ci THEN it passes, and the snapshot shows the wrapper as one line', () => {
     const jest = run('npx', ['jest', '--ci', ...(UPDATE ? ['-u'] : [])], dir);
@@ -96,5 +109,5 @@ describe.each([
     const snapshot = readFileSync(join(dir, SNAPSHOT), 'utf-8');
     expect(snapshot.match(/<meshjob wrapper [0-9a-f]{12}>/g)).toHaveLength(1);
     expect(snapshot).not.toContain('set -f');
-  });
+  }, SLOW);
 });
