@@ -1,7 +1,7 @@
 // A user's cdk8s app, as `cdk8s init typescript-app` lays it out, built from a fixture in
 // test/fixtures/consumer/<name>/ around the packed meshjob tarball, offline.
 import { execFileSync, spawnSync, SpawnSyncReturns } from 'child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 
@@ -62,6 +62,16 @@ export function tarballFiles(tarball: string): string[] {
  */
 export function createApp(name: string, tarball: string): string {
   const dir = join(mkdtempSync(join(tmpdir(), `meshjob-consumer-${name}-`)), name);
+  try {
+    installApp(name, dir, tarball);
+  } catch (e) {
+    rmSync(join(dir, '..'), { recursive: true, force: true });
+    throw e;
+  }
+  return dir;
+}
+
+function installApp(name: string, dir: string, tarball: string): void {
   cpSync(join(FIXTURES, name), dir, { recursive: true });
   const pkg = packageJson(dir);
   const lock = rootLock();
@@ -92,7 +102,6 @@ export function createApp(name: string, tarball: string): string {
   }
   const rootBin = join(ROOT, 'node_modules', '.bin');
   for (const tool of ['cdk8s', 'jest', 'ts-node', 'tsc']) symlinkSync(realpathSync(join(rootBin, tool)), join(bin, tool));
-  return dir;
 }
 
 /** The manifests `cdk8s synth` wrote to the app's dist/. */
