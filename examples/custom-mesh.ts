@@ -2,6 +2,7 @@
 import { Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { HttpMethod, Mesh, MeshJob } from '../src';
+import { APP_IMAGE } from './images';
 
 export class CustomMeshChart extends Chart {
   constructor(scope: Construct, id: string) {
@@ -14,7 +15,7 @@ export class CustomMeshChart extends Chart {
         podLabels: { 'corpnet.example.com/inject': 'true' },
         podAnnotations: { 'corpnet.example.com/profile': 'batch' },
       }),
-      containers: [{ name: 'audit', image: 'registry.example.com/audit:3.3', command: ['/audit'] }],
+      containers: [{ name: 'audit', image: 'registry.example.com/audit:3.3', command: ['/audit'], ...APP_IMAGE }],
       activeDeadline: Duration.hours(1),
     });
   }

@@ -4,16 +4,18 @@
 import { Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Mesh, MeshJob } from '../src';
+import { APP_IMAGE, ENVOY } from './images';
 
 export class EnvoySidecarChart extends Chart {
   constructor(scope: Construct, id: string) {
     super(scope, id);
     new MeshJob(this, 'sync', {
       mesh: Mesh.envoy({ adminPort: 9901 }),
-      containers: [{ name: 'sync', image: 'registry.example.com/sync:1.0', command: ['/sync'] }],
+      containers: [{ name: 'sync', image: 'registry.example.com/sync:1.0', command: ['/sync'], ...APP_IMAGE }],
       sidecars: [{
         name: 'envoy',
         image: 'envoyproxy/envoy:v1.31.2',
+        ...ENVOY,
         command: ['envoy'],
         args: ['-c', '/etc/envoy/envoy.yaml'],
         quitRequest: { url: 'http://localhost:9901/quitquitquit' },

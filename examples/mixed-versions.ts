@@ -4,10 +4,11 @@
 import { Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Mesh, MeshJob, MeshJobProps } from '../src';
+import { APP_IMAGE } from './images';
 
 const cleanup: MeshJobProps = {
   mesh: Mesh.istio({ version: '1.24' }),
-  containers: [{ name: 'cleanup', image: 'registry.example.com/cleanup:2.0', command: ['/cleanup'], args: ['--older-than', '30d'] }],
+  containers: [{ name: 'cleanup', image: 'registry.example.com/cleanup:2.0', command: ['/cleanup'], args: ['--older-than', '30d'], ...APP_IMAGE }],
   backoffLimit: 2,
   // Bounds the retries podFailurePolicy's default Ignore rules allow.
   activeDeadline: Duration.minutes(30),

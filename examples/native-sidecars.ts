@@ -5,6 +5,7 @@
 import { Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Mesh, MeshJob, PodFailurePolicyAction, PodFailureRule } from '../src';
+import { APP_IMAGE, FLUENT_BIT } from './images';
 
 export class NativeSidecarsChart extends Chart {
   constructor(scope: Construct, id: string) {
@@ -12,10 +13,11 @@ export class NativeSidecarsChart extends Chart {
     new MeshJob(this, 'report', {
       mesh: Mesh.istio({ version: '1.24' }),
       kubernetesVersion: '1.33',
-      containers: [{ name: 'report', image: 'registry.example.com/report:1.4' }],
+      containers: [{ name: 'report', image: 'registry.example.com/report:1.4', ...APP_IMAGE }],
       sidecars: [{
         name: 'logs',
         image: 'fluent/fluent-bit:3.1',
+        ...FLUENT_BIT,
         readinessUrl: 'http://localhost:2020/api/v1/health',
       }],
       // Exit code 42 means "bad input": retrying cannot help.
