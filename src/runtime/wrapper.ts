@@ -117,6 +117,24 @@ function joinLines(lines: string[]): string {
 }
 
 /**
+ * Every script a pod can carry, kubelet-escaped as in a container's `command`, by the sections it
+ * has (e.g. "single,wget"): one per combination of WrapperFeature that wrapperFeatures() yields. @internal
+ */
+export function renderedWrapperScripts(): Map<string, string> {
+  const scripts = new Map<string, string>();
+  for (const client of ['wget', 'curl'] as const) {
+    for (const coordination of ['single', 'peers'] as const) {
+      const optional: WrapperFeature[][] = coordination === 'single' ? [[], ['kill']] : [[], ['sidecars'], ['sidecar-role'], ['kill'], ['sidecars', 'kill']];
+      for (const extra of optional) {
+        const features: WrapperFeature[] = [client, coordination, ...extra];
+        scripts.set([...features].sort().join(','), escapeKubeletExpansion(wrapperScript(features)));
+      }
+    }
+  }
+  return scripts;
+}
+
+/**
  * Escapes a string for a container's `command` or `args`, where the kubelet replaces `$(NAME)`
  * with the variable's value and `$$` with `$` (kubernetes third_party/forked/golang/expansion).
  */

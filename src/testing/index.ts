@@ -1,46 +1,43 @@
 // Snapshot helpers for apps that use MeshJob: `meshjob/lib/testing`. Not part of the jsii API (a
 // jest serializer is JavaScript-only), so src/index.ts does not export it.
 import { createHash } from 'crypto';
-import { wrapperCommand } from '../runtime/wrapper';
+import { renderedWrapperScripts } from '../runtime/wrapper';
 
-let cachedScript: string | undefined;
-let cachedVersion: string | undefined;
-
-/**
- * The wrapper script exactly as MeshJob renders it into a container's `command` (kubelet-escaped),
- * taken from the renderer itself so that only this library's own script is ever replaced.
- */
-function renderedScript(): string {
-  // wrapperCommand(shell) is [...shell, '-c', script, argv0].
-  cachedScript ??= wrapperCommand([])[1];
-  return cachedScript;
-}
+let cachedScripts: Map<string, string> | undefined;
 
 /**
- * The wrapper's version: the first 12 hex digits of the SHA-256 of the script as rendered. It
- * changes exactly when the script a pod runs changes, and not when a meshjob release leaves the
- * script alone, so a snapshot that shows it changes only with your configuration or the script.
+ * The wrapper scripts exactly as MeshJob renders them into a container's `command`
+ * (kubelet-escaped), script → its line, taken from the renderer itself so that only this
+ * library's own scripts are ever replaced. A pod carries only the sections it uses, so there is
+ * one script per combination of sections.
  */
-export function wrapperVersion(): string {
-  cachedVersion ??= createHash('sha256').update(renderedScript()).digest('hex').slice(0, 12);
-  return cachedVersion;
+function renderedScripts(): Map<string, string> {
+  cachedScripts ??= new Map([...renderedWrapperScripts()].map(([sections, script]) => [script, scriptLine(sections, script)]));
+  return cachedScripts;
 }
 
-/** The one line that stands for the wrapper script in snapshots: `<meshjob wrapper 0123456789ab>`. */
-export function wrapperScriptLine(): string {
-  return `<meshjob wrapper ${wrapperVersion()}>`;
+/**
+ * `<meshjob wrapper SECTIONS HASH>`: the sections the script has and the first 12 hex digits of its
+ * SHA-256. It changes exactly when the script a pod runs changes (your configuration picks the
+ * sections), and not when a meshjob release leaves the script alone.
+ */
+function scriptLine(sections: string, script: string): string {
+  return `<meshjob wrapper ${sections} ${createHash('sha256').update(script).digest('hex').slice(0, 12)}>`;
 }
 
-/** True for a string that is exactly the wrapper script this meshjob renders, and nothing else. */
+/** The line that stands for a wrapper script in snapshots, or undefined when `value` is not one. */
+export function wrapperScriptLine(value: unknown): string | undefined {
+  return typeof value === 'string' ? renderedScripts().get(value) : undefined;
+}
+
+/** True for a string that is exactly one of the wrapper scripts this meshjob renders, and nothing else. */
 export function isWrapperScript(value: unknown): boolean {
-  if (typeof value !== 'string') return false;
-  const script = renderedScript();
-  return value.length === script.length && value === script;
+  return wrapperScriptLine(value) !== undefined;
 }
 
 /**
  * A deep copy of `value` (a manifest, a list of manifests from `Testing.synth`, any JSON) in which
- * every occurrence of the wrapper script is replaced by `wrapperScriptLine()`. For snapshot
+ * every wrapper script is replaced by its `wrapperScriptLine()`. For snapshot
  * tools other than jest: snapshot `stableManifests(Testing.synth(chart))` instead of the raw
  * output, and the snapshot changes only when your configuration (or the wrapper script) does.
  */
@@ -49,7 +46,8 @@ export function stableManifests<T>(value: T): T {
 }
 
 function replaceScript(value: unknown): unknown {
-  if (isWrapperScript(value)) return wrapperScriptLine();
+  const line = wrapperScriptLine(value);
+  if (line !== undefined) return line;
   if (Array.isArray(value)) return value.map(replaceScript);
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceScript(v)]));
@@ -58,11 +56,11 @@ function replaceScript(value: unknown): unknown {
 }
 
 /**
- * A jest snapshot serializer that prints the wrapper script as `wrapperScriptLine()`: add it with
+ * A jest snapshot serializer that prints each wrapper script as its `wrapperScriptLine()`: add it with
  * `expect.addSnapshotSerializer(meshJobSnapshotSerializer)`, or list the module
  * `meshjob/lib/testing/jest-serializer` in jest's `snapshotSerializers`.
  */
 export const meshJobSnapshotSerializer = {
   test: (value: unknown): boolean => isWrapperScript(value),
-  serialize: (): string => wrapperScriptLine(),
+  serialize: (value: unknown): string => wrapperScriptLine(value)!,
 };

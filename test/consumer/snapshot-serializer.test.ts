@@ -5,7 +5,7 @@ import { Testing } from 'cdk8s';
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { format } from 'pretty-format';
 import { Mesh, MeshJob, SidecarLifecycle } from '../../src';
-import { isWrapperScript, meshJobSnapshotSerializer, stableManifests, wrapperScriptLine, wrapperVersion } from '../../src/testing';
+import { isWrapperScript, meshJobSnapshotSerializer, stableManifests, wrapperScriptLine } from '../../src/testing';
 import * as jestModule from '../../src/testing/jest-serializer';
 import { newChart } from '../support/render';
 import { podSpecOf, validateAll } from '../support/schema';
@@ -25,16 +25,18 @@ function wrappedJob(image = 'registry.example.com/report:1.4'): any[] {
   });
   return validateAll(Testing.synth(chart));
 }
-const scriptOf = (manifests: any[]) => podSpecOf(manifests.find((m) => m.kind === 'Job')).containers[0].command[3];
+const scriptOf = (manifests: any[], i = 0) => podSpecOf(manifests.find((m) => m.kind === 'Job')).containers[i].command[3];
+const digest = (script: string) => createHash('sha256').update(script).digest('hex').slice(0, 12);
 
 describe('the snapshot serializer', () => {
-  test('GIVEN a wrapped Job WHEN printed with the serializer THEN each wrapper script is one line naming the wrapper version, a digest of the script', () => {
+  test('GIVEN a wrapped Job WHEN printed with the serializer THEN each wrapper script is one line naming its sections and a digest of the script', () => {
     const printed = format(wrappedJob(), { plugins: [meshJobSnapshotSerializer] });
-    const digest = createHash('sha256').update(scriptOf(wrappedJob())).digest('hex').slice(0, 12);
-    const line = `<meshjob wrapper ${digest}>`;
-    expect(wrapperVersion()).toBe(digest);
-    expect(wrapperScriptLine()).toBe(line);
-    expect(printed.split(line)).toHaveLength(3);
+    const main = `<meshjob wrapper peers,sidecars,wget ${digest(scriptOf(wrappedJob(), 0))}>`;
+    const sidecar = `<meshjob wrapper peers,sidecar-role,wget ${digest(scriptOf(wrappedJob(), 1))}>`;
+    expect(wrapperScriptLine(scriptOf(wrappedJob(), 0))).toBe(main);
+    expect(wrapperScriptLine(scriptOf(wrappedJob(), 1))).toBe(sidecar);
+    expect(printed.split(main)).toHaveLength(2);
+    expect(printed.split(sidecar)).toHaveLength(2);
     expect(printed).not.toContain(scriptOf(wrappedJob()));
   });
 
@@ -42,7 +44,7 @@ describe('the snapshot serializer', () => {
     const raw = format(wrappedJob());
     const printed = format(wrappedJob(), { plugins: [meshJobSnapshotSerializer] });
     expect(printed).toBe(format(wrappedJob(), { plugins: [meshJobSnapshotSerializer] }));
-    expect(raw.length - printed.length).toBeGreaterThan(2 * scriptOf(wrappedJob()).length * 0.9);
+    expect(raw.length - printed.length).toBeGreaterThan((scriptOf(wrappedJob(), 0).length + scriptOf(wrappedJob(), 1).length) * 0.9);
   });
 
   test('GIVEN a different user configuration THEN the printed snapshot shows that change and nothing else', () => {
@@ -54,7 +56,7 @@ describe('the snapshot serializer', () => {
   });
 
   test('GIVEN a string that differs from this version\'s script by one character THEN it is printed in full', () => {
-    const edited = scriptOf(wrappedJob()).replace('set -f', 'set -e');
+    const edited = scriptOf(wrappedJob()).replace('set -f;', 'set -e;');
     expect(isWrapperScript(edited)).toBe(false);
     expect(format([edited], { plugins: [meshJobSnapshotSerializer] })).toContain('set -e');
   });
@@ -62,7 +64,7 @@ describe('the snapshot serializer', () => {
   test('GIVEN the module jest loads from snapshotSerializers THEN it is the same serializer', () => {
     expect(jestModule.test(scriptOf(wrappedJob()))).toBe(true);
     expect(jestModule.test('/report')).toBe(false);
-    expect(jestModule.serialize()).toBe(wrapperScriptLine());
+    expect(jestModule.serialize(scriptOf(wrappedJob()))).toBe(wrapperScriptLine(scriptOf(wrappedJob())));
   });
 });
 
@@ -71,8 +73,8 @@ describe('stableManifests, for other snapshot tools', () => {
     const manifests = wrappedJob();
     const stable = stableManifests(manifests);
     const pod = podSpecOf(stable.find((m: any) => m.kind === 'Job'));
-    expect(pod.containers.map((c: any) => c.command[3])).toEqual([wrapperScriptLine(), wrapperScriptLine()]);
-    expect(pod.containers[0].command.slice(-2)).toEqual(['meshjob', '/report']);
+    expect(pod.containers.map((c: any) => c.command[3])).toEqual([0, 1].map((i) => wrapperScriptLine(scriptOf(manifests, i))));
+    expect(pod.containers[0].command.slice(-1)).toEqual(['/report']);
     expect(isWrapperScript(scriptOf(manifests))).toBe(true);
     expect({ ...stable[0], spec: undefined }).toEqual({ ...manifests[0], spec: undefined });
   });
