@@ -1,3 +1,4 @@
+import { parse as parseYaml } from 'yaml';
 import { KILL_BY_NAME, loopbackUrl, HttpMethod, QuitCall } from './endpoint';
 import { injectionSwitch, MeshContract, SidecarInjection } from './mesh-contract';
 import { atLeast, parseVersion } from '../versions';
@@ -126,13 +127,15 @@ export function istioInjectionOff(value: string): boolean {
 export const ISTIO_INJECTED_CONTAINERS = ['istio-proxy', 'istio-init', 'istio-validation'];
 
 /**
- * Combines the pod's own proxy.istio.io/config (JSON, as charts write it) with the settings the
- * mesh options need; undefined when a setting is set both ways or the value is not a JSON object.
+ * Combines the pod's own proxy.istio.io/config with the settings the mesh options need, keeping
+ * every setting of the user's (e.g. terminationDrainDuration, proxyMetadata); undefined when a
+ * setting is set both ways or the value is not a map. Istio reads the annotation as YAML (JSON
+ * is YAML too), so both forms are accepted; the result is JSON.
  */
 export function mergeProxyConfig(user: string, mesh: string): string | undefined {
   try {
     const mine = JSON.parse(mesh);
-    const theirs = JSON.parse(user);
+    const theirs = parseYaml(user);
     if (!theirs || typeof theirs !== 'object' || Array.isArray(theirs)) return undefined;
     for (const [key, value] of Object.entries(mine)) {
       if (key in theirs && theirs[key] !== value) return undefined;

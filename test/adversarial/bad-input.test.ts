@@ -91,6 +91,11 @@ const CATALOGUE: Entry[] = [
   { fragment: 'is not a port number', test: [MESHES, 'fails when the admin port is not a port number'] },
   { fragment: 'is not a valid image reference', test: [ERRORS, 'fails when the busybox image is not an image reference'] },
   { fragment: 'is not an absolute path', test: [ERRORS, 'fails when the image shell is not an absolute path'] },
+  { fragment: 'is not a non-root user or group ID', test: [ERRORS, 'fails when the busybox runtime is given a root or malformed user ID'] },
+  { fragment: 'leaves the user and group to the platform', test: [ERRORS, 'fails when the busybox runtime is given a user ID and told the platform assigns one'] },
+  { fragment: 'has no status port to wait on', test: [MESHES, 'fails for Istio before 1.1, which has no status port'] },
+  { fragment: 'has no /quitquitquit (it came in', test: [MESHES, 'fails for Istio before 1.3 with the quit endpoint, pointing to KILL_PILOT_AGENT'] },
+  { fragment: 'is not a revision or tag name', test: [MESHES, 'fails on a revision that is not a label value'] },
 ];
 
 function sourceFiles(dir: string): string[] {

@@ -152,6 +152,15 @@ describe('MeshJob rejects configurations that cannot work', () => {
       .toThrow(/busybox runtime image "busybox:1.36; rm -rf \/" is not a valid image reference/);
   });
 
+  test('fails when the busybox runtime is given a root or malformed user ID', () => {
+    expect(() => WrapperRuntime.busybox({ runAsUser: 0 })).toThrow('busybox runtime runAsUser 0 is not a non-root user or group ID: use a whole number from 1 to 2147483647');
+    expect(() => WrapperRuntime.busybox({ runAsGroup: 1.5 })).toThrow(/runAsGroup 1.5 is not a non-root user or group ID/);
+  });
+
+  test('fails when the busybox runtime is given a user ID and told the platform assigns one', () => {
+    expect(() => WrapperRuntime.busybox({ runAsUser: 1000, platformAssignsUser: true })).toThrow(/platformAssignsUser leaves the user and group to the platform/);
+  });
+
   test('fails when the image shell is not an absolute path', () => {
     expect(() => WrapperRuntime.imageShell({ shell: 'sh' })).toThrow(/image shell "sh" is not an absolute path/);
   });

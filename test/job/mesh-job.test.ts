@@ -338,6 +338,34 @@ describe('MeshJob keeps its plan honest', () => {
     });
   });
 
+  test('accepts the user\'s proxy.istio.io/config in the YAML form Istio also reads', () => {
+    const { podMetadata } = renderMeshJob({
+      mesh: Mesh.istio(),
+      containers: [report],
+      podMetadata: { annotations: { 'proxy.istio.io/config': 'terminationDrainDuration: 1s\nproxyMetadata:\n  A: b\n' } },
+    });
+    expect(JSON.parse(podMetadata.annotations['proxy.istio.io/config'])).toEqual({
+      terminationDrainDuration: '1s', proxyMetadata: { A: 'b' }, holdApplicationUntilProxyStarts: true,
+    });
+  });
+
+  test('renders the busybox init container without user and group for OpenShift\'s restricted-v2, keeping the rest of the restricted profile', () => {
+    const { pod } = renderMeshJob({
+      mesh: Mesh.istio(), containers: [report], lifecycle: SidecarLifecycle.wrap({ runtime: WrapperRuntime.busybox({ platformAssignsUser: true }) }),
+    });
+    const sc = pod.initContainers[0].securityContext;
+    expect(sc).not.toHaveProperty('runAsUser');
+    expect(sc).not.toHaveProperty('runAsGroup');
+    expect(sc).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+  });
+
+  test('renders the busybox init container as the user and group asked for', () => {
+    const { pod } = renderMeshJob({
+      mesh: Mesh.istio(), containers: [report], lifecycle: SidecarLifecycle.wrap({ runtime: WrapperRuntime.busybox({ runAsUser: 1000710000, runAsGroup: 0 + 1000710000 }) }),
+    });
+    expect(pod.initContainers[0].securityContext).toMatchObject({ runAsUser: 1000710000, runAsGroup: 1000710000, runAsNonRoot: true });
+  });
+
   test('leaves the command\'s environment as it is: the wrapper\'s settings are not environment variables', () => {
     const { pod } = renderMeshJob({
       mesh: Mesh.istio(),
