@@ -22,6 +22,29 @@ export interface ApplyToJobsOptions extends MeshLifecycleOptions {
    */
   readonly labels?: { [key: string]: string };
 
+  /**
+   * The entrypoint (argv) of each image, by image reference: the `command` of a container that
+   * has none (charts' Jobs often rely on the image's entrypoint) when wrapping needs one. Matched
+   * on the whole reference, then without digest, then without tag.
+   *
+   * @default - none: a Job whose container has no command is left unchanged, with a warning
+   */
+  readonly entrypoints?: { [image: string]: string[] };
+
+  /**
+   * Names of the Jobs' own sidecar containers (a log shipper in a chart's Job): stopped once the
+   * other containers end, instead of being waited for as main containers.
+   *
+   * @default - every container is a main container
+   */
+  readonly sidecarContainers?: string[];
+
+  /**
+   * Fail, instead of leaving the Job unchanged with a warning, when a Job cannot be wrapped.
+   *
+   * @default false
+   */
+  readonly strict?: boolean;
 }
 
 /**
@@ -58,6 +81,8 @@ export class MeshJobs {
         if (result.outcome === 'applied') {
           result.warnings.forEach((w) => console.warn(`[meshjob] ${result.subject}: ${w}`));
           changed.push(`${result.subject}: ${result.mode}`);
+        } else if (result.problem) {
+          console.warn(`[meshjob] ${result.subject}: left unchanged: ${result.problem}`);
         }
       }
       applyAtSynth(child, options);

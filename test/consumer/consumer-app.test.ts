@@ -10,6 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'fs';
 import { dirname, join } from 'path';
 import { parseAllDocuments } from 'yaml';
 import { createApp, distFiles, FIXTURES, packLibrary, run, tarballFiles } from './app';
+import { wrappedCommandOf } from '../support/render';
 import { podMetadataOf, podSpecOf, validateAll } from '../support/schema';
 
 const UPDATE = process.argv.includes('-u') || process.argv.includes('--updateSnapshot');
@@ -79,7 +80,7 @@ describe.each([
     expect(podMetadataOf(job).labels['sidecar.istio.io/inject']).toBe('true');
     expect(podMetadataOf(job).annotations['meshjob/lifecycle']).toBe('wrap');
     const main = podSpecOf(job).containers[0];
-    expect(main.command.slice(-2)).toEqual(['meshjob', '/report']);
+    expect(wrappedCommandOf(main)).toEqual(['meshjob', '/report']);
     expect(main.args).toEqual(['--since', '24h']);
     expect(main.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 1000 });
     expect(main.resources.requests).toEqual({ cpu: '100m', memory: '128Mi' });
