@@ -108,7 +108,7 @@ describe.each([
       copyFileSync(join(dir, SNAPSHOT), join(FIXTURES, name, SNAPSHOT));
     }
     const snapshot = readFileSync(join(dir, SNAPSHOT), 'utf-8');
-    expect(snapshot.match(/<meshjob wrapper [0-9a-f]{12}>/g)).toHaveLength(1);
+    expect(snapshot.match(/<meshjob wrapper [a-z,-]+ [0-9a-f]{12}>/g)).toHaveLength(1);
     expect(snapshot).not.toContain('set -f');
   }, SLOW);
 });
