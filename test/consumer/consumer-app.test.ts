@@ -27,7 +27,7 @@ afterAll(() => apps.forEach((dir) => rmSync(dirname(dir), { recursive: true, for
 describe('the package', () => {
   test('GIVEN npx projen package:js WHEN the tarball is listed THEN it holds lib/, the bin, README, LICENSE, API.md, the assembly, CHANGELOG and the Helm plugin, and nothing else of the repository', () => {
     const files = tarballFiles(tarball);
-    const allowed = /^(lib\/.+\.(js|d\.ts)|lib\/runtime\/wrapper\.sh|node_modules\/yaml\/.+|helm-plugin\/.+|package\.json|README\.md|LICENSE|API\.md|CHANGELOG\.md|\.jsii)$/;
+    const allowed = /^(lib\/.+\.(js|d\.ts)|lib\/runtime\/wrapper\.sh|node_modules\/yaml\/.+|(helm|kustomize)-plugin\/.+|package\.json|README\.md|LICENSE|API\.md|CHANGELOG\.md|\.jsii)$/;
     expect(files.filter((f) => !allowed.test(f))).toEqual([]);
     expect(files).toEqual(expect.arrayContaining([
       'lib/index.js', 'lib/index.d.ts', 'lib/cli/main.js', 'lib/runtime/wrapper.sh', 'lib/testing/jest-serializer.js',
