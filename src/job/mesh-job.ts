@@ -121,6 +121,10 @@ const CRON_ONLY: Array<keyof MeshJobProps> = [
  * sidecars. The mesh's labels and annotations are set on the pod template.
  *
  * @example
+ * import { App, Chart, Cron } from 'cdk8s';
+ * import { Mesh, MeshJob } from 'meshjob';
+ *
+ * const chart = new Chart(new App(), 'reports');
  * new MeshJob(chart, 'nightly', {
  *   mesh: Mesh.istio(),
  *   containers: [{ image: 'registry.example.com/report:1.4', command: ['/report'], args: ['--since', '24h'] }],
