@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { checkCronSchedule, checkTimeZone } from './schedule';
 import { MeshLifecycleOptions } from '../lifecycle/options';
 import { PodFailureRule } from '../lifecycle/pod-failure-policy';
-import { planPod, PodPlan } from '../lifecycle/pod-plan';
+import { LIFECYCLE_METADATA, planPod, PodPlan } from '../lifecycle/pod-plan';
 import { LifecycleMode, SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
 import { QuitRequest } from '../meshes/endpoint';
 import { Mesh } from '../meshes/mesh';
@@ -203,7 +203,7 @@ export class MeshJob extends Construct {
     this.lifecycleMode = plan.mode;
     this.lifecycleReason = plan.reason;
     this.warnings = [];
-    this.node.addMetadata('meshjob:lifecycle', `${plan.mode}: ${plan.reason}`);
+    this.node.addMetadata(LIFECYCLE_METADATA, `${plan.mode}: ${plan.reason}`);
     plan.warnings.forEach((w) => this.warn(w));
 
     this.workload = this.renderWorkload(props, plan);

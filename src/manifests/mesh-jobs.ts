@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { applyToManifest, isJobManifest } from './apply';
-import { MeshJob } from '../job/mesh-job';
+import { LIFECYCLE_METADATA } from '../lifecycle/pod-plan';
 import { MeshLifecycleOptions } from '../lifecycle/options';
 
 /**
@@ -101,8 +101,9 @@ function isJobObject(c: IConstruct): c is ApiObject {
   return ApiObject.isApiObject(c) && isJobManifest({ apiVersion: c.apiVersion, kind: c.kind });
 }
 
+/** True inside a MeshJob construct (it records its lifecycle in its construct metadata). */
 function insideMeshJob(c: IConstruct): boolean {
-  return c.node.scopes.some((s) => s instanceof MeshJob);
+  return c.node.scopes.some((s) => s.node.metadata.some((m) => m.type === LIFECYCLE_METADATA));
 }
 
 /**
