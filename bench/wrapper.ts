@@ -19,6 +19,7 @@ import { CONTAINER } from './synth';
 import { HttpMethod } from '../src/meshes/endpoint';
 import { WrapperSettings } from '../src/runtime/wrapper';
 import { QUIT_PATH, READY_PATH } from '../test/support/fake-proxy';
+import { settingsOf } from '../test/support/render';
 import {
   cleanup, missingPrograms, runWrapper, SHELL_SETUPS, ShellSetup, sleep, startProxy,
 } from '../test/support/wrapper-harness';
@@ -30,14 +31,13 @@ export function defaultTimings(): { settings: Partial<WrapperSettings>; env: Rec
   const chart = new Chart(new App(), 'bench');
   new MeshJob(chart, 'defaults', { mesh: Mesh.istio(), containers: [CONTAINER] });
   const job = Testing.synth(chart).find((o) => o.kind === 'Job');
-  const env: Record<string, string> = Object.fromEntries(
-    (job.spec.template.spec.containers[0].env ?? []).map((e: { name: string; value: string }) => [e.name, e.value]),
-  );
+  const env = settingsOf(job.spec.template.spec.containers[0]);
   const num = (name: string): number => {
     const v = Number(env[name]);
     if (!Number.isFinite(v)) throw new Error(`default MeshJob renders no numeric ${name}`);
     return v;
   };
+  const delays = (env.MESHJOB_QUIT_DELAYS ?? '').split(' ').filter(Boolean).map(Number);
   return {
     env,
     settings: {
@@ -45,8 +45,8 @@ export function defaultTimings(): { settings: Partial<WrapperSettings>; env: Rec
       readyPollSeconds: num('MESHJOB_READY_POLL'),
       requestTimeoutSeconds: num('MESHJOB_REQUEST_TIMEOUT'),
       startOnReadyTimeout: env.MESHJOB_ON_READY_TIMEOUT === 'start',
-      quitAttempts: num('MESHJOB_QUIT_ATTEMPTS'),
-      quitRetryDelaySeconds: num('MESHJOB_QUIT_RETRY_DELAY'),
+      quitAttempts: delays.length + 1,
+      quitRetryDelaySeconds: delays[0] ?? 0,
       keepProxyOnFailure: env.MESHJOB_KEEP_PROXY_ON_FAILURE === 'true',
       ...(env.MESHJOB_SIDECAR_STOP_TIMEOUT === undefined ? {} : { sidecarStopTimeoutSeconds: num('MESHJOB_SIDECAR_STOP_TIMEOUT') }),
     },
