@@ -1,6 +1,7 @@
 import { Duration } from 'cdk8s';
+import { StreamLifecycle } from './post-render';
+import { parseSelector, Selector } from './select';
 import { SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
-import { ManifestLifecycle } from '../manifests/apply';
 import { Mesh } from '../meshes/mesh';
 import { WrapperRuntime } from '../runtime/wrapper-runtime';
 
@@ -16,10 +17,22 @@ export interface CliOptions {
   readyTimeoutSeconds?: number;
   envoyAdminPort?: number;
   defaultPodFailureRules?: boolean;
+  strict?: boolean;
+  /** Image reference → the image's entrypoint argv. */
+  entrypoints?: Record<string, string[]>;
+  sidecars?: string[];
+  select?: string[];
+  exclude?: string[];
 }
 
+/**
+ * How a flag's value is read: `string`, `number` and `boolean` take one value; `switch` takes none
+ * (`--strict` means true); `list` may be repeated; `entrypoint` is `IMAGE=PATH[,ARG…]`, repeatable.
+ */
+type Kind = 'string' | 'number' | 'boolean' | 'switch' | 'list' | 'entrypoint';
+
 /** Flag name → option, with how to read its value. */
-export const FLAGS: Record<string, { key: keyof CliOptions; kind: 'string' | 'number' | 'boolean' }> = {
+export const FLAGS: Record<string, { key: keyof CliOptions; kind: Kind }> = {
   '--mesh': { key: 'mesh', kind: 'string' },
   '--mesh-version': { key: 'meshVersion', kind: 'string' },
   '--kubernetes-version': { key: 'kubernetesVersion', kind: 'string' },
@@ -28,10 +41,59 @@ export const FLAGS: Record<string, { key: keyof CliOptions; kind: 'string' | 'nu
   '--ready-timeout-seconds': { key: 'readyTimeoutSeconds', kind: 'number' },
   '--envoy-admin-port': { key: 'envoyAdminPort', kind: 'number' },
   '--default-pod-failure-rules': { key: 'defaultPodFailureRules', kind: 'boolean' },
+  '--strict': { key: 'strict', kind: 'switch' },
+  '--entrypoint': { key: 'entrypoints', kind: 'entrypoint' },
+  '--sidecar': { key: 'sidecars', kind: 'list' },
+  '--select': { key: 'select', kind: 'list' },
+  '--exclude': { key: 'exclude', kind: 'list' },
 };
 
 export const MESHES = ['istio', 'istio-ambient', 'linkerd', 'consul', 'kuma', 'envoy', 'none'];
 export const LIFECYCLES = ['auto', 'wrap', 'native', 'none'];
+
+/** True when the flag takes no value. */
+export function isSwitch(flag: string): boolean {
+  return FLAGS[flag]?.kind === 'switch';
+}
+
+/** Reads one flag's value into `options`; returns a problem line or undefined. */
+export function readFlag(options: CliOptions, flag: string, value: string | undefined): string | undefined {
+  const spec = FLAGS[flag];
+  const o = options as Record<string, unknown>;
+  if (spec.kind === 'switch') {
+    if (value !== undefined && value !== 'true' && value !== 'false') return `${flag} takes no value (or =true/=false), not "${value}"`;
+    o[spec.key] = value !== 'false';
+    return undefined;
+  }
+  if (value === undefined) return `${flag} needs a value`;
+  switch (spec.kind) {
+    case 'number':
+      if (!/^\d+$/.test(value)) return `${flag} must be a whole number, not "${value}"`;
+      o[spec.key] = Number(value);
+      return undefined;
+    case 'boolean':
+      if (value !== 'true' && value !== 'false') return `${flag} must be true or false, not "${value}"`;
+      o[spec.key] = value === 'true';
+      return undefined;
+    case 'list':
+      o[spec.key] = [...((o[spec.key] as string[]) ?? []), value];
+      return undefined;
+    case 'entrypoint': {
+      const eq = value.indexOf('=');
+      const argv = value.slice(eq + 1).split(',');
+      if (eq <= 0 || argv[0] === '') {
+        return `${flag} "${value}" is not IMAGE=PATH[,ARG...]: give the image reference and its entrypoint, e.g. ${flag} registry.k8s.io/ingress-nginx/kube-webhook-certgen=/kube-webhook-certgen`;
+      }
+      o[spec.key] = { ...(o[spec.key] as Record<string, string[]>), [value.slice(0, eq)]: argv };
+      return undefined;
+    }
+    default:
+      o[spec.key] = value;
+      return undefined;
+  }
+}
+
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
 /** Checks a config file's keys and value types; returns the problems found. */
 export function checkConfig(config: Record<string, unknown>, source: string): string[] {
@@ -39,12 +101,44 @@ export function checkConfig(config: Record<string, unknown>, source: string): st
   return Object.entries(config).flatMap(([key, value]) => {
     const kind = known.get(key);
     if (!kind) return [`${source}: unknown option "${key}" (known: ${[...known.keys()].join(', ')})`];
-    return typeof value === kind ? [] : [`${source}: option "${key}" must be a ${kind}, not ${JSON.stringify(value)}`];
+    const expected: Record<Kind, [string, (v: unknown) => boolean]> = {
+      string: ['a string', (v) => typeof v === 'string'],
+      number: ['a number', (v) => typeof v === 'number'],
+      boolean: ['true or false', (v) => typeof v === 'boolean'],
+      switch: ['true or false', (v) => typeof v === 'boolean'],
+      list: ['a list of strings', isStrings],
+      entrypoint: [
+        'a map of image reference to the entrypoint as a list of strings',
+        (v) => !!v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => isStrings(x) && x.length > 0),
+      ],
+    };
+    const [what, ok] = expected[kind];
+    return ok(value) ? [] : [`${source}: option "${key}" must be ${what}, not ${JSON.stringify(value)}`];
   });
 }
 
+/** Merges a config file's options under the flags' (flags win; lists and entrypoints add up). */
+export function mergeOptions(file: CliOptions, flags: CliOptions): CliOptions {
+  return {
+    ...file,
+    ...flags,
+    entrypoints: file.entrypoints || flags.entrypoints ? { ...file.entrypoints, ...flags.entrypoints } : undefined,
+    sidecars: file.sidecars || flags.sidecars ? [...(file.sidecars ?? []), ...(flags.sidecars ?? [])] : undefined,
+    select: flags.select ?? file.select,
+    exclude: file.exclude || flags.exclude ? [...(file.exclude ?? []), ...(flags.exclude ?? [])] : undefined,
+  };
+}
+
+/** The --select and --exclude selectors; throws with a one-line message when one is wrong. */
+export function toSelectors(o: CliOptions): { select: Selector[]; exclude: Selector[] } {
+  return {
+    select: (o.select ?? []).map((s) => parseSelector('--select', s)),
+    exclude: (o.exclude ?? []).map((s) => parseSelector('--exclude', s)),
+  };
+}
+
 /** The mesh and lifecycle the options describe; throws with a one-line message when they are wrong. */
-export function toManifestLifecycle(o: CliOptions): ManifestLifecycle {
+export function toManifestLifecycle(o: CliOptions): StreamLifecycle {
   if (!o.mesh) throw new Error(`--mesh is required: one of ${MESHES.join(', ')}`);
   const version = o.meshVersion;
   const meshes: Record<string, () => Mesh> = {
@@ -78,5 +172,8 @@ export function toManifestLifecycle(o: CliOptions): ManifestLifecycle {
     lifecycle: lifecycle(),
     kubernetesVersion: o.kubernetesVersion,
     defaultPodFailureRules: o.defaultPodFailureRules,
+    entrypoints: o.entrypoints,
+    sidecarContainers: o.sidecars,
+    strict: o.strict,
   };
 }

@@ -1,0 +1,57 @@
+import { Document, isScalar, ParseOptions, DocumentOptions, SchemaOptions, ToStringOptions, visit } from 'yaml';
+
+// YAML 1.1 as Kubernetes tools read it (kubectl, Helm and the API server go through
+// sigs.k8s.io/yaml, which wraps go-yaml v2: a YAML 1.1 parser): `0644` is an octal int, `on`/`y`/`no`
+// are bools, `<<` merges maps. The `yaml` package implements the same rules with version '1.1'
+// and merge keys on; cdk8s's own Yaml class reads with version '1.1' for the same reason.
+
+/** How every document is parsed. */
+export const YAML11: ParseOptions & DocumentOptions & SchemaOptions = {
+  version: '1.1',
+  merge: true,
+  keepSourceTokens: true,
+  prettyErrors: false,
+};
+
+/** How every new value is written: never folded, so a value is one line or a block scalar. */
+export const WRITE: DocumentOptions & SchemaOptions & ToStringOptions = {
+  version: '1.1',
+  lineWidth: 0,
+  minContentWidth: 0,
+  doubleQuotedMinMultiLineLength: Number.MAX_SAFE_INTEGER,
+  indentSeq: true,
+};
+
+// Characters a YAML 1.1 reader must not meet raw (YAML 1.1 spec §5.1 c-printable: tab, LF, CR,
+// 0x20-0x7E, 0x85, 0xA0-0xD7FF, 0xE000-0xFFFD, astral planes) and the ones it reads as line breaks
+// inside a scalar (§5.4: NEL 0x85, LS 0x2028, PS 0x2029; a BOM inside a stream is dropped by some
+// readers). A string with any of them, or a CR, is written double-quoted with escapes.
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /[^\x09\x0a\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\u{10000}-\u{10ffff}]/u;
+// eslint-disable-next-line no-control-regex
+const RAW_IN_OUTPUT = /[\x85\u2028\u2029\ufeff\ufffe\uffff]/g;
+const NAMED_ESCAPES: Record<string, string> = { '\x85': '\\N', '\u2028': '\\L', '\u2029': '\\P' };
+
+/** True when writing `s` needs double quotes with escapes. */
+export function needsEscapes(s: string): boolean {
+  return NEEDS_ESCAPE.test(s);
+}
+
+/**
+ * The YAML text of a value: a document holding just it, ending without a line break. Strings that
+ * another YAML 1.1 type would claim (`"on"`, `"0644"`, `"1:20"`, `"1_000"`) come out quoted because
+ * the document uses the 1.1 schema.
+ */
+export function stringifyValue(value: unknown, flow = false): string {
+  const doc = new Document(value, WRITE);
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && needsEscapes(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  if (flow && doc.contents && !isScalar(doc.contents)) (doc.contents as any).flow = true;
+  // The `yaml` package leaves NEL, LS, PS and a BOM raw inside double quotes (JSON.stringify does);
+  // they only ever occur inside the double-quoted scalars forced above, where an escape means the same.
+  const text = doc.toString(WRITE).replace(RAW_IN_OUTPUT, (c) => NAMED_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.endsWith('\n') ? text.slice(0, -1) : text;
+}
