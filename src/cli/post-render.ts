@@ -131,7 +131,7 @@ export class StreamTransformer {
     try {
       result = applyToManifest(obj, this.options.lifecycle);
     } catch (e) {
-      this.problems.push(`${where}: ${stripSubject((e as Error).message, describeManifest(obj))}`);
+      this.problems.push(problemLine(index, where, describeManifest(obj), (e as Error).message));
       return;
     }
     this.reports.push({ where, result });
@@ -151,9 +151,9 @@ export class StreamTransformer {
   }
 }
 
-/** The message without a leading "Job ns/name" / "Job ns/name:" that the caller already names. */
-function stripSubject(message: string, subject: string): string {
-  return message.startsWith(`${subject}: `) ? message.slice(subject.length + 2) : message.startsWith(`${subject} `) ? message.slice(subject.length + 1) : message;
+/** A problem line: "document 3: Job ns/name …" when the message names the object, else "document 3 (Job ns/name): …". */
+function problemLine(index: number, where: string, subject: string, message: string): string {
+  return message.startsWith(`${subject} `) || message.startsWith(`${subject}:`) ? `document ${index}: ${message}` : `${where}: ${message}`;
 }
 
 /**
