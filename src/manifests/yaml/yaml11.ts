@@ -1,9 +1,28 @@
-import { Document, isScalar, ParseOptions, DocumentOptions, SchemaOptions, ToStringOptions, visit } from 'yaml';
+import { Document, DocumentOptions, isScalar, ParseOptions, SchemaOptions, ToStringOptions, visit } from 'yaml';
 
 // YAML 1.1 as Kubernetes tools read it (kubectl, Helm and the API server go through
 // sigs.k8s.io/yaml, which wraps go-yaml v2: a YAML 1.1 parser): `0644` is an octal int, `on`/`y`/`no`
 // are bools, `<<` merges maps. The `yaml` package implements the same rules with version '1.1'
 // and merge keys on; cdk8s's own Yaml class reads with version '1.1' for the same reason.
+
+// Where go-yaml v2 (hence Kubernetes) reads plain scalars differently from the `yaml` package's 1.1
+// schema, reading follows go-yaml (resolve.go, decode.go):
+// - sexagesimal `1:20` is the string "1:20", not 80 (go-yaml has no base-60 numbers);
+// - a timestamp `2001-12-14` decoded into interface{} stays a string ("for backward compatibility");
+// - floats match `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`: `E0`, `e5` and `.` are strings.
+// Writing keeps the whole 1.1 schema, so a new string any 1.1 reader could take for a number or a
+// date is quoted.
+const GO_YAML_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
+const FLOAT = 'tag:yaml.org,2002:float';
+
+function kubernetesTags(tags: any[]): any[] {
+  return tags
+    .filter((t) => t.format !== 'TIME' && t.tag !== 'tag:yaml.org,2002:timestamp')
+    .filter((t) => !(t.tag === FLOAT && t.format === 'EXP'))
+    .map((t) => (t.tag === FLOAT && t.format === undefined && !t.test?.test('.inf')
+      ? { ...t, test: GO_YAML_FLOAT, resolve: (str: string) => parseFloat(str.replace(/_/g, '')) }
+      : t));
+}
 
 /** How every document is parsed. */
 export const YAML11: ParseOptions & DocumentOptions & SchemaOptions = {
@@ -11,6 +30,7 @@ export const YAML11: ParseOptions & DocumentOptions & SchemaOptions = {
   merge: true,
   keepSourceTokens: true,
   prettyErrors: false,
+  customTags: kubernetesTags,
 };
 
 /** How every new value is written: never folded, so a value is one line or a block scalar. */
