@@ -185,7 +185,10 @@ function firstInvalidUtf8(bytes: Buffer): number {
     try {
       decoder.decode(bytes.subarray(i, i + 1), { stream: true });
     } catch {
-      return i;
+      // Refused at i: name the lead byte of the sequence i broke, if i is not one itself.
+      let lead = i - 1;
+      while (lead >= 0 && i - lead < 4 && (bytes[lead] & 0xc0) === 0x80) lead--;
+      return lead >= 0 && bytes[lead] >= 0xc0 && (bytes[i] & 0xc0) !== 0x80 ? lead : i;
     }
   }
   return bytes.length;
