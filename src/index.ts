@@ -17,6 +17,7 @@ export type { WrapOptions } from './lifecycle/sidecar-lifecycle';
 export { WrapperRuntime, HttpClient } from './runtime/wrapper-runtime';
 export type { BusyboxRuntimeOptions, ImageShellRuntimeOptions } from './runtime/wrapper-runtime';
 export { WrapperExitCode } from './runtime/wrapper';
+export type { MeshLifecycleOptions } from './lifecycle/options';
 export { MeshJob } from './job/mesh-job';
 export type { MeshJobProps, SidecarContainerProps } from './job/mesh-job';
 export { MeshJobs } from './manifests/mesh-jobs';

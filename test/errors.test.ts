@@ -122,12 +122,19 @@ describe('MeshJob rejects configurations that cannot work', () => {
       mesh: Mesh.istio(),
       containers: [{ ...report, volumeMounts: [{ volume, path: '/meshjob/data' }] }],
       volumes: [volume],
-    })).toThrow(/container 'report' mounts a volume at \/meshjob, which the wrapper uses: mount it elsewhere/);
+    })).toThrow(/container 'report' mounts a volume at \/meshjob \("\/meshjob\/data"\), which the wrapper uses: mount it elsewhere/);
   });
 
-  test('fails when podMetadata contradicts the mesh\'s injection label', () => {
+  test('fails when podMetadata opts out of the mesh\'s injection, naming the conflict', () => {
     expect(build({ podMetadata: { labels: { 'sidecar.istio.io/inject': 'false' } } }))
-      .toThrow(/pod label sidecar.istio.io\/inject="false" conflicts with "true", which the mesh settings need/);
+      .toThrow(/pod label sidecar.istio.io\/inject="false" opts out of the mesh's injection, which conflicts with mesh 'istio'.*SidecarInjection.DISABLED/);
+    expect(build({ podMetadata: { annotations: { 'sidecar.istio.io/inject': 'no' } } }))
+      .toThrow(/pod annotation sidecar.istio.io\/inject="no" opts out of the mesh's injection/);
+  });
+
+  test('fails when podMetadata contradicts a mesh label with another value', () => {
+    expect(build({ mesh: Mesh.kuma(), podMetadata: { labels: { 'kuma.io/sidecar-injection': 'enabled-ish' } } }))
+      .toThrow(/pod label kuma.io\/sidecar-injection="enabled-ish" conflicts with "enabled", which the mesh settings need/);
   });
 
   test('fails when the busybox image is not an image reference', () => {

@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import { EXAMPLES } from '../examples';
-import { envOf } from './support/render';
+import { settingsOf, wrappedCommandOf } from './support/render';
 import { podMetadataOf, podSpecOf, validateAll } from './support/schema';
 
 function render(name: string): any[] {
@@ -17,7 +17,7 @@ describe('examples', () => {
   test('istio-job renders a wrapped Job', () => {
     const job = workloadOf('istio-job');
     expect(job.kind).toBe('Job');
-    expect(podSpecOf(job).containers[0].command.slice(-2)).toEqual(['meshjob', '/report']);
+    expect(wrappedCommandOf(podSpecOf(job).containers[0])).toEqual(['meshjob', '/report']);
   });
 
   test('istio-cronjob renders a wrapped CronJob that keeps $(DATE) for the kubelet to expand', () => {
@@ -28,18 +28,18 @@ describe('examples', () => {
 
   test('from-scratch wraps both containers and stops the proxy after the last', () => {
     const pod = podSpecOf(workloadOf('from-scratch'));
-    expect(pod.containers.map((c: any) => envOf(c).MESHJOB_PEERS)).toEqual(['migrate seed', 'migrate seed']);
+    expect(pod.containers.map((c: any) => settingsOf(c).MESHJOB_PEERS)).toEqual(['migrate seed', 'migrate seed']);
     expect(pod.initContainers[0].image).toMatch(/^registry\.example\.com\/mirror\/busybox:1\.36\.1-uclibc@sha256:/);
   });
 
   test('debug-failed-run keeps the proxy on failure and is bounded by activeDeadline', () => {
     const job = workloadOf('debug-failed-run');
-    expect(envOf(podSpecOf(job).containers[0]).MESHJOB_KEEP_PROXY_ON_FAILURE).toBe('true');
+    expect(settingsOf(podSpecOf(job).containers[0]).MESHJOB_KEEP_PROXY_ON_FAILURE).toBe('true');
     expect(job.spec.activeDeadlineSeconds).toBe(7200);
   });
 
   test('cloud-sql-proxy stops the Cloud SQL Auth Proxy before Istio\'s proxy', () => {
-    const env = envOf(podSpecOf(workloadOf('cloud-sql-proxy')).containers[0]);
+    const env = settingsOf(podSpecOf(workloadOf('cloud-sql-proxy')).containers[0]);
     expect(env.MESHJOB_QUIT.split(' ')).toEqual(['POST|http://localhost:9091/quitquitquit', 'POST|http://localhost:15020/quitquitquit']);
   });
 
@@ -66,7 +66,7 @@ describe('examples', () => {
     const [modern, old] = render('mixed-versions').filter((m) => m.kind === 'Job');
     expect(podSpecOf(modern).containers[0].command).toEqual(['/cleanup']);
     expect(podMetadataOf(modern).annotations['sidecar.istio.io/nativeSidecar']).toBe('true');
-    expect(podSpecOf(old).containers[0].command.slice(-2)).toEqual(['meshjob', '/cleanup']);
+    expect(wrappedCommandOf(podSpecOf(old).containers[0])).toEqual(['meshjob', '/cleanup']);
     expect(podMetadataOf(old).annotations['sidecar.istio.io/nativeSidecar']).toBeUndefined();
   });
 });

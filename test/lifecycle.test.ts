@@ -161,7 +161,7 @@ describe('native mode', () => {
 
   test('fails with a version that is not one', () => {
     expect(() => renderMeshJob({ ...native, kubernetesVersion: 'latest', containers: [main] }))
-      .toThrow(/kubernetesVersion "latest" is not a version: use "major.minor" such as "1.30"/);
+      .toThrow(/kubernetesVersion "latest" is not a version: write it as "1.30", "1.30.2" or "v1.30.2"/);
     expect(() => Mesh.istio({ version: 'one.24' })).toThrow(/istio version "one.24" is not a version/);
   });
 

@@ -31,7 +31,7 @@ describe('the meshjob post-renderer', () => {
       validateManifest(job);
       expect(podMetadataOf(job).annotations['meshjob/lifecycle']).toBe('wrap');
       expect(podMetadataOf(job).labels['sidecar.istio.io/inject']).toBe('true');
-      expect(podSpecOf(job).containers[0].command[0]).toBe('/meshjob/busybox');
+      expect(podSpecOf(job).containers[0].command[0]).toBe('/meshjob/bin/busybox');
       expect(podSpecOf(job).initContainers[0].name).toBe('meshjob-busybox');
     }
   });
@@ -39,7 +39,8 @@ describe('the meshjob post-renderer', () => {
   test('keeps every argument of the original command', () => {
     const job = jobsOf(docsOf(render(['--mesh', 'istio']).stdout))[0];
     const container = podSpecOf(job).containers[0];
-    expect(container.command.slice(-2)).toEqual(['meshjob', '/migrate']);
+    expect(container.command[container.command.indexOf('-c') + 2]).toBe('meshjob');
+    expect(container.command.slice(-1)).toEqual(['/migrate']);
     expect(container.args).toEqual(['up', '--to', 'latest']);
   });
 
@@ -100,10 +101,13 @@ describe('the meshjob post-renderer', () => {
       expect(r.stderr).toMatch(/^meshjob: document 1: invalid YAML: .+\n$/);
     });
 
-    test('fails on a Job whose container has no command where wrapping needs one', () => {
-      const r = render(['--mesh', 'istio'], CHART_OUTPUT.replace('          command: ["/migrate"]\n', ''));
-      expect(r).toMatchObject({ code: 1, stdout: '' });
-      expect(r.stderr).toBe("meshjob: Job shop-migrate wraps container 'migrate' but it has no command: the image's entrypoint is not visible at synth time. Set `command` to the image's entrypoint (and `args` to its arguments)\n");
+    test('leaves a Job whose container has no command unchanged, instead of failing the stream', () => {
+      const input = CHART_OUTPUT.replace('          command: ["/migrate"]\n', '');
+      const r = render(['--mesh', 'istio'], input);
+      expect(r.code).toBe(0);
+      const before = jobsOf(docsOf(input)).find((j) => j.metadata.name === 'shop-migrate');
+      const after = jobsOf(docsOf(r.stdout)).find((j) => j.metadata.name === 'shop-migrate');
+      expect(after.spec).toEqual(before.spec);
     });
 
     test('fails on unknown options, one line each', () => {

@@ -4,7 +4,7 @@ import {
   HttpClient, HttpMethod, Mesh, MeshJob, ReadyTimeoutAction, SidecarInjection, SidecarLifecycle, WrapperExitCode,
   WrapperRuntime,
 } from '../src';
-import { envOf, newChart, renderMeshJob } from './support/render';
+import { envOf, newChart, renderMeshJob, settingsOf } from './support/render';
 import { validateAll } from './support/schema';
 import { wrapperScript } from '../src/runtime/wrapper';
 
@@ -67,10 +67,11 @@ describe('MeshJob renders the workload', () => {
     const pod = job.spec.template.spec;
     expect(pod.terminationGracePeriodSeconds).toBe(45);
     expect(pod.serviceAccountName).toBe('reporter');
-    expect(pod.volumes.map((v: any) => v.name)).toEqual(['cache', 'meshjob']);
+    expect(pod.volumes.map((v: any) => v.name)).toEqual(['cache', 'meshjob', 'meshjob-bin']);
     expect(pod.containers[0].volumeMounts).toEqual([
       { mountPath: '/cache', name: 'cache' },
-      { mountPath: '/meshjob', name: 'meshjob' },
+      { mountPath: '/meshjob/run', name: 'meshjob' },
+      { mountPath: '/meshjob/bin', name: 'meshjob-bin', readOnly: true },
     ]);
     expect(job.spec.template.metadata.labels).toMatchObject({ 'team': 'reports', 'sidecar.istio.io/inject': 'true' });
     expect(job.spec.template.metadata.annotations).toMatchObject({ 'example.com/owner': 'reports' });
@@ -90,7 +91,7 @@ describe('MeshJob renders the workload', () => {
       containers: [{ ...report, envVariables: { REGION: kplus.EnvValue.fromValue('eu-west-1') } }],
     });
     expect(envOf(pod.containers[0]).REGION).toBe('eu-west-1');
-    expect(envOf(pod.containers[0]).MESHJOB_CONTAINER).toBe('report');
+    expect(settingsOf(pod.containers[0]).MESHJOB_CONTAINER).toBe('report');
   });
 });
 
@@ -104,7 +105,7 @@ describe('MeshJob applies Istio\'s contract', () => {
   test('leaves injection to the namespace when asked', () => {
     const { podMetadata, pod } = renderMeshJob({ mesh: Mesh.istio({ injection: SidecarInjection.NAMESPACE }), containers: [report] });
     expect(podMetadata.labels['sidecar.istio.io/inject']).toBeUndefined();
-    expect(pod.containers[0].command[0]).toBe('/meshjob/busybox');
+    expect(pod.containers[0].command[0]).toBe('/meshjob/bin/busybox');
   });
 
   test('does not hold the application when holdApplicationUntilProxyStarts is off', () => {
@@ -114,7 +115,7 @@ describe('MeshJob applies Istio\'s contract', () => {
 
   test('waits on :15021/healthz/ready and stops the proxy with POST :15020/quitquitquit', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
-    const env = envOf(pod.containers[0]);
+    const env = settingsOf(pod.containers[0]);
     expect(env.MESHJOB_READY_URL).toBe('http://localhost:15021/healthz/ready');
     expect(env.MESHJOB_QUIT).toBe('POST|http://localhost:15020/quitquitquit');
   });
@@ -141,8 +142,9 @@ describe('MeshJob wraps the containers', () => {
     const args = ['--title', 'a "quoted" $(VAR) `tick` $$ \\ *', '', 'ünïcödé ✓'];
     const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [{ ...report, args }] });
     const command: string[] = pod.containers[0].command;
-    expect(command.slice(0, 3)).toEqual(['/meshjob/busybox', 'sh', '-c']);
-    expect(command.slice(4)).toEqual(['meshjob', '/report']);
+    expect(command.slice(0, 3)).toEqual(['/meshjob/bin/busybox', 'sh', '-c']);
+    expect(command[4]).toBe('meshjob');
+    expect(command.slice(6)).toEqual(['/report']);
     expect(pod.containers[0].args).toEqual(args);
   });
 
@@ -150,7 +152,7 @@ describe('MeshJob wraps the containers', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
     const rendered: string = pod.containers[0].command[3];
     expect(rendered).not.toMatch(/(^|[^$])\$\(/);
-    expect(rendered.replace(/\$\$/g, '$')).toBe(wrapperScript());
+    expect(rendered.replace(/\$\$/g, '$')).toBe(wrapperScript(['wget', 'single']));
   });
 
   test('renders a wrapper that Helm\'s templating leaves as it is', () => {
@@ -168,8 +170,8 @@ describe('MeshJob wraps the containers', () => {
       mesh: Mesh.istio(),
       containers: [report, { ...report, name: 'audit', command: ['/audit'] }],
     });
-    expect(pod.containers.map((c: any) => envOf(c).MESHJOB_PEERS)).toEqual(['report audit', 'report audit']);
-    expect(pod.containers.map((c: any) => envOf(c).MESHJOB_CONTAINER)).toEqual(['report', 'audit']);
+    expect(pod.containers.map((c: any) => settingsOf(c).MESHJOB_PEERS)).toEqual(['report audit', 'report audit']);
+    expect(pod.containers.map((c: any) => settingsOf(c).MESHJOB_CONTAINER)).toEqual(['report', 'audit']);
   });
 
   test('adds an init container that copies busybox into the shared volume', () => {
@@ -177,9 +179,12 @@ describe('MeshJob wraps the containers', () => {
     const init = pod.initContainers[0];
     expect(init.name).toBe('meshjob-busybox');
     expect(init.image).toBe('busybox:1.36.1-uclibc');
-    expect(init.command).toEqual(['/bin/busybox', 'cp', '/bin/busybox', '/meshjob/busybox']);
-    expect(init.volumeMounts).toEqual([{ mountPath: '/meshjob', name: 'meshjob' }]);
-    expect(pod.volumes).toEqual([{ name: 'meshjob', emptyDir: { sizeLimit: '16Mi' } }]);
+    expect(init.command).toEqual(['/bin/busybox', 'cp', '/bin/busybox', '/meshjob/bin/busybox']);
+    expect(init.volumeMounts).toEqual([{ mountPath: '/meshjob/bin', name: 'meshjob-bin' }]);
+    expect(pod.volumes).toEqual([
+      { name: 'meshjob', emptyDir: { sizeLimit: '1Mi' } },
+      { name: 'meshjob-bin', emptyDir: { sizeLimit: '16Mi' } },
+    ]);
   });
 
   test('gives the init container the restricted Pod Security profile and small resources', () => {
@@ -227,7 +232,10 @@ describe('MeshJob wraps the containers', () => {
     });
     expect(pod.initContainers).toBeUndefined();
     expect(pod.containers[0].command.slice(0, 2)).toEqual(['/bin/bash', '-c']);
-    expect(envOf(pod.containers[0])).toMatchObject({ MESHJOB_BUSYBOX: '', MESHJOB_HTTP_CLIENT: 'curl' });
+    expect(settingsOf(pod.containers[0])).toMatchObject({ MESHJOB_BUSYBOX: '' });
+    expect(pod.containers[0].command[2]).toContain('curl -s -o /dev/null');
+    expect(pod.containers[0].command[2]).not.toContain(' wget ');
+    expect(pod.containers[0].volumeMounts).toEqual([{ mountPath: '/meshjob/run', name: 'meshjob' }]);
   });
 
   test('renders the timing options in seconds', () => {
@@ -243,7 +251,7 @@ describe('MeshJob wraps the containers', () => {
       }),
       containers: [report],
     });
-    expect(envOf(pod.containers[0])).toMatchObject({
+    expect(settingsOf(pod.containers[0])).toMatchObject({
       MESHJOB_READY_TIMEOUT: '30',
       MESHJOB_READY_POLL: '0.05',
       MESHJOB_REQUEST_TIMEOUT: '1',
@@ -255,7 +263,7 @@ describe('MeshJob wraps the containers', () => {
 
   test('tells the wrapper its documented exit code for a proxy that never got ready', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
-    expect(envOf(pod.containers[0]).MESHJOB_EXIT_PROXY_NOT_READY).toBe(String(WrapperExitCode.PROXY_NOT_READY));
+    expect(settingsOf(pod.containers[0]).MESHJOB_EXIT_PROXY_NOT_READY).toBe(String(WrapperExitCode.PROXY_NOT_READY));
   });
 
   test('calls extra quit endpoints before the mesh proxy\'s, so those sidecars keep their network to the end', () => {
@@ -269,7 +277,7 @@ describe('MeshJob wraps the containers', () => {
       }),
       containers: [report],
     });
-    expect(envOf(pod.containers[0]).MESHJOB_QUIT).toBe(
+    expect(settingsOf(pod.containers[0]).MESHJOB_QUIT).toBe(
       'POST|http://localhost:9091/quitquitquit GET|http://127.0.0.1:8080/stop POST|http://localhost:15020/quitquitquit',
     );
   });
@@ -277,8 +285,8 @@ describe('MeshJob wraps the containers', () => {
   test('keeps the proxy running after a failure only when asked', () => {
     const keep = renderMeshJob({ mesh: Mesh.istio(), lifecycle: SidecarLifecycle.wrap({ keepProxyOnFailure: true }), containers: [report] });
     const stop = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
-    expect(envOf(keep.pod.containers[0]).MESHJOB_KEEP_PROXY_ON_FAILURE).toBe('true');
-    expect(envOf(stop.pod.containers[0]).MESHJOB_KEEP_PROXY_ON_FAILURE).toBe('false');
+    expect(settingsOf(keep.pod.containers[0]).MESHJOB_KEEP_PROXY_ON_FAILURE).toBe('true');
+    expect(settingsOf(stop.pod.containers[0]).MESHJOB_KEEP_PROXY_ON_FAILURE).toBe('false');
   });
 
   test('wraps a Job without a mesh when other sidecars must be stopped', () => {
@@ -287,6 +295,6 @@ describe('MeshJob wraps the containers', () => {
       lifecycle: SidecarLifecycle.wrap({ extraQuitRequests: [{ url: 'http://localhost:9091/quitquitquit' }] }),
       containers: [report],
     });
-    expect(envOf(pod.containers[0])).toMatchObject({ MESHJOB_READY_URL: '', MESHJOB_QUIT: 'POST|http://localhost:9091/quitquitquit' });
+    expect(settingsOf(pod.containers[0])).toMatchObject({ MESHJOB_READY_URL: '', MESHJOB_QUIT: 'POST|http://localhost:9091/quitquitquit' });
   });
 });

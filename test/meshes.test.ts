@@ -1,9 +1,9 @@
 import { Duration } from 'cdk8s';
 import { HttpMethod, IstioStopMethod, Mesh, SidecarInjection, SidecarLifecycle } from '../src';
-import { envOf, renderMeshJob } from './support/render';
+import { renderMeshJob, settingsOf, wrappedCommandOf } from './support/render';
 
 const main = { name: 'main', image: 'registry.example.com/app:1', command: ['/app'], args: ['run'] };
-const wrappedCommand = (pod: any, i = 0) => pod.containers[i].command.slice(-2);
+const wrappedCommand = (pod: any, i = 0) => wrappedCommandOf(pod.containers[i]);
 
 describe('Mesh.linkerd()', () => {
   test('asks for injection, enables the shutdown endpoint and keeps proxy-await on', () => {
@@ -17,7 +17,7 @@ describe('Mesh.linkerd()', () => {
 
   test('waits on :4191/ready and stops the proxy with POST :4191/shutdown', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.linkerd(), containers: [main] });
-    expect(envOf(pod.containers[0])).toMatchObject({
+    expect(settingsOf(pod.containers[0])).toMatchObject({
       MESHJOB_READY_URL: 'http://localhost:4191/ready',
       MESHJOB_QUIT: 'POST|http://localhost:4191/shutdown',
     });
@@ -48,7 +48,7 @@ describe('Mesh.consul()', () => {
 
   test('waits on Envoy\'s :19000/ready and stops the dataplane with POST :20600/graceful_shutdown', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.consul(), containers: [main] });
-    expect(envOf(pod.containers[0])).toMatchObject({
+    expect(settingsOf(pod.containers[0])).toMatchObject({
       MESHJOB_READY_URL: 'http://127.0.0.1:19000/ready',
       MESHJOB_QUIT: 'POST|http://127.0.0.1:20600/graceful_shutdown',
     });
@@ -77,7 +77,7 @@ describe('Mesh.kuma()', () => {
 describe('Mesh.envoy()', () => {
   test('waits on /ready and stops Envoy with POST /quitquitquit on its admin port', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.envoy({ adminPort: 9901 }), containers: [main] });
-    expect(envOf(pod.containers[0])).toMatchObject({
+    expect(settingsOf(pod.containers[0])).toMatchObject({
       MESHJOB_READY_URL: 'http://localhost:9901/ready',
       MESHJOB_QUIT: 'POST|http://localhost:9901/quitquitquit',
     });
@@ -102,7 +102,7 @@ describe('Mesh.custom()', () => {
     });
     expect(podMetadata.labels['corpnet.example.com/inject']).toBe('true');
     expect(podMetadata.annotations['corpnet.example.com/profile']).toBe('batch');
-    expect(envOf(pod.containers[0])).toMatchObject({
+    expect(settingsOf(pod.containers[0])).toMatchObject({
       MESHJOB_READY_URL: 'http://localhost:7001/healthz',
       MESHJOB_QUIT: 'POST|http://localhost:7001/admin/stop GET|http://127.0.0.1:7002/bye',
     });
@@ -137,7 +137,7 @@ describe('Istio variants', () => {
   test('before Istio 1.3, shares the process namespace and stops pilot-agent by signal', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.istio({ stopMethod: IstioStopMethod.KILL_PILOT_AGENT }), containers: [main] });
     expect(pod.shareProcessNamespace).toBe(true);
-    expect(envOf(pod.containers[0]).MESHJOB_QUIT).toBe('KILL|pilot-agent');
+    expect(settingsOf(pod.containers[0]).MESHJOB_QUIT).toBe('KILL|pilot-agent');
   });
 });
 
@@ -154,27 +154,27 @@ describe('the job\'s own sidecars', () => {
   test('wraps a sidecar without a quit endpoint to stop when the main containers have ended', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [main], sidecars: [logs] });
     expect(pod.containers.map((c: any) => c.name)).toEqual(['main', 'logs']);
-    expect(envOf(pod.containers[1])).toMatchObject({
+    expect(settingsOf(pod.containers[1])).toMatchObject({
       MESHJOB_ROLE: 'sidecar', MESHJOB_PEERS: 'main', MESHJOB_QUIT: '', MESHJOB_ON_READY_TIMEOUT: 'start',
     });
     expect(wrappedCommand(pod, 1)).toEqual(['meshjob', '/fluent-bit/bin/fluent-bit']);
-    expect(envOf(pod.containers[0])).toMatchObject({ MESHJOB_ROLE: 'main', MESHJOB_SIDECARS: 'logs', MESHJOB_PEERS: 'main' });
+    expect(settingsOf(pod.containers[0])).toMatchObject({ MESHJOB_SIDECARS: 'logs', MESHJOB_PEERS: 'main' });
+    expect(settingsOf(pod.containers[0]).MESHJOB_ROLE).toBeUndefined();
   });
 
   test('stops a sidecar with a quit endpoint by HTTP before the mesh proxy, and waits for its readiness', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [main], sidecars: [sqlProxy] });
     expect(pod.containers[1].command).toBeUndefined();
     expect(pod.containers[1].args).toEqual(['--quitquitquit', 'p:r:i']);
-    expect(envOf(pod.containers[0])).toMatchObject({
+    expect(settingsOf(pod.containers[0])).toMatchObject({
       MESHJOB_READY_URL: 'http://localhost:15021/healthz/ready http://localhost:9090/startup',
       MESHJOB_QUIT: 'POST|http://localhost:9091/quitquitquit POST|http://localhost:15020/quitquitquit',
-      MESHJOB_SIDECARS: '',
     });
   });
 
   test('wraps the main containers to stop the sidecars even without a mesh', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.none(), containers: [main], sidecars: [logs] });
-    expect(envOf(pod.containers[0])).toMatchObject({ MESHJOB_READY_URL: '', MESHJOB_QUIT: '', MESHJOB_SIDECARS: 'logs' });
+    expect(settingsOf(pod.containers[0])).toMatchObject({ MESHJOB_READY_URL: '', MESHJOB_QUIT: '', MESHJOB_SIDECARS: 'logs' });
   });
 
   test('renders the sidecar stop timeout', () => {
@@ -184,7 +184,7 @@ describe('the job\'s own sidecars', () => {
       sidecars: [logs],
       lifecycle: SidecarLifecycle.wrap({ sidecarStopTimeout: Duration.seconds(5) }),
     });
-    expect(envOf(pod.containers[1]).MESHJOB_SIDECAR_STOP_TIMEOUT).toBe('5');
+    expect(settingsOf(pod.containers[1]).MESHJOB_SIDECAR_STOP_TIMEOUT).toBe('5');
   });
 
   test('fails when a sidecar without a quit endpoint has no command', () => {

@@ -1,11 +1,15 @@
 import { ApiObject, Cron, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { PodFailureRule, podFailurePolicyRules } from '../lifecycle/pod-failure-policy';
+import { checkCronSchedule, checkTimeZone } from './schedule';
+import { MeshLifecycleOptions } from '../lifecycle/options';
+import { PodFailureRule } from '../lifecycle/pod-failure-policy';
 import { planPod, PodPlan } from '../lifecycle/pod-plan';
 import { LifecycleMode, SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
 import { QuitRequest } from '../meshes/endpoint';
 import { Mesh } from '../meshes/mesh';
+import { MountPlan } from '../runtime/wrapper-runtime';
+import { parseKubernetesVersion } from '../versions';
 
 /**
  * A sidecar the job declares itself (a log shipper, a Cloud SQL Auth Proxy, a plain Envoy):
@@ -33,22 +37,10 @@ export interface SidecarContainerProps extends kplus.ContainerProps {
 }
 
 /**
- * Properties for `MeshJob`: every cdk8s-plus `JobProps` option, the CronJob options (used when
- * `schedule` is set), and the mesh settings.
+ * Properties for `MeshJob`: every cdk8s-plus `JobProps` option, the mesh lifecycle options, the
+ * job's own sidecars, and the CronJob options (used when `schedule` is set).
  */
-export interface MeshJobProps extends kplus.JobProps {
-  /**
-   * The service mesh the pod runs in, e.g. `Mesh.istio()`.
-   */
-  readonly mesh: Mesh;
-
-  /**
-   * How the containers live beside the mesh proxy.
-   *
-   * @default SidecarLifecycle.auto() - native sidecars where the declared versions support them, else wrapped commands
-   */
-  readonly lifecycle?: SidecarLifecycle;
-
+export interface MeshJobProps extends kplus.JobProps, MeshLifecycleOptions {
   /**
    * The job's own sidecars, rendered after `containers`: each ends when the main containers end.
    * A wrapped sidecar (no `quitRequest`) always exits 0; one stopped by its `quitRequest` exits
@@ -59,32 +51,12 @@ export interface MeshJobProps extends kplus.JobProps {
   readonly sidecars?: SidecarContainerProps[];
 
   /**
-   * The Kubernetes version of the cluster, e.g. "1.30": `SidecarLifecycle.auto()` chooses native
-   * sidecars only when it is known to be at least 1.29, and explicit native mode is checked
-   * against it.
-   *
-   * @default - unknown: the lifecycle that works on every version (wrapping) is chosen
-   */
-  readonly kubernetesVersion?: string;
-
-  /**
    * Rules of the Job's `podFailurePolicy`, checked before the default rules. Exit-code rules are
    * scoped to a container: without `containerName`, one rule per main container.
    *
    * @default - only the default rules (see `defaultPodFailureRules`)
    */
   readonly podFailurePolicy?: PodFailureRule[];
-
-  /**
-   * Add the default `podFailurePolicy` rules, which retry on a fresh pod without spending
-   * `backoffLimit`: a wrapped container exiting `WrapperExitCode.PROXY_NOT_READY`, and a pod
-   * disrupted (DisruptionTarget: eviction, preemption, node drain). Such retries never end by
-   * themselves: bound them with `activeDeadline`. Not rendered for Kubernetes before 1.26 or with
-   * `restartPolicy: OnFailure`.
-   *
-   * @default true
-   */
-  readonly defaultPodFailureRules?: boolean;
 
   /**
    * Run on this schedule: MeshJob renders a CronJob instead of a Job.
@@ -136,9 +108,6 @@ export interface MeshJobProps extends kplus.JobProps {
   readonly failedJobsRetained?: number;
 }
 
-/** The name cdk8s-plus gives a container that has none (cdk8s-plus-28 container.ts). */
-const DEFAULT_CONTAINER_NAME = 'main';
-
 const CRON_ONLY: Array<keyof MeshJobProps> = [
   'timeZone', 'concurrencyPolicy', 'startingDeadline', 'suspend', 'successfulJobsRetained', 'failedJobsRetained',
 ];
@@ -147,8 +116,9 @@ const CRON_ONLY: Array<keyof MeshJobProps> = [
  * A Kubernetes Job, or a CronJob when `schedule` is set, whose pod completes inside a service mesh.
  *
  * The containers' commands are wrapped so that each waits for the mesh proxy to be ready, runs,
- * and the last one to finish stops the proxy; the pod then ends with the command's exit code. The
- * mesh's labels and annotations are set on the pod template.
+ * and the last one to finish stops the proxy; the pod then ends with the command's exit code. Or,
+ * where the declared versions allow, the proxy and the job's sidecars run as Kubernetes native
+ * sidecars. The mesh's labels and annotations are set on the pod template.
  *
  * @example
  * new MeshJob(chart, 'nightly', {
@@ -207,164 +177,141 @@ export class MeshJob extends Construct {
     super(scope, id);
     const subject = `meshjob '${this.node.path}'`;
     this.mesh = props.mesh;
-    if (!props.schedule) {
-      const stray = CRON_ONLY.filter((k) => props[k] !== undefined);
-      if (stray.length > 0) {
-        throw new Error(`${subject}: ${stray.join(', ')} only apply to a CronJob: set \`schedule\`, or remove ${stray.join(', ')}`);
-      }
-    }
+    checkWorkloadProps(subject, props);
 
-    const containers = props.containers ?? [];
-    const sidecars = props.sidecars ?? [];
     const plan = planPod({
       subject,
       mesh: props.mesh._contract,
       lifecycle: props.lifecycle ?? SidecarLifecycle.auto(),
-      kubernetesVersion: props.kubernetesVersion,
-      containers: containers.map(containerInput),
-      sidecars: sidecars.map((c) => ({
-        ...containerInput(c),
-        quitRequest: c.quitRequest,
-        readyUrl: c.readinessUrl,
-      })),
-      initContainerNames: (props.initContainers ?? []).map((c, i) => c.name ?? `init-${i + 1}`),
+      kubernetesVersion: props.kubernetesVersion === undefined ? undefined : parseKubernetesVersion(props.kubernetesVersion, subject),
+      containers: (props.containers ?? []).map(containerInput),
+      sidecars: (props.sidecars ?? []).map((c) => ({ ...containerInput(c), quitRequest: c.quitRequest, readinessUrl: c.readinessUrl })),
+      initContainers: props.initContainers ?? [],
       volumeNames: (props.volumes ?? []).map((v) => v.name),
       restartPolicy: props.restartPolicy,
       podLabels: props.podMetadata?.labels,
       podAnnotations: props.podMetadata?.annotations,
+      podFailurePolicy: props.podFailurePolicy,
+      defaultPodFailureRules: props.defaultPodFailureRules,
     });
-
-    const volume = plan.volume && kplus.Volume.fromEmptyDir(this, 'SharedDir', plan.volume.name, {
-      sizeLimit: Size.mebibytes(plan.volume.sizeLimitMebibytes),
-    });
-    this.lifecycleMode = plan.choice.mode;
-    this.lifecycleReason = plan.choice.reason;
+    this.lifecycleMode = plan.mode;
+    this.lifecycleReason = plan.reason;
     this.warnings = [];
-    this.node.addMetadata('meshjob:lifecycle', `${plan.choice.mode}: ${plan.choice.reason}`);
-    this.warn(plan.choice.warnings);
+    this.node.addMetadata('meshjob:lifecycle', `${plan.mode}: ${plan.reason}`);
+    plan.warnings.forEach((w) => this.warn(w));
 
-    const wrapped = new Map([...plan.containers, ...plan.sidecars].map((c) => [c.name, c]));
-    const native = new Set(plan.nativeSidecars.map((c) => c.name));
-    const plainSidecars = sidecars.map(({ quitRequest, readinessUrl, ...c }) => c);
-    const restartPolicy = (plan.restartPolicy as kplus.RestartPolicy | undefined) ?? props.restartPolicy;
+    this.workload = this.renderWorkload(props, plan);
+    this.job = this.workload instanceof kplus.Job ? this.workload : undefined;
+    this.cronJob = this.workload instanceof kplus.CronJob ? this.workload : undefined;
+    this.apiObject = ApiObject.of(this.workload);
+    this.writePodFields(props, plan);
+    this.node.addValidation({ validate: () => this.unplannedContainers(plan) });
+  }
+
+  /** The cdk8s-plus workload with the plan's containers, init containers, volumes and restartPolicy. */
+  private renderWorkload(props: MeshJobProps, plan: PodPlan): kplus.Workload {
+    const volumes = new Map(plan.volumes.map((v) => [v.name, kplus.Volume.fromEmptyDir(this, `Volume-${v.name}`, v.name, {
+      sizeLimit: Size.mebibytes(v.sizeLimitMebibytes),
+    })]));
+    const mount = (m: MountPlan): kplus.VolumeMount => ({ volume: volumes.get(m.name)!, path: m.mountPath, readOnly: m.readOnly });
+    const source = (list: 'containers' | 'sidecars', index: number): kplus.ContainerProps => {
+      if (list === 'containers') return props.containers![index];
+      const { quitRequest, readinessUrl, ...container } = props.sidecars![index];
+      return container;
+    };
+    const init = plan.initContainer;
     // restartPolicy only when set: an explicit undefined (even the user's own `restartPolicy:
     // undefined`) would override cdk8s-plus Job's default, Never, and render Always.
-    const { restartPolicy: _userRestartPolicy, ...jobProps } = props;
+    const { restartPolicy: userRestartPolicy, schedule, ...jobProps } = props;
+    const restartPolicy = (plan.restartPolicy as kplus.RestartPolicy | undefined) ?? userRestartPolicy;
     const workloadProps: kplus.JobProps = {
       ...jobProps,
       ...(restartPolicy ? { restartPolicy } : {}),
-      containers: [...containers, ...plainSidecars.filter((c) => !native.has(c.name ?? DEFAULT_CONTAINER_NAME))].map((c) => {
-        const w = wrapped.get(c.name ?? DEFAULT_CONTAINER_NAME);
-        if (!w || !volume) return c;
-        return {
-          ...c,
-          name: w.name,
-          command: w.command,
-          args: w.args,
-          envVariables: {
-            ...c.envVariables,
-            ...Object.fromEntries(w.env.map((e) => [e.name, kplus.EnvValue.fromValue(e.value)])),
-          },
-          volumeMounts: [...(c.volumeMounts ?? []), { volume, path: w.volumeMount.mountPath }],
-        };
+      containers: plan.containers.map((c) => {
+        const container = { ...source(c.from, c.index), name: c.name };
+        if (!c.wrap) return container;
+        return { ...container, command: c.wrap.command, volumeMounts: [...(container.volumeMounts ?? []), ...c.wrap.mounts.map(mount)] };
       }),
       initContainers: [
-        ...initContainers(plan, volume),
-        ...plainSidecars.filter((c) => native.has(c.name ?? DEFAULT_CONTAINER_NAME))
-          .map((c) => ({ ...c, restartPolicy: kplus.ContainerRestartPolicy.ALWAYS })),
-        ...(props.initContainers ?? []),
+        ...(init ? [{
+          name: init.name,
+          image: init.image,
+          command: init.command,
+          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+          volumeMounts: init.mounts.map(mount),
+          resources: {
+            cpu: { request: kplus.Cpu.millis(init.resources.cpuRequestMillis), limit: kplus.Cpu.millis(init.resources.cpuLimitMillis) },
+            memory: { request: Size.mebibytes(init.resources.memoryRequestMebibytes), limit: Size.mebibytes(init.resources.memoryLimitMebibytes) },
+          },
+        }] : []),
+        ...plan.nativeSidecars.map((c) => ({ ...source('sidecars', c.index), name: c.name, restartPolicy: kplus.ContainerRestartPolicy.ALWAYS })),
+        ...(props.initContainers ?? []).map((c, i) => ({ ...c, name: plan.initContainerNames[i] })),
       ],
-      volumes: [...(props.volumes ?? []), ...(volume ? [volume] : [])],
+      volumes: [...(props.volumes ?? []), ...volumes.values()],
     };
+    return schedule
+      ? new kplus.CronJob(this, 'Resource', { ...workloadProps, schedule })
+      : new kplus.Job(this, 'Resource', workloadProps);
+  }
 
-    if (props.schedule) {
-      this.cronJob = new kplus.CronJob(this, 'Resource', { ...workloadProps, schedule: props.schedule });
-      this.workload = this.cronJob;
-    } else {
-      this.job = new kplus.Job(this, 'Resource', workloadProps);
-      this.workload = this.job;
-    }
-    this.apiObject = ApiObject.of(this.workload);
-
+  /** The plan's fields cdk8s-plus has no property for: pod metadata, then JSON patches. */
+  private writePodFields(props: MeshJobProps, plan: PodPlan): void {
     for (const [key, value] of Object.entries(plan.labels)) this.workload.podMetadata.addLabel(key, value);
     for (const [key, value] of Object.entries(plan.annotations)) this.workload.podMetadata.addAnnotation(key, value);
-    // What cdk8s-plus cannot express goes in as JSON patches on the pod spec.
-    const podSpec = props.schedule ? '/spec/jobTemplate/spec/template/spec' : '/spec/template/spec';
-    if (plan.shareProcessNamespace) {
-      this.apiObject.addJsonPatch(JsonPatch.add(`${podSpec}/shareProcessNamespace`, true));
-    }
-    if (plan.initContainer) {
-      // seccompProfile and `drop: [ALL]`: the init container's whole securityContext comes from
-      // the plan. It is always the first init container.
-      this.apiObject.addJsonPatch(JsonPatch.add(`${podSpec}/initContainers/0/securityContext`, plan.initContainer.securityContext));
-    }
-    // cdk8s-plus refuses startup probes on init containers, native sidecars included. Native
-    // sidecars come first among the init containers, in the plan's order. Patches pass through
-    // the typed 1.28 structs, which keep a port only as IntOrString.
-    plan.nativeSidecars.forEach((c, i) => {
-      if (c.startupProbe) {
-        this.apiObject.addJsonPatch(JsonPatch.add(`${podSpec}/initContainers/${i}/startupProbe`, {
-          httpGet: { port: kplus.k8s.IntOrString.fromNumber(c.startupProbe.port), path: c.startupProbe.path },
-          periodSeconds: 1,
-          failureThreshold: 300,
-        }));
-      }
-    });
-    this.addPodFailurePolicy(props, plan, restartPolicy);
+    const jobSpec = props.schedule ? '/spec/jobTemplate/spec' : '/spec';
+    const podSpec = `${jobSpec}/template/spec`;
+    const patch = (path: string, value: unknown) => this.apiObject.addJsonPatch(JsonPatch.add(path, value));
+    if (plan.shareProcessNamespace) patch(`${podSpec}/shareProcessNamespace`, true);
+    // cdk8s-plus has no seccompProfile or capabilities, and refuses startup probes on init
+    // containers; the plan's init container comes first, its native sidecars next. Patches pass
+    // through the typed 1.28 structs, which keep a port only as IntOrString.
+    if (plan.initContainer) patch(`${podSpec}/initContainers/0/securityContext`, plan.initContainer.securityContext);
+    const first = plan.initContainer ? 1 : 0;
+    plan.nativeSidecars.forEach((c, i) => c.startupProbe && patch(`${podSpec}/initContainers/${first + i}/startupProbe`, {
+      httpGet: { port: kplus.k8s.IntOrString.fromNumber(c.startupProbe.port), path: c.startupProbe.path },
+      periodSeconds: 1,
+      failureThreshold: 300,
+    }));
+    if (plan.podFailureRules) patch(`${jobSpec}/podFailurePolicy`, { rules: plan.podFailureRules });
   }
 
-  /** Records warnings: in `warnings`, in the construct's metadata, and on stderr at synth time. */
-  private warn(warnings: string[]): void {
-    for (const warning of warnings) {
-      this.warnings.push(warning);
-      this.node.addMetadata('meshjob:warning', warning);
-      console.warn(`[meshjob] meshjob '${this.node.path}': ${warning}`);
-    }
+  /** Containers the workload has that the plan did not see (added through `job.addContainer()`). */
+  private unplannedContainers(plan: PodPlan): string[] {
+    const planned = new Set(plan.containers.map((c) => c.name));
+    return this.workload.containers.filter((c) => !planned.has(c.name)).map((c) =>
+      `meshjob '${this.node.path}': container '${c.name}' was added after construction, so MeshJob did not plan it ` +
+      `and the ${plan.mode} lifecycle does not cover it (the proxy may stop while it runs, or it may never end): ` +
+      'pass it in `containers` (or `sidecars`) instead',
+    );
   }
 
-  private addPodFailurePolicy(props: MeshJobProps, plan: PodPlan, restartPolicy: kplus.RestartPolicy | undefined): void {
-    // Names as cdk8s-plus rendered them (it names unnamed init containers by their position).
-    const workload = this.workload;
-    const { rules, warnings } = podFailurePolicyRules({
-      subject: `meshjob '${this.node.path}'`,
-      user: props.podFailurePolicy ?? [],
-      mainContainers: (props.containers ?? []).map((c) => c.name ?? DEFAULT_CONTAINER_NAME),
-      allContainers: [...workload.containers, ...workload.initContainers].map((c) => c.name),
-      proxyNotReadyContainers: plan.proxyNotReadyContainers,
-      defaults: props.defaultPodFailureRules ?? true,
-      restartPolicy,
-      kubernetesVersion: props.kubernetesVersion,
-    });
-    this.warn(warnings);
-    if (rules.length === 0) return;
-    const spec = props.schedule ? '/spec/jobTemplate/spec' : '/spec';
-    this.apiObject.addJsonPatch(JsonPatch.add(`${spec}/podFailurePolicy`, { rules }));
+  /** Records a warning: in `warnings`, in the construct's metadata, and on stderr at synth time. */
+  private warn(warning: string): void {
+    this.warnings.push(warning);
+    this.node.addMetadata('meshjob:warning', warning);
+    console.warn(`[meshjob] meshjob '${this.node.path}': ${warning}`);
   }
+}
+
+/** Input checks of the workload's own props: CronJob-only options and the schedule. */
+function checkWorkloadProps(subject: string, props: MeshJobProps): void {
+  if (!props.schedule) {
+    const stray = CRON_ONLY.filter((k) => props[k] !== undefined);
+    if (stray.length > 0) {
+      throw new Error(`${subject}: ${stray.join(', ')} only apply to a CronJob: set \`schedule\`, or remove ${stray.join(', ')}`);
+    }
+    return;
+  }
+  checkCronSchedule(subject, props.schedule.expressionString);
+  if (props.timeZone !== undefined) checkTimeZone(subject, props.timeZone);
 }
 
 function containerInput(c: kplus.ContainerProps) {
   return {
-    name: c.name ?? DEFAULT_CONTAINER_NAME,
+    name: c.name,
     command: c.command,
     args: c.args,
     envNames: Object.keys(c.envVariables ?? {}),
     mountPaths: (c.volumeMounts ?? []).map((m) => m.path),
   };
-}
-
-function initContainers(plan: PodPlan, volume: kplus.Volume | undefined): kplus.ContainerProps[] {
-  const init = plan.initContainer;
-  if (!init || !volume) return [];
-  const r = init.resources;
-  return [{
-    name: init.name,
-    image: init.image,
-    command: init.command,
-    imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-    volumeMounts: [{ volume, path: init.mountPath }],
-    resources: {
-      cpu: { request: kplus.Cpu.millis(r.cpuRequestMillis), limit: kplus.Cpu.millis(r.cpuLimitMillis) },
-      memory: { request: Size.mebibytes(r.memoryRequestMebibytes), limit: Size.mebibytes(r.memoryLimitMebibytes) },
-    },
-  }];
 }

@@ -1,5 +1,5 @@
-import { atLeast, K8S_POD_FAILURE_POLICY_BETA, parseVersion } from './versions';
 import { WrapperExitCode } from '../runtime/wrapper';
+import { atLeast, K8S_POD_FAILURE_POLICY_BETA, Version } from '../versions';
 
 /**
  * What the Job controller does when a pod failure matches a rule (batch/v1 PodFailurePolicyRule).
@@ -114,7 +114,7 @@ export interface PodFailurePolicyInput {
   /** The pod's restartPolicy; podFailurePolicy needs Never (unset means Never for a Job). */
   readonly restartPolicy?: string;
   /** The cluster's Kubernetes version; podFailurePolicy needs K8S_POD_FAILURE_POLICY_BETA. */
-  readonly kubernetesVersion?: string;
+  readonly kubernetesVersion?: Version;
 }
 
 /**
@@ -125,7 +125,7 @@ export interface PodFailurePolicyInput {
  */
 export function podFailurePolicyRules(input: PodFailurePolicyInput): { rules: unknown[]; warnings: string[] } {
   const { subject, restartPolicy } = input;
-  const k8s = input.kubernetesVersion === undefined ? undefined : parseVersion(input.kubernetesVersion, `${subject}: kubernetesVersion`);
+  const k8s = input.kubernetesVersion;
   const supported = k8s === undefined || atLeast(k8s, K8S_POD_FAILURE_POLICY_BETA);
   const neverRestarts = restartPolicy === undefined || restartPolicy === 'Never';
   if (input.user.length > 0 && !neverRestarts) {

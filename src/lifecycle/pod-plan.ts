@@ -1,21 +1,24 @@
 import { Duration } from 'cdk8s';
-import { LifecycleChoice, chooseLifecycle } from './select';
+import { PodFailureRule, podFailurePolicyRules } from './pod-failure-policy';
+import { chooseLifecycle } from './select';
 import { LifecycleMode, ReadyTimeoutAction, ResolvedWrap, SidecarLifecycle } from './sidecar-lifecycle';
-import { assertLoopbackUrl, KILL_BY_NAME, QuitRequest, toQuitCalls } from '../meshes/endpoint';
-import { MeshContract } from '../meshes/mesh-contract';
-import {
-  WRAPPER_BUSYBOX_PATH, WRAPPER_ENV_PREFIX, WRAPPER_MOUNT_PATH, WRAPPER_VOLUME_NAME,
-  protectWrapperVariables, wrapperCommand, wrapperEnv, WrapperSettings,
-} from '../runtime/wrapper';
+import { assertLoopbackUrl, KILL_BY_NAME, QuitCall, QuitRequest, toQuitCalls } from '../meshes/endpoint';
+import { injectionOptOut, MeshContract } from '../meshes/mesh-contract';
+import { WRAPPER_ENV_PREFIX, WRAPPER_MOUNT_PATH } from '../runtime/layout';
+import { wrapperCommand, WrapperSettings } from '../runtime/wrapper';
+import { INIT_CONTAINER_NAME, InitContainerPlan, MountPlan, VolumePlan } from '../runtime/wrapper-runtime';
+import { Version } from '../versions';
 
-// The pure lifecycle core: from a mesh, a lifecycle and the pod's containers (plain data), it
-// decides every label, annotation, volume, init container and command a pod needs. It knows
-// nothing of constructs: MeshJob renders the plan through cdk8s-plus, and the same plan can be
-// applied to a pod spec read from YAML.
+// The pure lifecycle core. From a mesh, a lifecycle and the pod's containers (plain data) it
+// decides everything the pod needs: labels, annotations, volumes, init containers, every
+// container's final name and command, the podFailurePolicy and the warnings. It knows nothing of
+// constructs or YAML: MeshJob writes the plan through cdk8s-plus (src/job/), and the manifest path
+// writes it into a Job's JSON (src/manifests/). Neither renderer decides anything.
 
 /** A container as the plan needs to see it. @internal */
 export interface ContainerInput {
-  readonly name: string;
+  /** Its name; an unnamed main container is called "main" (as cdk8s-plus names it). */
+  readonly name?: string;
   readonly command?: string[];
   readonly args?: string[];
   /** Names of the environment variables the container already sets. */
@@ -29,86 +32,84 @@ export interface SidecarInput extends ContainerInput {
   /** Stops it over HTTP; without it, its command is wrapped and it is stopped by a done file. */
   readonly quitRequest?: QuitRequest;
   /** Main containers wait for this loopback URL to answer 2xx before they start. */
-  readonly readyUrl?: string;
+  readonly readinessUrl?: string;
 }
 
 /** The pod as the plan needs to see it. @internal */
 export interface PodInput {
-  /** Who is asking, for error messages, e.g. "meshjob 'reports/nightly'". */
+  /** Who is asking, for messages, e.g. "meshjob 'reports/nightly'" or "Job shop/migrate". */
   readonly subject: string;
   readonly mesh: MeshContract;
   readonly lifecycle: SidecarLifecycle;
+  /** The main containers, in order. */
   readonly containers: ContainerInput[];
   /** The job's own sidecars: they must end when the main containers end. */
   readonly sidecars?: SidecarInput[];
-  readonly initContainerNames?: string[];
+  /** The pod's own init containers, in order; unnamed ones are named by the plan. */
+  readonly initContainers?: Array<{ readonly name?: string }>;
   readonly volumeNames?: string[];
-  /** The Kubernetes version the pod runs on, e.g. "1.30". */
-  readonly kubernetesVersion?: string;
-  /** The pod's restartPolicy, if the user set one. */
+  readonly kubernetesVersion?: Version;
+  /** The pod's restartPolicy, if one is set. */
   readonly restartPolicy?: string;
   readonly podLabels?: Record<string, string>;
   readonly podAnnotations?: Record<string, string>;
+  /** The user's podFailurePolicy rules, checked before the defaults. */
+  readonly podFailurePolicy?: PodFailureRule[];
+  /** Whether the default podFailurePolicy rules are wanted (default true). */
+  readonly defaultPodFailureRules?: boolean;
 }
 
-/** The init container that copies busybox into the shared volume. @internal */
-export interface InitContainerPlan {
-  readonly name: string;
-  readonly image: string;
-  readonly command: string[];
-  readonly mountPath: string;
-  readonly volumeName: string;
-  /** Restricted Pod Security profile, as Kubernetes JSON. */
-  readonly securityContext: Record<string, unknown>;
-  readonly resources: {
-    readonly cpuRequestMillis: number;
-    readonly cpuLimitMillis: number;
-    readonly memoryRequestMebibytes: number;
-    readonly memoryLimitMebibytes: number;
-  };
-}
-
-/** How one main container or wrapped sidecar changes. @internal */
+/** One regular container of the pod, in its final place. @internal */
 export interface ContainerPlan {
+  /** Its final name. */
   readonly name: string;
-  /** Replaces `command`; the original command follows the wrapper's own argv. */
-  readonly command: string[];
-  /** The original `args`, with references to the wrapper's variables escaped (protectWrapperVariables). */
-  readonly args?: string[];
-  readonly env: Array<{ name: string; value: string }>;
-  readonly volumeMount: { readonly name: string; readonly mountPath: string };
+  /** Where it comes from: the input's `containers` or `sidecars`, and its index there. */
+  readonly from: 'containers' | 'sidecars';
+  readonly index: number;
+  /** Set when the container is wrapped: its new command and the wrapper's mounts. */
+  readonly wrap?: {
+    /** Replaces `command`; the original command follows the wrapper's own argv, `args` stay. */
+    readonly command: string[];
+    readonly mounts: MountPlan[];
+  };
 }
 
 /** A job's own sidecar that becomes a native sidecar (init container with restartPolicy: Always). @internal */
 export interface NativeSidecarPlan {
   readonly name: string;
+  /** Index in the input's `sidecars`. */
+  readonly index: number;
   /** HTTP startup probe from the sidecar's readiness URL (the kubelet probes the pod IP). */
   readonly startupProbe?: { readonly port: number; readonly path: string };
 }
 
 /** Everything the pod needs. @internal */
 export interface PodPlan {
-  /** The lifecycle chosen, why, and what may not work. */
-  readonly choice: LifecycleChoice;
-  /** Sidecars that become native sidecars, in order. */
-  readonly nativeSidecars: NativeSidecarPlan[];
-  /**
-   * Wrapped main containers whose wrapper exits WrapperExitCode.PROXY_NOT_READY when the proxy
-   * never turns ready (none with ReadyTimeoutAction.START: a 75 there is the command's own).
-   */
-  readonly proxyNotReadyContainers: string[];
+  readonly mode: LifecycleMode;
+  /** Why this mode, in one sentence. */
+  readonly reason: string;
+  /** What may not work as rendered; it does not stop synthesis. */
+  readonly warnings: string[];
+  /** Pod template labels to set (the user's own are kept). */
   readonly labels: Record<string, string>;
+  /** Pod template annotations to set, merged with the user's where the mesh allows. */
   readonly annotations: Record<string, string>;
   /** Set when the pod must use this restartPolicy. */
   readonly restartPolicy?: string;
   /** The pod's containers must share one process namespace. */
   readonly shareProcessNamespace?: boolean;
-  readonly volume?: { readonly name: string; readonly sizeLimitMebibytes: number };
+  /** Volumes to add after the pod's own. */
+  readonly volumes: VolumePlan[];
+  /** The init container that comes first, before native sidecars and the pod's own. */
   readonly initContainer?: InitContainerPlan;
-  /** Wrapped main containers; containers not listed are left as they are. */
+  /** Sidecars that become native sidecars, after `initContainer` and before the pod's own init containers. */
+  readonly nativeSidecars: NativeSidecarPlan[];
+  /** The final names of the pod's own init containers, in order. */
+  readonly initContainerNames: string[];
+  /** Every regular container, in its final order: the main containers, then the sidecars that stay regular. */
   readonly containers: ContainerPlan[];
-  /** Wrapped sidecars (stopped by done file); HTTP-stopped sidecars are left as they are. */
-  readonly sidecars: ContainerPlan[];
+  /** The Job's podFailurePolicy rules as JSON; absent when none apply. */
+  readonly podFailureRules?: unknown[];
 }
 
 /**
@@ -117,30 +118,31 @@ export interface PodPlan {
  */
 export const LIFECYCLE_ANNOTATION = 'meshjob/lifecycle';
 
-/** Name of the init container that provides busybox. */
-export const INIT_CONTAINER_NAME = 'meshjob-busybox';
+/** The name cdk8s-plus gives a container that has none (cdk8s-plus-28 container.ts). */
+export const DEFAULT_CONTAINER_NAME = 'main';
 
-
-/** The Pod Security "restricted" profile for a container (kubernetes.io/docs/concepts/security/pod-security-standards). */
-export const RESTRICTED_SECURITY_CONTEXT: Record<string, unknown> = {
-  runAsNonRoot: true,
-  runAsUser: 65532,
-  runAsGroup: 65532,
-  allowPrivilegeEscalation: false,
-  privileged: false,
-  readOnlyRootFilesystem: true,
-  capabilities: { drop: ['ALL'] },
-  seccompProfile: { type: 'RuntimeDefault' },
-};
+/** Thrown when a container that must be wrapped has no command: the manifest path can leave such a Job alone. @internal */
+export class MissingCommandError extends Error {
+  constructor(message: string, public readonly container: string) {
+    super(message);
+  }
+}
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Decides what a pod needs for its mesh. Throws, naming the subject and the fix, when it cannot work. @internal */
 export function planPod(input: PodInput): PodPlan {
   const { subject, mesh } = input;
-  checkContainers(input);
+  const names = nameContainers(input);
   const sidecars = input.sidecars ?? [];
-  sidecars.forEach((c) => c.readyUrl === undefined || assertLoopbackUrl(c.readyUrl, subject, 'sidecar readiness URL'));
+  sidecars.forEach((c) => c.readinessUrl === undefined || assertLoopbackUrl(c.readinessUrl, subject, 'sidecar readiness URL'));
+  const optOut = injectionOptOut(mesh, input.podLabels ?? {}, input.podAnnotations ?? {});
+  if (optOut) {
+    throw new Error(
+      `${subject}: pod ${optOut} opts out of the mesh's injection, which conflicts with mesh '${mesh.name}': ` +
+      'remove it from podMetadata, or use the mesh option `injection: SidecarInjection.DISABLED` (or Mesh.none())',
+    );
+  }
   const choice = chooseLifecycle({
     subject, mesh, lifecycle: input.lifecycle, kubernetesVersion: input.kubernetesVersion, hasSidecars: sidecars.length > 0,
   });
@@ -149,158 +151,87 @@ export function planPod(input: PodInput): PodPlan {
     annotations: meshMetadata(subject, 'annotation', input.podAnnotations ?? {}, { ...annotations, [LIFECYCLE_ANNOTATION]: choice.mode },
       mesh.annotationMerges),
   });
-  const unchanged = { choice, containers: [], sidecars: [], nativeSidecars: [], proxyNotReadyContainers: [] };
+  const regular = (list: 'containers' | 'sidecars', n: string[]): ContainerPlan[] => n.map((name, index) => ({ name, from: list, index }));
+  const base = {
+    mode: choice.mode,
+    reason: choice.reason,
+    volumes: [],
+    nativeSidecars: [],
+    initContainerNames: names.init,
+  };
+  const rules = (wrapped: string[], restartPolicy: string | undefined, initNames: string[], mainNames: string[]) => podFailurePolicyRules({
+    subject,
+    user: input.podFailurePolicy ?? [],
+    mainContainers: mainNames,
+    allContainers: [...mainNames, ...names.sidecars, ...initNames, ...names.init],
+    proxyNotReadyContainers: wrapped,
+    defaults: input.defaultPodFailureRules ?? true,
+    restartPolicy,
+    kubernetesVersion: input.kubernetesVersion,
+  });
 
   if (choice.mode === LifecycleMode.NONE) {
-    return { ...unchanged, ...metadata(mesh.podLabels, mesh.podAnnotations) };
+    const policy = rules([], input.restartPolicy, [], names.main);
+    return {
+      ...base,
+      ...metadata(mesh.podLabels, mesh.podAnnotations),
+      warnings: [...choice.warnings, ...policy.warnings],
+      containers: [...regular('containers', names.main), ...regular('sidecars', names.sidecars)],
+      podFailureRules: nonEmpty(policy.rules),
+    };
   }
   if (choice.mode === LifecycleMode.NATIVE) {
     const native = mesh.native;
+    const nativeSidecars = sidecars.map((c, index) => ({
+      name: names.sidecars[index],
+      index,
+      startupProbe: c.readinessUrl === undefined ? undefined : probeOf(c.readinessUrl),
+    }));
+    const policy = rules([], input.restartPolicy, names.sidecars, names.main);
     return {
-      ...unchanged,
+      ...base,
       ...metadata(native?.podLabels ?? mesh.podLabels, native?.podAnnotations ?? mesh.podAnnotations),
-      nativeSidecars: sidecars.map((c) => ({ name: c.name, startupProbe: c.readyUrl === undefined ? undefined : probeOf(c.readyUrl) })),
+      warnings: [...choice.warnings, ...policy.warnings],
+      nativeSidecars,
+      containers: regular('containers', names.main),
+      podFailureRules: nonEmpty(policy.rules),
     };
   }
-  const wrapped = mesh.proxy && mesh.proxy.quit.length === 0
-    ? { ...choice, warnings: [...choice.warnings, `nothing stops mesh '${mesh.name}''s proxy: the pod will not complete unless it stops by itself; give the mesh a quit request`] }
-    : choice;
-  return planWrap(input, wrapped, metadata(mesh.podLabels, mesh.podAnnotations));
-}
-
-/** The wrapped form: every main container's command runs under the wrapper. */
-function planWrap(input: PodInput, choice: LifecycleChoice, meta: { labels: Record<string, string>; annotations: Record<string, string> }): PodPlan {
-  const { subject, mesh } = input;
-  const { labels, annotations } = meta;
-  const wrap = input.lifecycle._wrap;
-  const extraQuits = toQuitCalls(wrap.extraQuitRequests, subject);
-  const sidecars = input.sidecars ?? [];
-  const httpSidecars = sidecars.filter((c) => c.quitRequest !== undefined);
-  const fileSidecars = sidecars.filter((c) => c.quitRequest === undefined);
-  const sidecarQuits = toQuitCalls(httpSidecars.map((c) => c.quitRequest!), subject);
-  const sidecarReadyUrls = sidecars.flatMap((c) => (c.readyUrl === undefined ? [] : [c.readyUrl]));
-  // Without a mesh proxy, containers are still wrapped when other sidecars must be stopped.
-  const proxy = mesh.proxy ?? { quit: [] };
-  if (proxy.readyUrl) assertLoopbackUrl(proxy.readyUrl, subject, 'readiness URL');
-  proxy.quit.forEach((q) => q.method === KILL_BY_NAME || assertLoopbackUrl(q.url, subject, 'quit URL'));
-  const timing = checkTiming(subject, wrap);
-
-  if (input.restartPolicy !== undefined && input.restartPolicy !== 'Never') {
-    throw new Error(
-      `${subject}: restartPolicy '${input.restartPolicy}' cannot be used with wrapped containers: ` +
-      'a container restarted in the same pod waits for a proxy the wrapper already stopped. ' +
-      'Leave restartPolicy unset (Never) and let the Job retry with new pods through `backoffLimit`',
-    );
-  }
-
-  const runtime = wrap.runtime._resolved;
-  const volumeName = WRAPPER_VOLUME_NAME;
-  if ((input.volumeNames ?? []).includes(volumeName)) {
-    throw new Error(`${subject}: volume name '${volumeName}' is reserved for the wrapper's shared directory: rename your volume`);
-  }
-  const shell = runtime.shell ? [runtime.shell] : [WRAPPER_BUSYBOX_PATH, 'sh'];
-  const common = {
-    peers: input.containers.map((c) => c.name),
-    dir: WRAPPER_MOUNT_PATH,
-    busybox: runtime.shell ? undefined : WRAPPER_BUSYBOX_PATH,
-    httpClient: runtime.httpClient,
-    ...timing,
-    quitAttempts: wrap.quitAttempts,
-    keepProxyOnFailure: wrap.keepProxyOnFailure,
-  };
-  const meshReady = proxy.readyUrl === undefined ? [] : [proxy.readyUrl];
-
-  const wrapContainer = (c: ContainerInput, env: Omit<WrapperSettings, keyof typeof common | 'container'>): ContainerPlan => {
-    if (!c.command || c.command.length === 0) {
-      throw new Error(
-        `${subject} wraps container '${c.name}' but it has no command: the image's entrypoint is not ` +
-        'visible at synth time. Set `command` to the image\'s entrypoint (and `args` to its arguments)',
-      );
-    }
-    if (c.command[0].startsWith('-')) {
-      throw new Error(
-        `${subject}: container '${c.name}' command ${JSON.stringify(c.command[0])} starts with "-", which the wrapper's ` +
-        '`exec` would read as an option: give the program\'s path first (e.g. "/bin/app")',
-      );
-    }
-    const clash = (c.envNames ?? []).find((n) => n.startsWith(WRAPPER_ENV_PREFIX));
-    if (clash) {
-      throw new Error(`${subject}: container '${c.name}' sets ${clash}, but ${WRAPPER_ENV_PREFIX}* variables belong to the wrapper: rename it`);
-    }
-    if ((c.mountPaths ?? []).some((p) => p === WRAPPER_MOUNT_PATH || p.startsWith(`${WRAPPER_MOUNT_PATH}/`))) {
-      throw new Error(`${subject}: container '${c.name}' mounts a volume at ${WRAPPER_MOUNT_PATH}, which the wrapper uses: mount it elsewhere`);
-    }
-    return {
-      name: c.name,
-      command: [...wrapperCommand(shell), ...c.command.map(protectWrapperVariables)],
-      args: c.args?.map(protectWrapperVariables),
-      env: wrapperEnv({ ...common, ...env, container: c.name }),
-      volumeMount: { name: volumeName, mountPath: WRAPPER_MOUNT_PATH },
-    };
-  };
-
-  // Main containers wait for the mesh proxy and every sidecar; the last one to end stops the
-  // job's own sidecars first and the mesh proxy last, so sidecars keep their network to the end.
-  const fileSidecarNames = fileSidecars.map((c) => c.name);
-  const containers = input.containers.map((c) => wrapContainer(c, {
-    role: 'main',
-    readyUrls: [...meshReady, ...sidecarReadyUrls],
-    startOnReadyTimeout: wrap.onReadyTimeout === ReadyTimeoutAction.START,
-    quit: [...sidecarQuits, ...extraQuits, ...proxy.quit],
-    sidecars: fileSidecarNames,
-  }));
-  // Done-file sidecars wait for the mesh proxy but start anyway if it never comes.
-  const wrappedSidecars = fileSidecars.map((c) => wrapContainer(c, {
-    role: 'sidecar',
-    readyUrls: meshReady,
-    startOnReadyTimeout: true,
-    quit: [],
-    sidecars: [],
-  }));
-
-  const initContainer: InitContainerPlan | undefined = runtime.busyboxImage === undefined ? undefined : {
-    name: INIT_CONTAINER_NAME,
-    image: runtime.busyboxImage,
-    command: ['/bin/busybox', 'cp', '/bin/busybox', WRAPPER_BUSYBOX_PATH],
-    mountPath: WRAPPER_MOUNT_PATH,
-    volumeName,
-    securityContext: RESTRICTED_SECURITY_CONTEXT,
-    resources: { cpuRequestMillis: 10, cpuLimitMillis: 100, memoryRequestMebibytes: 8, memoryLimitMebibytes: 32 },
-  };
-  if (initContainer && (input.initContainerNames ?? []).includes(initContainer.name)) {
-    throw new Error(`${subject}: init container name '${initContainer.name}' is reserved for the wrapper: rename yours`);
-  }
-
-  const startsAnyway = wrap.onReadyTimeout === ReadyTimeoutAction.START;
+  const warnings = mesh.proxy && mesh.proxy.quit.length === 0
+    ? [`nothing stops mesh '${mesh.name}''s proxy: the pod will not complete unless it stops by itself; give the mesh a quit request`]
+    : [];
+  const wrapped = planWrap(input, names);
+  const initNames = wrapped.initContainer ? [wrapped.initContainer.name] : [];
+  const policy = rules(wrapped.proxyNotReady, 'Never', initNames, names.main);
   return {
-    choice,
-    nativeSidecars: [],
-    proxyNotReadyContainers: startsAnyway ? [] : containers.map((c) => c.name),
-    labels,
-    annotations,
+    ...base,
+    ...metadata(mesh.podLabels, mesh.podAnnotations),
+    warnings: [...choice.warnings, ...warnings, ...policy.warnings],
     restartPolicy: 'Never',
-    shareProcessNamespace: proxy.shareProcessNamespace,
-    volume: { name: volumeName, sizeLimitMebibytes: 16 },
-    initContainer,
-    containers,
-    sidecars: wrappedSidecars,
+    shareProcessNamespace: mesh.proxy?.shareProcessNamespace,
+    volumes: wrapped.volumes,
+    initContainer: wrapped.initContainer,
+    containers: wrapped.containers,
+    podFailureRules: nonEmpty(policy.rules),
   };
 }
 
-/** The kubelet's HTTP probe for a loopback URL: same port and path, on the pod IP. */
-function probeOf(url: string): { port: number; path: string } {
-  const u = new URL(url);
-  return { port: Number(u.port || 80), path: `${u.pathname}${u.search}` };
+function nonEmpty(rules: unknown[]): unknown[] | undefined {
+  return rules.length > 0 ? rules : undefined;
 }
 
-function checkContainers(input: PodInput): void {
+/** Every container's final name, checked: unique DNS labels, none the mesh's or MeshJob's own. */
+function nameContainers(input: PodInput): { main: string[]; sidecars: string[]; init: string[] } {
   const { subject } = input;
   if (input.containers.length === 0) {
     throw new Error(`${subject} has no containers: give at least one in \`containers\` (with image and command)`);
   }
+  const main = input.containers.map((c) => c.name ?? DEFAULT_CONTAINER_NAME);
+  const sidecars = (input.sidecars ?? []).map((c) => c.name ?? DEFAULT_CONTAINER_NAME);
+  const init = (input.initContainers ?? []).map((c, i) => c.name ?? `init-${i + 1}`);
+  const reserved = [INIT_CONTAINER_NAME, ...(input.mesh.injectedContainers ?? [])];
   const seen = new Set<string>();
-  const names = [...input.containers, ...(input.sidecars ?? [])].map((c) => c.name);
-  for (const name of [...names, ...(input.initContainerNames ?? [])]) {
+  for (const name of [...main, ...sidecars, ...init]) {
     if (seen.has(name)) {
       throw new Error(
         `${subject} has two containers named '${name}': give each container a unique \`name\` ` +
@@ -311,29 +242,153 @@ function checkContainers(input: PodInput): void {
     if (!DNS_LABEL.test(name) || name.length > 63) {
       throw new Error(`${subject}: container name '${name}' is not a DNS label: use lowercase letters, digits and '-', at most 63 characters`);
     }
-    if (name === INIT_CONTAINER_NAME || input.mesh.injectedContainers?.includes(name)) {
+    if (reserved.includes(name)) {
       throw new Error(`${subject}: container name '${name}' is the name of a container the mesh or MeshJob adds: rename it`);
+    }
+  }
+  return { main, sidecars, init };
+}
+
+/** The wrapped form: every main container's command, and every done-file sidecar's, runs under the wrapper. */
+function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }) {
+  const { subject, mesh } = input;
+  const wrap = input.lifecycle._wrap;
+  checkWrappable(input);
+  const runtime = wrap.runtime._parts();
+  const sidecars = input.sidecars ?? [];
+  const fileSidecars = sidecars.map((c, i) => ({ c, i })).filter(({ c }) => c.quitRequest === undefined);
+  const sidecarQuits = toQuitCalls(sidecars.flatMap((c) => (c.quitRequest ? [c.quitRequest] : [])), subject);
+  const sidecarReadyUrls = sidecars.flatMap((c) => (c.readinessUrl === undefined ? [] : [c.readinessUrl]));
+  // Without a mesh proxy, containers are still wrapped when other sidecars must be stopped.
+  const proxy = mesh.proxy ?? { quit: [] as QuitCall[] };
+  if (proxy.readyUrl) assertLoopbackUrl(proxy.readyUrl, subject, 'readiness URL');
+  proxy.quit.forEach((q) => q.method === KILL_BY_NAME || assertLoopbackUrl(q.url, subject, 'quit URL'));
+  const common = {
+    peers: names.main,
+    dir: runtime.stateDir,
+    busybox: runtime.busybox,
+    httpClient: runtime.httpClient,
+    ...checkTiming(subject, wrap),
+    quitAttempts: wrap.quitAttempts,
+    keepProxyOnFailure: wrap.keepProxyOnFailure,
+  };
+  const meshReady = proxy.readyUrl === undefined ? [] : [proxy.readyUrl];
+  const wrapped = (name: string, c: ContainerInput, settings: Omit<WrapperSettings, keyof typeof common | 'container'>) => {
+    if (!c.command || c.command.length === 0) {
+      throw new MissingCommandError(
+        `${subject} wraps container '${name}' but it has no command: the image's entrypoint is not ` +
+        'visible at synth time. Set `command` to the image\'s entrypoint (and `args` to its arguments)',
+        name,
+      );
+    }
+    if (c.command[0].startsWith('-')) {
+      throw new Error(
+        `${subject}: container '${name}' command ${JSON.stringify(c.command[0])} starts with "-", which the wrapper's ` +
+        '`exec` would read as an option: give the program\'s path first (e.g. "/bin/app")',
+      );
+    }
+    const clash = (c.envNames ?? []).find((n) => n.startsWith(WRAPPER_ENV_PREFIX));
+    if (clash) {
+      throw new Error(`${subject}: container '${name}' sets ${clash}, but ${WRAPPER_ENV_PREFIX}* variables belong to the wrapper: rename it`);
+    }
+    const mounted = (c.mountPaths ?? []).find((p) => isUnder(p, WRAPPER_MOUNT_PATH));
+    if (mounted !== undefined) {
+      const spelled = mounted === WRAPPER_MOUNT_PATH ? '' : ` (${JSON.stringify(mounted)})`;
+      throw new Error(`${subject}: container '${name}' mounts a volume at ${WRAPPER_MOUNT_PATH}${spelled}, which the wrapper uses: mount it elsewhere`);
+    }
+    return {
+      command: [...wrapperCommand(runtime.shell, { ...common, ...settings, container: name }), ...c.command],
+      mounts: runtime.mounts,
+    };
+  };
+
+  // Main containers wait for the mesh proxy and every sidecar; the last one to end stops the
+  // job's own sidecars first and the mesh proxy last, so sidecars keep their network to the end.
+  const fileSidecarNames = fileSidecars.map(({ i }) => names.sidecars[i]);
+  const containers: ContainerPlan[] = [
+    ...input.containers.map((c, index) => ({
+      name: names.main[index],
+      from: 'containers' as const,
+      index,
+      wrap: wrapped(names.main[index], c, {
+        readyUrls: [...meshReady, ...sidecarReadyUrls],
+        startOnReadyTimeout: wrap.onReadyTimeout === ReadyTimeoutAction.START,
+        quit: [...sidecarQuits, ...toQuitCalls(wrap.extraQuitRequests, subject), ...proxy.quit],
+        sidecars: fileSidecarNames,
+      }),
+    })),
+    // Done-file sidecars wait for the mesh proxy but start anyway if it never comes; HTTP-stopped
+    // sidecars stay as they are.
+    ...sidecars.map((c, index) => ({
+      name: names.sidecars[index],
+      from: 'sidecars' as const,
+      index,
+      wrap: c.quitRequest !== undefined ? undefined : wrapped(names.sidecars[index], c, {
+        role: 'sidecar', readyUrls: meshReady, startOnReadyTimeout: true, quit: [], sidecars: [],
+      }),
+    })),
+  ];
+  const startsAnyway = wrap.onReadyTimeout === ReadyTimeoutAction.START;
+  return {
+    containers,
+    volumes: runtime.volumes,
+    initContainer: runtime.initContainer,
+    proxyNotReady: startsAnyway ? [] : names.main,
+  };
+}
+
+/** What makes wrapping impossible whatever the containers: the pod's restartPolicy and volume names. */
+function checkWrappable(input: PodInput): void {
+  const { subject } = input;
+  if (input.restartPolicy !== undefined && input.restartPolicy !== 'Never') {
+    throw new Error(
+      `${subject}: restartPolicy '${input.restartPolicy}' cannot be used with wrapped containers: ` +
+      'a container restarted in the same pod waits for a proxy the wrapper already stopped. ' +
+      'Leave restartPolicy unset (Never) and let the Job retry with new pods through `backoffLimit`',
+    );
+  }
+  const parts = input.lifecycle._wrap.runtime._parts();
+  for (const volume of parts.volumes) {
+    if ((input.volumeNames ?? []).includes(volume.name)) {
+      throw new Error(`${subject}: volume name '${volume.name}' is reserved for the wrapper's shared directory: rename your volume`);
     }
   }
 }
 
+/** True when `path` is `dir` or lies under it, however it is spelled ("//meshjob/", "/meshjob/./x"). */
+function isUnder(path: string, dir: string): boolean {
+  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+  const normal = `/${parts.join('/')}`;
+  return normal === dir || normal.startsWith(`${dir}/`);
+}
+
+/** The kubelet's HTTP probe for a loopback URL: same port and path, on the pod IP. */
+function probeOf(url: string): { port: number; path: string } {
+  const u = new URL(url);
+  return { port: Number(u.port || 80), path: `${u.pathname}${u.search}` };
+}
+
+/**
+ * The pod metadata the mesh needs, merged with the user's: a key the user set too must agree, or
+ * be one the mesh knows how to combine (annotationMerges).
+ */
 function meshMetadata(
   subject: string, kind: string, user: Record<string, string>, mesh: Record<string, string>,
   merge: Record<string, (user: string, mesh: string) => string | undefined> = {},
 ): Record<string, string> {
   const result = { ...mesh };
   for (const [key, value] of Object.entries(mesh)) {
-    const merged = key in user && merge[key] ? merge[key](user[key], value) : undefined;
-    if (merged !== undefined) {
-      result[key] = merged;
-    } else if (key in user && user[key] !== value) {
+    if (!(key in user) || user[key] === value) continue;
+    const merged = merge[key] ? merge[key](user[key], value) : undefined;
+    if (merged === undefined) {
       throw new Error(
         `${subject}: pod ${kind} ${key}=${JSON.stringify(user[key])} conflicts with ${JSON.stringify(value)}, ` +
         'which the mesh settings need: remove it from podMetadata, or change the mesh options instead',
       );
     }
+    result[key] = merged;
   }
-  return { ...mesh };
+  return result;
 }
 
 function checkTiming(subject: string, wrap: ResolvedWrap) {

@@ -1,8 +1,6 @@
 import { LifecycleMode, SidecarLifecycle } from './sidecar-lifecycle';
-import {
-  atLeast, K8S_NATIVE_SIDECARS_ALPHA, K8S_NATIVE_SIDECARS_BETA, parseVersion, Version,
-} from './versions';
 import { MeshContract } from '../meshes/mesh-contract';
+import { atLeast, K8S_NATIVE_SIDECARS_ALPHA, K8S_NATIVE_SIDECARS_BETA, Version } from '../versions';
 
 /** The lifecycle a pod gets, and why. @internal */
 export interface LifecycleChoice {
@@ -18,7 +16,7 @@ export interface LifecycleQuestion {
   readonly subject: string;
   readonly mesh: MeshContract;
   readonly lifecycle: SidecarLifecycle;
-  readonly kubernetesVersion?: string;
+  readonly kubernetesVersion?: Version;
   /** The pod declares its own sidecars. */
   readonly hasSidecars: boolean;
 }
@@ -30,7 +28,7 @@ export interface LifecycleQuestion {
  * @internal
  */
 export function chooseLifecycle(q: LifecycleQuestion): LifecycleChoice {
-  const k8s = q.kubernetesVersion === undefined ? undefined : parseVersion(q.kubernetesVersion, `${q.subject}: kubernetesVersion`);
+  const k8s = q.kubernetesVersion;
   const asked = q.lifecycle._mode;
   if (!q.mesh.proxy && !q.hasSidecars && q.lifecycle._wrap.extraQuitRequests.length === 0) {
     return { mode: LifecycleMode.NONE, reason: `mesh '${q.mesh.name}' puts no proxy to stop in the pod`, warnings: [] };

@@ -1,6 +1,7 @@
 import { chooseLifecycle } from './select';
 import { SidecarLifecycle } from './sidecar-lifecycle';
 import { Mesh } from '../meshes/mesh';
+import { parseKubernetesVersion } from '../versions';
 
 // The README's "which lifecycle for which versions" table, rendered by asking chooseLifecycle
 // itself: the table cannot say what the code does not choose. `npx projen docs` writes it into
@@ -28,7 +29,11 @@ export function renderLifecycleTable(): string {
   const rule = `| --- | ${KUBERNETES.map(() => '---').join(' | ')} |`;
   const rows = MESHES.map(({ label, mesh }) => {
     const cells = KUBERNETES.map((k8s) => chooseLifecycle({
-      subject: 'table', mesh: mesh()._contract, lifecycle: SidecarLifecycle.auto(), kubernetesVersion: k8s, hasSidecars: false,
+      subject: 'table',
+      mesh: mesh()._contract,
+      lifecycle: SidecarLifecycle.auto(),
+      kubernetesVersion: k8s === undefined ? undefined : parseKubernetesVersion(k8s, 'table'),
+      hasSidecars: false,
     }).mode);
     return `| ${label} | ${cells.join(' | ')} |`;
   });

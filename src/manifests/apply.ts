@@ -1,32 +1,41 @@
-import { podFailurePolicyRules } from '../lifecycle/pod-failure-policy';
-import { ContainerInput, LIFECYCLE_ANNOTATION, planPod, PodPlan } from '../lifecycle/pod-plan';
+import { MeshLifecycleOptions } from '../lifecycle/options';
+import { ContainerInput, LIFECYCLE_ANNOTATION, MissingCommandError, planPod, PodPlan } from '../lifecycle/pod-plan';
 import { LifecycleMode, SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
-import { Mesh } from '../meshes/mesh';
+import { injectionOptOut } from '../meshes/mesh-contract';
+import { MountPlan } from '../runtime/wrapper-runtime';
+import { parseKubernetesVersion } from '../versions';
 
 // The lifecycle applied to a Job or CronJob that MeshJob did not create (YAML from a Helm chart,
 // an Include, a post-renderer's stdin): the same plan as MeshJob's (src/lifecycle/pod-plan.ts),
-// rendered into the manifest's JSON instead of through cdk8s-plus.
+// written into the manifest's JSON instead of through cdk8s-plus.
 
 /** Annotation (on the Job, the CronJob or the pod template) that leaves an object alone. */
 export const SKIP_ANNOTATION = 'meshjob/skip';
 
-/** What to apply. @internal */
-export interface ManifestLifecycle {
-  readonly mesh: Mesh;
-  readonly lifecycle?: SidecarLifecycle;
-  readonly kubernetesVersion?: string;
-  /** Add the default podFailurePolicy rules where the Job has none. Default true. */
-  readonly defaultPodFailureRules?: boolean;
+/** What to apply: the shared options, and what only third-party manifests need. @internal */
+export interface ManifestLifecycle extends MeshLifecycleOptions {
+  /**
+   * The entrypoint (argv) of each image, by image reference: used as the `command` of a container
+   * that has none when wrapping needs one. Matched on the whole reference, then without its
+   * digest, then without its tag.
+   */
+  readonly entrypoints?: Record<string, string[]>;
+  /** Names of the manifest's own sidecar containers: stopped when the main containers end, not waited for. */
+  readonly sidecarContainers?: string[];
+  /** Throw instead of leaving alone a Job that cannot be wrapped. */
+  readonly strict?: boolean;
 }
 
 /** What happened to one object. @internal */
 export interface ManifestResult {
   /** "Job ns/name" for messages. */
   readonly subject: string;
-  readonly outcome: 'applied' | 'already-applied' | 'skipped' | 'not-a-job';
+  readonly outcome: 'applied' | 'already-applied' | 'skipped' | 'opted-out' | 'left-unchanged' | 'not-a-job';
   readonly mode?: LifecycleMode;
   readonly reason?: string;
   readonly warnings: string[];
+  /** Why the object was left unchanged, and the fixes (outcome 'left-unchanged'); or the opt-out found ('opted-out'). */
+  readonly problem?: string;
 }
 
 const JOB_KINDS = ['Job', 'CronJob'];
@@ -47,25 +56,20 @@ function jobSpecOf(obj: any): any {
   return obj.kind === 'CronJob' ? obj.spec?.jobTemplate?.spec : obj.spec;
 }
 
-function templateOf(obj: any): any {
-  return jobSpecOf(obj)?.template;
-}
-
 /**
  * Applies the lifecycle to a Job or CronJob manifest in place. Leaves alone objects marked with
- * SKIP_ANNOTATION and objects that already carry LIFECYCLE_ANNOTATION (applying twice equals
- * applying once). Throws, naming the object, when the lifecycle cannot work for it. @internal
+ * SKIP_ANNOTATION, objects that already carry LIFECYCLE_ANNOTATION (applying twice equals
+ * applying once), pods that opt out of the mesh's injection, and (unless `strict`) Jobs whose
+ * containers cannot be wrapped. Throws, naming the object, when the manifest is malformed or the
+ * lifecycle cannot work for it. @internal
  */
 export function applyToManifest(obj: any, what: ManifestLifecycle): ManifestResult {
   const subject = describeManifest(obj);
   if (!isJobManifest(obj)) return { subject, outcome: 'not-a-job', warnings: [] };
-  const template = templateOf(obj);
+  const spec = jobSpecOf(obj);
+  const template = spec?.template;
   const pod = template?.spec;
-  const listOrAbsent = (v: unknown) => v === undefined || Array.isArray(v);
-  if (!pod || !Array.isArray(pod.containers) || !listOrAbsent(pod.initContainers) || !listOrAbsent(pod.volumes)
-    || !(pod.volumes ?? []).every((v: any) => v && typeof v === 'object')) {
-    throw new Error(`${subject} has no pod template with containers: it is not a valid ${obj.kind}`);
-  }
+  checkPodShape(subject, obj.kind, pod);
   const meta = template.metadata ?? {};
   if (isTrue(obj.metadata?.annotations?.[SKIP_ANNOTATION]) || isTrue(meta.annotations?.[SKIP_ANNOTATION])) {
     return { subject, outcome: 'skipped', warnings: [] };
@@ -73,29 +77,50 @@ export function applyToManifest(obj: any, what: ManifestLifecycle): ManifestResu
   if (meta.annotations?.[LIFECYCLE_ANNOTATION] !== undefined) {
     return { subject, outcome: 'already-applied', mode: meta.annotations[LIFECYCLE_ANNOTATION], warnings: [] };
   }
+  const optOut = injectionOptOut(what.mesh._contract, meta.labels ?? {}, meta.annotations ?? {});
+  if (optOut) return { subject, outcome: 'opted-out', warnings: [], problem: `pod ${optOut} opts out of the mesh` };
 
-  const plan = planPod({
-    subject,
-    mesh: what.mesh._contract,
-    lifecycle: what.lifecycle ?? SidecarLifecycle.auto(),
-    kubernetesVersion: what.kubernetesVersion,
-    containers: pod.containers.map((c: any) => containerInput(c, subject)),
-    initContainerNames: (pod.initContainers ?? []).map((c: any) => containerInput(c, subject).name),
-    volumeNames: (pod.volumes ?? []).map((v: any) => v.name),
-    // Charts MeshJob does not own often say OnFailure; wrapping needs Never (see below).
-    restartPolicy: pod.restartPolicy === 'OnFailure' ? undefined : pod.restartPolicy,
-    podLabels: meta.labels,
-    podAnnotations: meta.annotations,
-  });
-  const warnings = [...plan.choice.warnings];
+  const sidecarNames = what.sidecarContainers ?? [];
+  const containers: any[] = pod.containers;
+  const input = (c: any) => containerInput(c, what.entrypoints ?? {});
+  let plan: PodPlan;
+  try {
+    plan = planPod({
+      subject,
+      mesh: what.mesh._contract,
+      lifecycle: what.lifecycle ?? SidecarLifecycle.auto(),
+      kubernetesVersion: what.kubernetesVersion === undefined ? undefined : parseKubernetesVersion(what.kubernetesVersion, subject),
+      containers: containers.filter((c) => !sidecarNames.includes(c.name)).map(input),
+      sidecars: containers.filter((c) => sidecarNames.includes(c.name)).map(input),
+      initContainers: (pod.initContainers ?? []).map(input),
+      volumeNames: (pod.volumes ?? []).map((v: any) => v.name),
+      // Charts MeshJob does not own often say OnFailure; wrapping needs Never (see below).
+      restartPolicy: pod.restartPolicy === 'OnFailure' ? undefined : pod.restartPolicy,
+      podLabels: meta.labels,
+      podAnnotations: meta.annotations,
+      // A chart's own podFailurePolicy is kept as it is.
+      defaultPodFailureRules: what.defaultPodFailureRules !== false && spec.podFailurePolicy === undefined,
+    });
+  } catch (e) {
+    if (!(e instanceof MissingCommandError) || what.strict) throw e;
+    return {
+      subject,
+      outcome: 'left-unchanged',
+      warnings: [],
+      problem: `container '${e.container}' has no command, and wrapping needs the image's entrypoint: ` +
+        'give it with --entrypoint IMAGE=PATH[,ARG...] (or `entrypoints` in the config file), use native sidecars ' +
+        '(--kubernetes-version and --mesh-version where both support them), or set the container\'s command in the chart',
+    };
+  }
+  const warnings = [...plan.warnings];
   if (pod.restartPolicy === 'OnFailure' && plan.restartPolicy === 'Never') {
     warnings.push(
       'restartPolicy OnFailure became Never: a wrapped container restarted in the same pod would wait for a proxy ' +
       'already stopped; failed runs are retried in new pods, up to backoffLimit',
     );
   }
-  renderPlan(obj, plan, what);
-  return { subject, outcome: 'applied', mode: plan.choice.mode, reason: plan.choice.reason, warnings };
+  writePlan(spec, plan);
+  return { subject, outcome: 'applied', mode: plan.mode, reason: plan.reason, warnings };
 }
 
 function isTrue(value: unknown): boolean {
@@ -103,83 +128,93 @@ function isTrue(value: unknown): boolean {
 }
 
 const isStrings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+const isMaps = (v: unknown) => Array.isArray(v) && v.every((x) => !!x && typeof x === 'object' && !Array.isArray(x));
 
-/** A container of a manifest, checked to be what Kubernetes accepts where MeshJob reads it. */
-function containerInput(c: any, subject: string): ContainerInput {
-  const bad = (what: string) => new Error(`${subject}: ${what}: it is not a valid container`);
-  if (!c || typeof c !== 'object' || Array.isArray(c)) throw bad(`container ${JSON.stringify(c)} is not a map`);
-  if (typeof c.name !== 'string') throw bad(`container name ${JSON.stringify(c.name)} is not a string`);
-  for (const field of ['command', 'args']) {
-    if (c[field] !== undefined && !isStrings(c[field])) throw bad(`container '${c.name}' ${field} ${JSON.stringify(c[field])} is not a list of strings`);
+/** Throws unless the pod has the shape Kubernetes accepts where MeshJob reads and writes it. */
+function checkPodShape(subject: string, kind: string, pod: any): void {
+  const bad = (what: string) => new Error(`${subject}: ${what}: it is not a valid ${kind}`);
+  if (!pod || typeof pod !== 'object' || !isMaps(pod.containers) || pod.containers.length === 0) {
+    throw bad('it has no pod template with containers');
   }
-  for (const field of ['env', 'volumeMounts']) {
-    const list = c[field];
-    if (list !== undefined && (!Array.isArray(list) || !list.every((x: unknown) => x && typeof x === 'object'))) {
-      throw bad(`container '${c.name}' ${field} is not a list of maps`);
+  for (const field of ['initContainers', 'volumes']) {
+    if (pod[field] !== undefined && !isMaps(pod[field])) throw bad(`spec.template.spec.${field} is not a list of maps`);
+  }
+  for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
+    if (typeof c.name !== 'string') throw bad(`container name ${JSON.stringify(c.name)} is not a string`);
+    for (const field of ['command', 'args']) {
+      if (c[field] !== undefined && !isStrings(c[field])) throw bad(`container '${c.name}' ${field} ${JSON.stringify(c[field])} is not a list of strings`);
+    }
+    for (const field of ['env', 'volumeMounts']) {
+      if (c[field] !== undefined && !isMaps(c[field])) throw bad(`container '${c.name}' ${field} is not a list of maps`);
     }
   }
+}
+
+/** A manifest container as the plan sees it; the image's entrypoint stands in for a missing command. */
+function containerInput(c: any, entrypoints: Record<string, string[]>): ContainerInput {
   return {
     name: c.name,
-    command: c.command,
+    command: c.command ?? entrypointOf(c.image, entrypoints),
     args: c.args,
     envNames: (c.env ?? []).map((e: any) => e.name),
     mountPaths: (c.volumeMounts ?? []).map((m: any) => m.mountPath),
   };
 }
 
-function renderPlan(obj: any, plan: PodPlan, what: ManifestLifecycle): void {
-  const template = templateOf(obj);
-  template.metadata = template.metadata ?? {};
-  const meta = template.metadata;
+/** The entrypoint given for an image: by its whole reference, then without digest, then without tag. */
+export function entrypointOf(image: unknown, entrypoints: Record<string, string[]>): string[] | undefined {
+  if (typeof image !== 'string') return undefined;
+  const noDigest = image.split('@')[0];
+  const noTag = noDigest.replace(/:[^:/]+$/, '');
+  for (const key of [image, noDigest, noTag]) {
+    if (Object.prototype.hasOwnProperty.call(entrypoints, key)) return entrypoints[key];
+  }
+  return undefined;
+}
+
+/** Writes the plan's fields into the Job spec: one line per field, nothing decided here. */
+function writePlan(spec: any, plan: PodPlan): void {
+  const template = spec.template;
+  const meta = (template.metadata ??= {});
   if (Object.keys(plan.labels).length > 0) meta.labels = { ...meta.labels, ...plan.labels };
   if (Object.keys(plan.annotations).length > 0) meta.annotations = { ...meta.annotations, ...plan.annotations };
   const pod = template.spec;
+  const mount = (m: MountPlan) => ({ name: m.name, mountPath: m.mountPath, ...(m.readOnly ? { readOnly: true } : {}) });
   if (plan.restartPolicy) pod.restartPolicy = plan.restartPolicy;
   if (plan.shareProcessNamespace) pod.shareProcessNamespace = true;
-  if (plan.volume) {
-    pod.volumes = [...(pod.volumes ?? []), { name: plan.volume.name, emptyDir: { sizeLimit: `${plan.volume.sizeLimitMebibytes}Mi` } }];
+  if (plan.volumes.length > 0) {
+    pod.volumes = [...(pod.volumes ?? []), ...plan.volumes.map((v) => ({ name: v.name, emptyDir: { sizeLimit: `${v.sizeLimitMebibytes}Mi` } }))];
   }
+  const byName = (name: string) => pod.containers.find((c: any) => c.name === name);
+  for (const planned of plan.containers) {
+    if (!planned.wrap) continue;
+    const c = byName(planned.name);
+    c.command = planned.wrap.command;
+    c.volumeMounts = [...(c.volumeMounts ?? []), ...planned.wrap.mounts.map(mount)];
+  }
+  const natives = plan.nativeSidecars.map((n) => ({
+    ...byName(n.name),
+    restartPolicy: 'Always',
+    ...(n.startupProbe ? {
+      startupProbe: { httpGet: { port: n.startupProbe.port, path: n.startupProbe.path }, periodSeconds: 1, failureThreshold: 300 },
+    } : {}),
+  }));
+  pod.containers = pod.containers.filter((c: any) => !plan.nativeSidecars.some((n) => n.name === c.name));
   const init = plan.initContainer;
-  if (init) {
-    const r = init.resources;
-    pod.initContainers = [{
-      name: init.name,
-      image: init.image,
-      imagePullPolicy: 'IfNotPresent',
-      command: init.command,
-      resources: {
-        requests: { cpu: `${r.cpuRequestMillis}m`, memory: `${r.memoryRequestMebibytes}Mi` },
-        limits: { cpu: `${r.cpuLimitMillis}m`, memory: `${r.memoryLimitMebibytes}Mi` },
-      },
-      securityContext: init.securityContext,
-      volumeMounts: [{ name: init.volumeName, mountPath: init.mountPath }],
-    }, ...(pod.initContainers ?? [])];
+  const initContainer = init && {
+    name: init.name,
+    image: init.image,
+    imagePullPolicy: 'IfNotPresent',
+    command: init.command,
+    resources: {
+      requests: { cpu: `${init.resources.cpuRequestMillis}m`, memory: `${init.resources.memoryRequestMebibytes}Mi` },
+      limits: { cpu: `${init.resources.cpuLimitMillis}m`, memory: `${init.resources.memoryLimitMebibytes}Mi` },
+    },
+    securityContext: init.securityContext,
+    volumeMounts: init.mounts.map(mount),
+  };
+  if (initContainer || natives.length > 0) {
+    pod.initContainers = [...(initContainer ? [initContainer] : []), ...natives, ...(pod.initContainers ?? [])];
   }
-  for (const change of plan.containers) {
-    const c = pod.containers.find((x: any) => x.name === change.name);
-    c.command = change.command; // the original command follows the wrapper's argv
-    if (change.args !== undefined) c.args = change.args;
-    c.env = [...(c.env ?? []), ...change.env];
-    c.volumeMounts = [...(c.volumeMounts ?? []), change.volumeMount];
-  }
-  addDefaultPodFailureRules(obj, plan, what);
-}
-
-/** Adds the default podFailurePolicy where the Job has none (and the cluster and pod allow it). */
-function addDefaultPodFailureRules(obj: any, plan: PodPlan, what: ManifestLifecycle): void {
-  const spec = jobSpecOf(obj);
-  if (what.defaultPodFailureRules === false || spec.podFailurePolicy !== undefined) return;
-  const pod = templateOf(obj).spec;
-  const containers = pod.containers.map((c: any) => c.name);
-  const { rules } = podFailurePolicyRules({
-    subject: describeManifest(obj),
-    user: [],
-    mainContainers: containers,
-    allContainers: [...containers, ...(pod.initContainers ?? []).map((c: any) => c.name)],
-    proxyNotReadyContainers: plan.proxyNotReadyContainers,
-    defaults: true,
-    restartPolicy: pod.restartPolicy,
-    kubernetesVersion: what.kubernetesVersion,
-  });
-  if (rules.length > 0) spec.podFailurePolicy = { rules };
+  if (plan.podFailureRules && spec.podFailurePolicy === undefined) spec.podFailurePolicy = { rules: plan.podFailureRules };
 }

@@ -1,32 +1,12 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { applyToManifest, isJobManifest } from './apply';
-import { SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
-import { Mesh } from '../meshes/mesh';
+import { MeshLifecycleOptions } from '../lifecycle/options';
 
 /**
- * Options for `MeshJobs.applyTo()`.
+ * Options for `MeshJobs.applyTo()`: the shared lifecycle options and which objects to change.
  */
-export interface ApplyToJobsOptions {
-  /**
-   * The mesh the Jobs' pods run in.
-   */
-  readonly mesh: Mesh;
-
-  /**
-   * The lifecycle to apply.
-   *
-   * @default SidecarLifecycle.auto()
-   */
-  readonly lifecycle?: SidecarLifecycle;
-
-  /**
-   * The Kubernetes version of the cluster, e.g. "1.30".
-   *
-   * @default - unknown: the lifecycle that works on every version
-   */
-  readonly kubernetesVersion?: string;
-
+export interface ApplyToJobsOptions extends MeshLifecycleOptions {
   /**
    * Only objects with one of these `metadata.name`s.
    *
@@ -41,12 +21,6 @@ export interface ApplyToJobsOptions {
    */
   readonly labels?: { [key: string]: string };
 
-  /**
-   * Add the default podFailurePolicy rules to Jobs that have none (see MeshJobProps).
-   *
-   * @default true
-   */
-  readonly defaultPodFailureRules?: boolean;
 }
 
 /**

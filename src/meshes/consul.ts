@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
 import { HttpMethod, loopbackUrl } from './endpoint';
 import { injectionSwitch, MeshContract, SidecarInjection } from './mesh-contract';
-import { parseVersion } from '../lifecycle/versions';
+import { parseVersion } from '../versions';
 
 // Consul service mesh on Kubernetes. Sources:
 // - hashicorp/consul-k8s control-plane/connect-inject/constants/annotations_and_labels.go:
@@ -72,6 +72,8 @@ export function consulContract(options: ConsulOptions): MeshContract {
   return {
     name: 'consul',
     injectedContainers: CONSUL_INJECTED_CONTAINERS,
+    // consul-k8s reads the switch with Go's strconv.ParseBool (connect-inject/webhook).
+    injectionOptOut: { key: CONSUL_INJECT_ANNOTATION, isOff: (v) => ['0', 'f', 'false'].includes(v.toLowerCase()) },
     version,
     native: {
       minVersion: CONSUL_NATIVE_SIDECAR_MIN_VERSION,

@@ -1,6 +1,6 @@
 import { KILL_BY_NAME, loopbackUrl, HttpMethod, QuitCall } from './endpoint';
 import { injectionSwitch, MeshContract, SidecarInjection } from './mesh-contract';
-import { parseVersion } from '../lifecycle/versions';
+import { parseVersion } from '../versions';
 
 // Istio's pod-level contract. Sources (istio/istio unless noted):
 // - readiness: manifests/charts/istio-control/istio-discovery/files/injection-template.yaml
@@ -85,6 +85,14 @@ export interface IstioOptions {
   readonly version?: string;
 }
 
+/**
+ * Istio's reading of the injection switch (pkg/kube/inject/webhook.go injectRequired): "y", "yes",
+ * "true" and "on" (any case) inject, an empty value leaves it to the namespace, anything else is off.
+ */
+export function istioInjectionOff(value: string): boolean {
+  return value !== '' && !['y', 'yes', 'true', 'on'].includes(value.toLowerCase());
+}
+
 /** Containers Istio's injection template adds (injection-template.yaml). */
 export const ISTIO_INJECTED_CONTAINERS = ['istio-proxy', 'istio-init', 'istio-validation'];
 
@@ -120,6 +128,7 @@ export function istioContract(options: IstioOptions): MeshContract {
     name: 'istio',
     version,
     injectedContainers: ISTIO_INJECTED_CONTAINERS,
+    injectionOptOut: { key: ISTIO_INJECT_LABEL, isOff: istioInjectionOff },
     annotationMerges: { [ISTIO_PROXY_CONFIG_ANNOTATION]: mergeProxyConfig },
     native: {
       minVersion: ISTIO_NATIVE_SIDECAR_MIN_VERSION,

@@ -1,5 +1,5 @@
 import { injectionSwitch, MeshContract, SidecarInjection } from './mesh-contract';
-import { parseVersion } from '../lifecycle/versions';
+import { parseVersion } from '../versions';
 
 // Kuma / Kong Mesh. Sources (kumahq/kuma):
 // - pkg/plugins/runtime/k8s/metadata/annotations.go, webhooks/injector/precheck.go: injection is
@@ -62,6 +62,7 @@ export function kumaContract(options: KumaOptions): MeshContract {
   return {
     name: 'kuma',
     injectedContainers: KUMA_INJECTED_CONTAINERS,
+    injectionOptOut: injection === SidecarInjection.DISABLED ? undefined : { key: KUMA_INJECTION_LABEL, isOff: (v) => v === 'disabled' },
     version: options.version === undefined ? undefined : parseVersion(options.version, 'kuma version'),
     podLabels: labels,
     podAnnotations: hold ? { [KUMA_WAIT_ANNOTATION]: 'true' } : {},

@@ -1,6 +1,6 @@
 import { loopbackUrl, HttpMethod } from './endpoint';
 import { injectionSwitch, MeshContract, SidecarInjection } from './mesh-contract';
-import { atLeast, parseVersion, Version } from '../lifecycle/versions';
+import { atLeast, parseVersion, Version, VERSION_FORMS } from '../versions';
 
 // Linkerd's pod-level contract. Sources:
 // - linkerd/linkerd2-proxy linkerd/app/admin/src/server.rs: GET :4191/ready answers 200 "ready"
@@ -69,16 +69,49 @@ function nativeAnnotation(version: Version | undefined): string {
   return (match ?? names[names.length - 1]).annotation;
 }
 
+/**
+ * The first edge release of each stable line's features that MeshJob depends on (linkerd2
+ * CHANGES.md; ../shared/MESH-CONTRACTS.md): an edge release has the features of the newest stable
+ * line listed at or before it, and those before the first row are treated as 2.14.
+ */
+export const LINKERD_EDGE_TO_STABLE: Array<{ readonly edge: string; readonly stable: string }> = [
+  { edge: '26.5.2', stable: '2.20' },
+  { edge: '25.10.2', stable: '2.19' },
+  { edge: '24.6.2', stable: '2.16' },
+  { edge: '23.11.4', stable: '2.15' },
+];
+
+/**
+ * A Linkerd version as `linkerd version` prints it: "stable-2.14.10", "edge-24.11.8", or a plain
+ * "2.16" / "v2.16.1". Edge releases count as the stable line whose features they have. @internal
+ */
+export function parseLinkerdVersion(text: string): Version {
+  const what = 'linkerd version';
+  const trimmed = typeof text === 'string' ? text.trim() : text;
+  const edge = /^edge-(\d+\.\d+\.\d+)$/.exec(trimmed);
+  if (edge) {
+    const release = parseVersion(edge[1], what);
+    const line = LINKERD_EDGE_TO_STABLE.find((row) => atLeast(release, row.edge));
+    return { ...parseVersion(line?.stable ?? '2.14', what), text: trimmed };
+  }
+  const v = parseVersion(trimmed.replace(/^stable-/, ''), what);
+  if (v.major !== 2) {
+    throw new Error(`${what} ${JSON.stringify(text)} is not a Linkerd 2 version: write it as "stable-2.16.1", "edge-24.11.8", or ${VERSION_FORMS}`);
+  }
+  return { ...v, text: trimmed };
+}
+
 /** Linkerd's contract for the given options. @internal */
 export function linkerdContract(options: LinkerdOptions): MeshContract {
   const injection = options.injection ?? SidecarInjection.POD;
   const inject = injectionSwitch(injection, LINKERD_INJECT_ANNOTATION, 'enabled', 'disabled');
-  const version = options.version === undefined ? undefined : parseVersion(options.version, 'linkerd version');
+  const version = options.version === undefined ? undefined : parseLinkerdVersion(options.version);
   if (injection === SidecarInjection.DISABLED) return { name: 'linkerd', version, podLabels: {}, podAnnotations: inject };
   const oldest = LINKERD_NATIVE_SIDECAR_ANNOTATIONS[LINKERD_NATIVE_SIDECAR_ANNOTATIONS.length - 1];
   return {
     name: 'linkerd',
     injectedContainers: LINKERD_INJECTED_CONTAINERS,
+    injectionOptOut: { key: LINKERD_INJECT_ANNOTATION, isOff: (v) => v === 'disabled' },
     version,
     native: {
       minVersion: oldest.since,

@@ -1,5 +1,5 @@
 import { QuitCall } from './endpoint';
-import { Version } from '../lifecycle/versions';
+import { Version } from '../versions';
 
 /**
  * How the pod gets its mesh proxy.
@@ -69,4 +69,23 @@ export interface MeshContract {
    * combined value, or undefined when the two conflict.
    */
   readonly annotationMerges?: Record<string, (user: string, mesh: string) => string | undefined>;
+  /**
+   * The mesh's own injection opt-out: a pod label or annotation `key` whose value `isOff` turns
+   * injection off. Absent when the mesh options turn injection off themselves.
+   */
+  readonly injectionOptOut?: { readonly key: string; readonly isOff: (value: string) => boolean };
+}
+
+/**
+ * Names the pod label or annotation that opts the pod out of the mesh's injection, e.g.
+ * `label sidecar.istio.io/inject="false"`, or undefined when none does. @internal
+ */
+export function injectionOptOut(mesh: MeshContract, labels: Record<string, unknown>, annotations: Record<string, unknown>): string | undefined {
+  const off = mesh.injectionOptOut;
+  if (!off) return undefined;
+  for (const [kind, map] of [['label', labels], ['annotation', annotations]] as const) {
+    const value = map[off.key];
+    if (typeof value === 'string' && off.isOff(value)) return `${kind} ${off.key}=${JSON.stringify(value)}`;
+  }
+  return undefined;
 }

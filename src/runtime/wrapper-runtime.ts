@@ -1,3 +1,7 @@
+import {
+  WRAPPER_BIN_PATH, WRAPPER_BIN_VOLUME_NAME, WRAPPER_BUSYBOX_PATH, WRAPPER_STATE_PATH, WRAPPER_VOLUME_NAME,
+} from './layout';
+
 /**
  * The HTTP client the wrapper uses when it runs on the image's own shell.
  */
@@ -40,8 +44,70 @@ export interface ImageShellRuntimeOptions {
   readonly httpClient?: HttpClient;
 }
 
+/** An emptyDir the wrapper adds to the pod. @internal */
+export interface VolumePlan {
+  readonly name: string;
+  readonly sizeLimitMebibytes: number;
+}
+
+/** A volume mount the wrapper adds to a container. @internal */
+export interface MountPlan {
+  readonly name: string;
+  readonly mountPath: string;
+  readonly readOnly?: boolean;
+}
+
+/** An init container the wrapper adds before every other init container. @internal */
+export interface InitContainerPlan {
+  readonly name: string;
+  readonly image: string;
+  readonly command: string[];
+  readonly mounts: MountPlan[];
+  /** Restricted Pod Security profile, as Kubernetes JSON. */
+  readonly securityContext: Record<string, unknown>;
+  readonly resources: {
+    readonly cpuRequestMillis: number;
+    readonly cpuLimitMillis: number;
+    readonly memoryRequestMebibytes: number;
+    readonly memoryLimitMebibytes: number;
+  };
+}
+
+/** What a runtime adds to a pod and how the wrapper starts. @internal */
+export interface RuntimeParts {
+  /** How to start a POSIX shell, e.g. ["/meshjob/bin/busybox", "sh"]. */
+  readonly shell: string[];
+  /** Path of the busybox binary the wrapper calls its tools through; absent for the image's tools. */
+  readonly busybox?: string;
+  readonly httpClient: HttpClient;
+  /** The wrapper's state directory, as its containers see it. */
+  readonly stateDir: string;
+  readonly volumes: VolumePlan[];
+  /** Mounts every wrapped container gets. */
+  readonly mounts: MountPlan[];
+  readonly initContainer?: InitContainerPlan;
+}
+
+/** Name of the init container that provides busybox. */
+export const INIT_CONTAINER_NAME = 'meshjob-busybox';
+
+/** The Pod Security "restricted" profile for a container (kubernetes.io/docs/concepts/security/pod-security-standards). */
+export const RESTRICTED_SECURITY_CONTEXT: Record<string, unknown> = {
+  runAsNonRoot: true,
+  runAsUser: 65532,
+  runAsGroup: 65532,
+  allowPrivilegeEscalation: false,
+  privileged: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+const STATE: VolumePlan = { name: WRAPPER_VOLUME_NAME, sizeLimitMebibytes: 1 };
+const BIN: VolumePlan = { name: WRAPPER_BIN_VOLUME_NAME, sizeLimitMebibytes: 16 };
+
 /** What the wrapper runs with, resolved. @internal */
-export interface ResolvedRuntime {
+interface ResolvedRuntime {
   /** Image of the init container that copies busybox into the shared volume; absent for imageShell. */
   readonly busyboxImage?: string;
   /** Absolute shell path in the app image; absent when busybox provides it. */
@@ -88,10 +154,40 @@ export class WrapperRuntime {
     return new WrapperRuntime({ shell, httpClient: options.httpClient ?? HttpClient.WGET });
   }
 
-  /** @internal */
-  public readonly _resolved: ResolvedRuntime;
+  private readonly resolved: ResolvedRuntime;
 
   private constructor(resolved: ResolvedRuntime) {
-    this._resolved = resolved;
+    this.resolved = resolved;
+  }
+
+  /**
+   * The volumes, mounts and init container this runtime adds, and how the wrapper starts. The
+   * binary lives in an emptyDir that only the init container writes; wrapped containers mount it
+   * read-only, apart from the writable state directory, so no container can replace the program
+   * another container's wrapper runs.
+   * @internal
+   */
+  public _parts(): RuntimeParts {
+    const { busyboxImage, shell, httpClient } = this.resolved;
+    const state = { name: STATE.name, mountPath: WRAPPER_STATE_PATH };
+    if (busyboxImage === undefined) {
+      return { shell: [shell ?? '/bin/sh'], httpClient, stateDir: WRAPPER_STATE_PATH, volumes: [STATE], mounts: [state] };
+    }
+    return {
+      shell: [WRAPPER_BUSYBOX_PATH, 'sh'],
+      busybox: WRAPPER_BUSYBOX_PATH,
+      httpClient,
+      stateDir: WRAPPER_STATE_PATH,
+      volumes: [STATE, BIN],
+      mounts: [state, { name: BIN.name, mountPath: WRAPPER_BIN_PATH, readOnly: true }],
+      initContainer: {
+        name: INIT_CONTAINER_NAME,
+        image: busyboxImage,
+        command: ['/bin/busybox', 'cp', '/bin/busybox', WRAPPER_BUSYBOX_PATH],
+        mounts: [{ name: BIN.name, mountPath: WRAPPER_BIN_PATH }],
+        securityContext: RESTRICTED_SECURITY_CONTEXT,
+        resources: { cpuRequestMillis: 10, cpuLimitMillis: 100, memoryRequestMebibytes: 8, memoryLimitMebibytes: 32 },
+      },
+    };
   }
 }

@@ -1,24 +1,30 @@
 # MeshJob wrapper: the shell a wrapped container runs as its command.
 #
-#   sh -c "<this script>" meshjob <original command> <original args...>
+#   sh -c "<this script>" meshjob "<settings>" <original command> <original args...>
 #
-# As a main container (MESHJOB_ROLE=main) it
-# 1. waits until every readiness URL answers 2xx (bounded),
-# 2. runs the original command as a child, byte-exact ("$@"), forwarding SIGTERM and SIGINT,
-# 3. records the child's exit code in the shared directory; the last main container to finish
-#    waits for the done-file sidecars to end, then stops the others with the quit steps,
-# 4. exits with the child's exit code (128+N when the child died of signal N).
-# As a sidecar (MESHJOB_ROLE=sidecar) it runs its command until every main container has
-# finished, then stops it with SIGTERM (SIGKILL after MESHJOB_SIDECAR_STOP_TIMEOUT seconds),
-# records that it ended and exits 0: a sidecar never fails the Job.
+# A main container (MESHJOB_ROLE=main) runs four phases:
+#   wait_ready    wait until every readiness URL answers 2xx (bounded by MESHJOB_READY_TIMEOUT);
+#   run_command   run the original command as a child, byte-exact ("$@"), passing on SIGTERM and
+#                 SIGINT, and wait for it;
+#   record_exit   record the exit code; only the last main container to end goes on;
+#   stop_sidecars wait for the done-file sidecars to end, then send the quit steps (the job's own
+#                 sidecars first, the mesh proxy last);
+# and exits with the command's exit code (128+N when it died of signal N).
+# A sidecar (MESHJOB_ROLE=sidecar) runs its command until every main container has ended, then
+# stops it with SIGTERM (SIGKILL after MESHJOB_SIDECAR_STOP_TIMEOUT seconds) and exits 0.
 #
-# Everything it needs comes from MESHJOB_* variables that src/runtime/wrapper.ts renders; this file
-# holds no defaults of its own. Comment lines and indentation are stripped when it is rendered.
+# The settings are shell assignments (MESHJOB_*=...) rendered by src/runtime/wrapper.ts and passed
+# as the first argument: they stay shell variables, so the command's environment is exactly the
+# container's. This file holds no defaults of its own. It is rendered without comment lines and
+# indentation, and only with the sections a pod uses: a line "#@ NAME" starts a section kept only
+# when the pod uses feature NAME, "#@ end" ends it (see wrapper.ts, WrapperFeature).
 # Kubernetes expands "$(NAME)" in command strings: the renderer escapes every "$(" and "$$".
 # Portable to dash, busybox ash and bash: POSIX sh only, no arrays, no "local".
 
 # No pathname expansion: lists such as $MESHJOB_QUIT are split on spaces, never globbed.
 set -f
+eval "$1"
+shift
 if [ -n "$MESHJOB_BUSYBOX" ]; then
   x() { "$MESHJOB_BUSYBOX" "$@"; }
 else
@@ -45,34 +51,35 @@ now_cs() {
 # http METHOD URL: sets $code to the HTTP status, or 000 when no HTTP answer came (refused, reset,
 # timed out). Returns 0 for a 2xx answer. Each request is bounded by MESHJOB_REQUEST_TIMEOUT seconds.
 http() {
-  if [ "$MESHJOB_HTTP_CLIENT" = curl ]; then
-    if [ "$1" = GET ]; then
-      code=`curl -s -o /dev/null -w '%{http_code}' --max-time "$MESHJOB_REQUEST_TIMEOUT" "$2" 2>/dev/null`
-    else
-      code=`curl -s -o /dev/null -w '%{http_code}' --max-time "$MESHJOB_REQUEST_TIMEOUT" -X "$1" -d '' "$2" 2>/dev/null`
-    fi
-    code=${code:-000}
+#@ curl
+  if [ "$1" = GET ]; then
+    code=`curl -s -o /dev/null -w '%{http_code}' --max-time "$MESHJOB_REQUEST_TIMEOUT" "$2" 2>/dev/null`
   else
-    if [ "$1" = GET ]; then
-      err=`x timeout "$MESHJOB_REQUEST_TIMEOUT" $MESHJOB_BUSYBOX wget -q -S -O /dev/null "$2" 2>&1`
-    else
-      err=`x timeout "$MESHJOB_REQUEST_TIMEOUT" $MESHJOB_BUSYBOX wget -q -S -O /dev/null --post-data '' "$2" 2>&1`
-    fi
-    if [ "$?" -eq 0 ]; then
-      code=200
-    else
-      case "$err" in
-        *"HTTP/1."?" "[0-9][0-9][0-9]*) code=${err#*HTTP/1.? }; code=${code%"${code#???}"} ;;
-        *) code=000 ;;
-      esac
-    fi
+    code=`curl -s -o /dev/null -w '%{http_code}' --max-time "$MESHJOB_REQUEST_TIMEOUT" -X "$1" -d '' "$2" 2>/dev/null`
   fi
+  code=${code:-000}
+#@ end
+#@ wget
+  if [ "$1" = GET ]; then
+    err=`x timeout "$MESHJOB_REQUEST_TIMEOUT" $MESHJOB_BUSYBOX wget -q -S -O /dev/null "$2" 2>&1`
+  else
+    err=`x timeout "$MESHJOB_REQUEST_TIMEOUT" $MESHJOB_BUSYBOX wget -q -S -O /dev/null --post-data '' "$2" 2>&1`
+  fi
+  if [ "$?" -eq 0 ]; then
+    code=200
+  else
+    case "$err" in
+      *"HTTP/1."?" "[0-9][0-9][0-9]*) code=${err#*HTTP/1.? }; code=${code%"${code#???}"} ;;
+      *) code=000 ;;
+    esac
+  fi
+#@ end
   case "$code" in 2??) return 0 ;; esac
   return 1
 }
 
-# Waits for every readiness URL in turn; returns 1 when MESHJOB_READY_TIMEOUT seconds pass first
-# ($waiting_for then names the URL that was not ready).
+# Phase 1. Waits for every readiness URL in turn; returns 1 when MESHJOB_READY_TIMEOUT seconds pass
+# first, or a signal came ($waiting_for then names the URL that was not ready).
 wait_ready() {
   now_cs
   deadline=$((now + MESHJOB_READY_TIMEOUT * 100))
@@ -110,6 +117,64 @@ on_signal() {
   kill -s "$sig" "$pid" 2>/dev/null
 }
 
+# Phase 2. Starts the command and waits for it; sets $rc. fd 3 keeps the container's stdin for the
+# child (background commands otherwise read /dev/null). `exec` finds the command on PATH only,
+# never as one of this script's functions or a builtin.
+run_command() {
+  exec 3<&0
+  exec "$@" <&3 3<&- &
+  pid=$!
+  exec 3<&-
+  [ -n "$stopping" ] && on_signal "$stopping"
+#@ sidecar-role
+  [ "$MESHJOB_ROLE" = sidecar ] && run_sidecar
+#@ end
+  # A trapped signal makes `wait` return 128+N at once, before the child has ended: wait again
+  # until a wait returns with no signal handled meanwhile. The child may have been reaped already,
+  # so a repeated wait can return its remembered status (dash, busybox) or, in bash, 127 once the
+  # status was already reported: then the previous answer was the child's.
+  prev=
+  while :; do
+    before=$signals
+    wait "$pid"
+    rc=$?
+    if [ "$rc" -eq 127 ] && [ -n "$prev" ] && [ -n "$BASH_VERSION" ]; then rc=$prev; break; fi
+    [ "$signals" = "$before" ] && break
+    prev=$rc
+  done
+}
+
+#@ peers
+# all_done NAMES: true when every named container has recorded that it ended.
+all_done() {
+  for peer in $1; do
+    [ -e "$MESHJOB_DIR/done.$peer" ] || return 1
+  done
+}
+
+#@ end
+# Phase 3. Records this container's exit code; returns 0 only in the last main container to end,
+# which then stops the sidecars, and sets $failed to the containers that failed.
+record_exit() {
+#@ peers
+  dir=$MESHJOB_DIR
+  echo "$1" > "$dir/rc.$MESHJOB_CONTAINER"
+  : > "$dir/done.$MESHJOB_CONTAINER"
+  all_done "$MESHJOB_PEERS" || return 1
+  (set -C; : > "$dir/quit.lock") 2>/dev/null || return 1
+  failed=
+  for peer in $MESHJOB_PEERS; do
+    read -r peer_rc < "$dir/rc.$peer"
+    [ "$peer_rc" = 0 ] || failed="$failed $peer=$peer_rc"
+  done
+#@ end
+#@ single
+  failed=
+  [ "$1" = 0 ] || failed=" $MESHJOB_CONTAINER=$1"
+#@ end
+  return 0
+}
+
 # quit METHOD URL: asks one sidecar to stop, retrying 5xx and unanswered requests. A sidecar that
 # stops answering after it answered once has stopped; one that never answered gets every attempt
 # and one stderr line. Bounded by
@@ -137,6 +202,7 @@ quit() {
   return 1
 }
 
+#@ kill
 # kill_named NAME: SIGTERM to every process whose /proc/PID/comm is NAME (a shared process
 # namespace makes the proxy's processes visible).
 kill_named() {
@@ -153,46 +219,38 @@ kill_named() {
   [ -n "$found" ] || say "no process named $1 to stop: is shareProcessNamespace on?"
 }
 
-# all_done NAMES: true when every named container has recorded that it ended.
-all_done() {
-  for peer in $1; do
-    [ -e "$MESHJOB_DIR/done.$peer" ] || return 1
-  done
-}
-
-# Records this container's exit code; the last main container to finish stops the sidecars.
-finish() {
-  dir=$MESHJOB_DIR
-  echo "$1" > "$dir/rc.$MESHJOB_CONTAINER"
-  : > "$dir/done.$MESHJOB_CONTAINER"
-  all_done "$MESHJOB_PEERS" || return 0
-  (set -C; : > "$dir/quit.lock") 2>/dev/null || return 0
-  failed=
-  for peer in $MESHJOB_PEERS; do
-    read -r peer_rc < "$dir/rc.$peer"
-    [ "$peer_rc" = 0 ] || failed="$failed $peer=$peer_rc"
-  done
+#@ end
+# Phase 4. Waits for the done-file sidecars, then sends every quit step in order.
+stop_sidecars() {
   if [ -n "$failed" ] && [ "$MESHJOB_KEEP_PROXY_ON_FAILURE" = true ]; then
     say "command failed ($failed ): keeping the proxy running for debugging, as asked"
     return 0
   fi
-  if [ -n "$MESHJOB_SIDECARS" ]; then
+#@ sidecars
+  now_cs
+  deadline=$((now + (MESHJOB_SIDECAR_STOP_TIMEOUT + 1) * 100))
+  until all_done "$MESHJOB_SIDECARS"; do
     now_cs
-    deadline=$((now + (MESHJOB_SIDECAR_STOP_TIMEOUT + 1) * 100))
-    until all_done "$MESHJOB_SIDECARS"; do
-      now_cs
-      if [ "$now" -ge "$deadline" ]; then
-        say "sidecars ($MESHJOB_SIDECARS) did not all end in time: stopping the proxy anyway"
-        break
-      fi
-      x sleep "$MESHJOB_READY_POLL"
-    done
-  fi
+    if [ "$now" -ge "$deadline" ]; then
+      say "sidecars ($MESHJOB_SIDECARS) did not all end in time: stopping the proxy anyway"
+      break
+    fi
+    x sleep "$MESHJOB_READY_POLL"
+  done
+#@ end
   for q in $MESHJOB_QUIT; do
-    if [ "${q%%|*}" = KILL ]; then kill_named "${q#*|}"; else quit "${q%%|*}" "${q#*|}"; fi
+#@ kill
+    if [ "${q%%|*}" = KILL ]; then kill_named "${q#*|}"; continue; fi
+#@ end
+    quit "${q%%|*}" "${q#*|}"
   done
 }
 
+finish() {
+  record_exit "$1" && stop_sidecars
+}
+
+#@ sidecar-role
 # A sidecar: runs until every main container has ended, then is stopped; never fails the Job.
 run_sidecar() {
   while kill -0 "$pid" 2>/dev/null; do
@@ -220,6 +278,7 @@ run_sidecar() {
   exit 0
 }
 
+#@ end
 pid=
 stopping=
 signals=0
@@ -230,7 +289,9 @@ if ! wait_ready; then
   if [ -n "$stopping" ]; then
     if [ "$stopping" = INT ]; then rc=130; else rc=143; fi
     say "got SIG$stopping before the command started: not running it"
+#@ sidecar-role
     [ "$MESHJOB_ROLE" = sidecar ] && { : > "$MESHJOB_DIR/done.$MESHJOB_CONTAINER"; exit 0; }
+#@ end
     finish "$rc"
     exit "$rc"
   fi
@@ -243,26 +304,6 @@ if ! wait_ready; then
   fi
 fi
 
-# fd 3 keeps the container's stdin for the child (background commands otherwise read /dev/null).
-# `exec` finds the command on PATH only, never as one of this script's functions or a builtin.
-exec 3<&0
-exec "$@" <&3 3<&- &
-pid=$!
-exec 3<&-
-[ -n "$stopping" ] && on_signal "$stopping"
-[ "$MESHJOB_ROLE" = sidecar ] && run_sidecar
-# A trapped signal makes `wait` return 128+N at once, before the child has ended: wait again
-# until a wait returns with no signal handled meanwhile. The child may have been reaped already,
-# so a repeated wait can return its remembered status (dash, busybox) or, in bash, 127 once the
-# status was already reported: then the previous answer was the child's.
-prev=
-while :; do
-  before=$signals
-  wait "$pid"
-  rc=$?
-  if [ "$rc" -eq 127 ] && [ -n "$prev" ] && [ -n "$BASH_VERSION" ]; then rc=$prev; break; fi
-  [ "$signals" = "$before" ] && break
-  prev=$rc
-done
+run_command "$@"
 finish "$rc"
 exit "$rc"

@@ -1,7 +1,8 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
+import { WRAPPER_ARGV0, WRAPPER_ENV_PREFIX } from './layout';
 import { HttpClient } from './wrapper-runtime';
-import { QuitCall } from '../meshes/endpoint';
+import { KILL_BY_NAME, QuitCall } from '../meshes/endpoint';
 
 /**
  * Exit codes the wrapper uses for its own outcomes. Any other code is the command's own
@@ -19,17 +20,6 @@ export class WrapperExitCode {
 
   private constructor() {}
 }
-
-/** Where the shared emptyDir is mounted in every container MeshJob touches. */
-export const WRAPPER_MOUNT_PATH = '/meshjob';
-/** The shared emptyDir's volume name. */
-export const WRAPPER_VOLUME_NAME = 'meshjob';
-/** Where the busybox runtime's binary lives in the shared volume. */
-export const WRAPPER_BUSYBOX_PATH = `${WRAPPER_MOUNT_PATH}/busybox`;
-/** `$0` of the wrapper shell, as `ps` shows it. */
-export const WRAPPER_ARGV0 = 'meshjob';
-/** Prefix of every environment variable the wrapper reads. */
-export const WRAPPER_ENV_PREFIX = 'MESHJOB_';
 
 /**
  * How often a wrapped sidecar looks for the main containers' done files: it runs for the whole
@@ -64,22 +54,50 @@ export interface WrapperSettings {
   readonly dir: string;
 }
 
-let cachedScript: string | undefined;
+/**
+ * The optional sections of wrapper.sh ("#@ NAME" ... "#@ end"): a pod's wrappers carry only the
+ * sections its settings use. @internal
+ */
+export type WrapperFeature = 'wget' | 'curl' | 'peers' | 'single' | 'sidecars' | 'sidecar-role' | 'kill';
+
+/** The sections one wrapper uses. @internal */
+export function wrapperFeatures(s: WrapperSettings): WrapperFeature[] {
+  const sidecarRole = s.role === 'sidecar';
+  const peers = sidecarRole || s.peers.length > 1 || (s.sidecars ?? []).length > 0;
+  const features: WrapperFeature[] = [s.httpClient === HttpClient.CURL ? 'curl' : 'wget', peers ? 'peers' : 'single'];
+  if ((s.sidecars ?? []).length > 0) features.push('sidecars');
+  if (sidecarRole) features.push('sidecar-role');
+  if (s.quit.some((q) => q.method === KILL_BY_NAME)) features.push('kill');
+  return features;
+}
+
+let source: string | undefined;
+const rendered = new Map<string, string>();
 
 /**
- * The wrapper script as it is rendered into a pod: src/runtime/wrapper.sh without comment lines,
- * indentation or blank lines.
+ * The wrapper script as it is rendered into a pod: src/runtime/wrapper.sh with only the sections
+ * of `features`, without comment lines, indentation or blank lines. @internal
  */
-export function wrapperScript(): string {
-  if (cachedScript === undefined) {
-    const source = readFileSync(join(__dirname, 'wrapper.sh'), 'utf-8');
-    cachedScript = source
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line !== '' && !line.startsWith('#'))
-      .join('\n') + '\n';
+export function wrapperScript(features: WrapperFeature[]): string {
+  const key = [...features].sort().join(',');
+  let script = rendered.get(key);
+  if (script === undefined) {
+    source ??= readFileSync(join(__dirname, 'wrapper.sh'), 'utf-8');
+    const lines: string[] = [];
+    let keep = true;
+    for (const raw of source.split('\n')) {
+      const line = raw.trim();
+      const section = /^#@ (\S+)$/.exec(line);
+      if (section) {
+        keep = section[1] === 'end' || features.includes(section[1] as WrapperFeature);
+        continue;
+      }
+      if (keep && line !== '' && !line.startsWith('#')) lines.push(line);
+    }
+    script = lines.join('\n') + '\n';
+    rendered.set(key, script);
   }
-  return cachedScript;
+  return script;
 }
 
 /**
@@ -90,57 +108,22 @@ export function escapeKubeletExpansion(value: string): string {
   return value.replace(/\$(?=[$(])/g, '$$$$');
 }
 
-/**
- * Keeps the kubelet from expanding the wrapper's own variables in a user's command or args: every
- * `$(MESHJOB_...)` reference becomes `$$(MESHJOB_...)`, which the kubelet turns back into the
- * literal `$(MESHJOB_...)` that the unwrapped container would have received (no such variable
- * there). `$$` pairs are kept as they are, as the kubelet reads them.
- */
-export function protectWrapperVariables(value: string): string {
-  let out = '';
-  for (let i = 0; i < value.length; i++) {
-    if (value[i] === '$' && value[i + 1] === '$') {
-      out += '$$';
-      i++;
-    } else if (value[i] === '$' && value[i + 1] === '(') {
-      const close = value.indexOf(')', i + 2);
-      out += close > 0 && value.slice(i + 2, close).startsWith(WRAPPER_ENV_PREFIX) ? '$$' : '$';
-    } else {
-      out += value[i];
-    }
-  }
-  return out;
+/** A value as one single-quoted shell word. */
+function shellWord(value: string): string {
+  return /^[A-Za-z0-9_./:@%+,=-]*$/.test(value) && value !== '' ? value : `'${value.replace(/'/g, '\'\\\'\'')}'`;
 }
-
-/**
- * The `command` of a wrapped container, before its original command and args.
- *
- * @param shell how to start a POSIX shell, e.g. ["/meshjob/busybox", "sh"] or ["/bin/sh"]
- * @internal
- */
-export function wrapperCommand(shell: string[]): string[] {
-  cachedEscapedScript ??= escapeKubeletExpansion(wrapperScript());
-  return [...shell, '-c', cachedEscapedScript, WRAPPER_ARGV0];
-}
-
-let cachedEscapedScript: string | undefined;
 
 function seconds(value: number): string {
   return String(Number(value.toFixed(3)));
 }
 
-/** The environment one wrapper runs with. @internal */
-export function wrapperEnv(s: WrapperSettings): Array<{ name: string; value: string }> {
-  const env: Array<[string, string]> = [
+/** The settings one wrapper runs with, as name/value pairs (names without the prefix). @internal */
+export function wrapperSettings(s: WrapperSettings): Array<[string, string]> {
+  const features = wrapperFeatures(s);
+  const settings: Array<[string, string]> = [
     ['CONTAINER', s.container],
-    ['ROLE', s.role ?? 'main'],
-    ['PEERS', s.peers.join(' ')],
-    ['SIDECARS', (s.sidecars ?? []).join(' ')],
-    ['SIDECAR_STOP_TIMEOUT', seconds(s.sidecarStopTimeoutSeconds)],
-    ['SIDECAR_POLL', seconds(SIDECAR_POLL_SECONDS)],
     ['DIR', s.dir],
     ['BUSYBOX', s.busybox ?? ''],
-    ['HTTP_CLIENT', s.httpClient],
     ['READY_URL', (s.readyUrls ?? []).join(' ')],
     ['READY_TIMEOUT', seconds(s.readyTimeoutSeconds)],
     ['READY_POLL', seconds(s.readyPollSeconds)],
@@ -153,5 +136,25 @@ export function wrapperEnv(s: WrapperSettings): Array<{ name: string; value: str
     ['EXIT_PROXY_NOT_READY', String(WrapperExitCode.PROXY_NOT_READY)],
     ['EXIT_USAGE', String(WrapperExitCode.USAGE)],
   ];
-  return env.map(([name, value]) => ({ name: WRAPPER_ENV_PREFIX + name, value }));
+  if (features.includes('peers')) settings.push(['PEERS', s.peers.join(' ')]);
+  if (features.includes('sidecar-role')) {
+    settings.push(['ROLE', 'sidecar'], ['SIDECAR_POLL', seconds(SIDECAR_POLL_SECONDS)]);
+  }
+  if (features.includes('sidecars') || features.includes('sidecar-role')) {
+    settings.push(['SIDECARS', (s.sidecars ?? []).join(' ')], ['SIDECAR_STOP_TIMEOUT', seconds(s.sidecarStopTimeoutSeconds)]);
+  }
+  return settings;
+}
+
+/**
+ * The `command` of a wrapped container, before its original command and args: the shell, the
+ * script with only the sections the settings use, `$0`, and the settings as one argument of
+ * shell assignments (never environment variables, so the command's environment stays its own).
+ *
+ * @param shell how to start a POSIX shell, e.g. ["/meshjob/bin/busybox", "sh"] or ["/bin/sh"]
+ * @internal
+ */
+export function wrapperCommand(shell: string[], s: WrapperSettings): string[] {
+  const settings = wrapperSettings(s).map(([name, value]) => `${WRAPPER_ENV_PREFIX}${name}=${shellWord(value)}`).join(' ');
+  return [...shell, '-c', escapeKubeletExpansion(wrapperScript(wrapperFeatures(s))), WRAPPER_ARGV0, escapeKubeletExpansion(settings)];
 }

@@ -2,7 +2,7 @@ import { spawn } from 'child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { wrapperCommand, wrapperEnv, WrapperSettings } from '../../src/runtime/wrapper';
+import { wrapperCommand, WrapperSettings } from '../../src/runtime/wrapper';
 import { expandKubelet } from '../support/kubelet';
 import { baseSettings, MINIMAL_PATH, ShellSetup } from '../support/wrapper-harness';
 
@@ -41,8 +41,7 @@ export interface LightOptions {
 export function kubeletArgv(options: LightOptions, dir: string): { argv: string[]; env: Record<string, string> } {
   const settings: WrapperSettings = { ...baseSettings(options.setup, dir), ...options.settings, dir };
   const containerEnv: Record<string, string> = { ...options.env };
-  for (const { name, value } of wrapperEnv(settings)) containerEnv[name] = value;
-  const argv = [...wrapperCommand(options.setup.shell), ...options.command, ...(options.args ?? [])]
+  const argv = [...wrapperCommand(options.setup.shell, settings), ...options.command, ...(options.args ?? [])]
     .map((s) => expandKubelet(s, containerEnv));
   return { argv, env: { PATH: MINIMAL_PATH, ...containerEnv } };
 }

@@ -2,13 +2,13 @@ import { spawn, spawnSync } from 'child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { expandKubelet } from '../support/kubelet';
+import { expandKubelet, settingsIndex } from '../support/kubelet';
 
 // A rendered pod run as a kubelet would (as test/e2e/rendered-pod.test.ts does, generalised):
 // MeshJob's init container copies busybox into the emptyDir, then every container starts at once
 // with its rendered command and args, each element kubelet-expanded with its rendered env (whose
 // values are kubelet-expanded in order first, as the kubelet does). Test-only substitutions, and
-// nothing else: the emptyDir's mount path becomes a temp dir (in the wrapper's own MESHJOB_*
+// nothing else: the emptyDirs' mount path becomes a temp dir (in the wrapper's settings argument
 // values and the busybox path only, never in user strings), the image's /bin/busybox Debian's
 // static busybox, an image shell path a host shell, and the given loopback host:port pairs
 // another port (e.g. Istio's 15021 and 15020 to a fake proxy).
@@ -54,7 +54,8 @@ export function kubeletEnv(env: Array<{ name: string; value?: string }>): Record
 export async function runPod(o: PodRunOptions): Promise<ContainerRun[]> {
   const root = mkdtempSync(join(tmpdir(), 'meshjob-pod-'));
   const volume = join(root, 'emptyDir');
-  mkdirSync(volume);
+  mkdirSync(join(volume, 'run'), { recursive: true });
+  mkdirSync(join(volume, 'bin'));
   const mount = (s: string): string => (s === MOUNT || s.startsWith(`${MOUNT}/`) ? volume + s.slice(MOUNT.length) : s);
   try {
     for (const init of o.pod.initContainers ?? []) {
@@ -70,16 +71,14 @@ export async function runPod(o: PodRunOptions): Promise<ContainerRun[]> {
 }
 
 function runContainer(c: any, o: PodRunOptions, volume: string): Promise<ContainerRun> {
-  const specEnv: Array<{ name: string; value?: string }> = (c.env ?? []).map((e: any) => {
-    if (!e.name.startsWith('MESHJOB_')) return e;
-    let value: string = e.value.split(MOUNT).join(volume);
-    for (const [from, to] of Object.entries(o.ports ?? {})) value = value.split(from).join(to);
-    return { name: e.name, value };
-  });
-  const env = kubeletEnv(specEnv);
-  const wrapped = 'MESHJOB_ROLE' in env;
+  const env = kubeletEnv(c.env ?? []);
+  const settings = settingsIndex(c.command ?? []);
+  const wrapped = settings >= 0;
   const argv: string[] = [...(c.command ?? []), ...(c.args ?? [])].map((s: string) => expandKubelet(s, env));
   if (wrapped) {
+    let value = argv[settings].split(MOUNT).join(volume);
+    for (const [from, to] of Object.entries(o.ports ?? {})) value = value.split(from).join(to);
+    argv[settings] = value;
     if (argv[0].startsWith(`${MOUNT}/`)) argv[0] = volume + argv[0].slice(MOUNT.length);
     else if (o.imageShell) argv[0] = o.imageShell;
   }

@@ -60,11 +60,16 @@ describe.each([
 
   test('the init container leaves an executable busybox where the wrapped command expects it', () => {
     const pod = render([scratchApp('report')]);
+    // The init container mounts the binary's emptyDir at /meshjob/bin; the wrapped container mounts
+    // the same volume there, read-only, and runs the copy.
+    const initMount = pod.initContainers[0].volumeMounts[0];
+    const appMount = pod.containers[0].volumeMounts.find((m: any) => m.name === initMount.name);
+    expect(appMount).toEqual({ name: initMount.name, mountPath: initMount.mountPath, readOnly: true });
     const dir = join(tempDir(), 'volume');
     mkdirSync(dir);
-    const [file, ...args] = pod.initContainers[0].command.map((s: string) => s.replace(/^\/bin\/busybox$/, BUSYBOX).split('/meshjob').join(dir));
+    const [file, ...args] = pod.initContainers[0].command.map((s: string) => s.replace(/^\/bin\/busybox$/, BUSYBOX).split(initMount.mountPath).join(dir));
     expect(spawnSync(file, args).status).toBe(0);
-    expect(pod.containers[0].command[0]).toBe('/meshjob/busybox');
+    expect(pod.containers[0].command[0]).toBe(`${appMount.mountPath}/busybox`);
     expect(existsSync(join(dir, 'busybox'))).toBe(true);
     // Executable: it runs.
     expect(spawnSync(join(dir, 'busybox'), ['true']).status).toBe(0);

@@ -44,3 +44,9 @@ function tryReadVariableName(input: string): { read: string; isVar: boolean; adv
       return { read: '$' + input[0], isVar: false, advance: 1 };
   }
 }
+
+/** Index of a wrapped container's settings argument in its command (after `-c`, the script and `$0`), or -1. */
+export function settingsIndex(command: string[]): number {
+  const c = command.indexOf('-c');
+  return c >= 0 && command[c + 2] === 'meshjob' && command.length > c + 3 ? c + 3 : -1;
+}

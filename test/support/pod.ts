@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'child_process';
 import { mkdirSync } from 'fs';
 import { join } from 'path';
-import { expandKubelet } from './kubelet';
+import { expandKubelet, settingsIndex } from './kubelet';
 import { CHILD_JS, tempDir } from './wrapper-harness';
 
 /** Debian's static busybox, standing in for the busybox image's /bin/busybox. */
@@ -23,8 +23,10 @@ export interface Kubelet {
  * PATH, as in a FROM scratch image. Runs the init containers at once, in order.
  */
 export function kubeletFor(pod: any, ports: Record<string, number>): Kubelet {
+  // MeshJob's emptyDirs are mounted under /meshjob (run/ and bin/): one temp dir stands for all.
   const volumeDir = join(tempDir(), 'emptyDir');
-  mkdirSync(volumeDir);
+  mkdirSync(join(volumeDir, 'run'), { recursive: true });
+  mkdirSync(join(volumeDir, 'bin'));
   const mount = (s: string) => s.split('/meshjob').join(volumeDir);
   const localize = (s: string) => Object.entries(ports).reduce((acc, [from, to]) => acc.split(from).join(`127.0.0.1:${to}`), s);
   for (const init of pod.initContainers ?? []) {
@@ -38,10 +40,11 @@ export function kubeletFor(pod: any, ports: Record<string, number>): Kubelet {
     stderr,
     run(container, extraEnv) {
       const env: Record<string, string> = { PATH: '/nonexistent', ...extraEnv };
-      for (const e of container.env ?? []) env[e.name] = mount(localize(e.value));
+      for (const e of container.env ?? []) env[e.name] = e.value;
+      const settings = settingsIndex(container.command);
       const argv = [...container.command, ...(container.args ?? [])]
         .map((s: string) => expandKubelet(s, env))
-        .flatMap((s: string, i: number) => (i === 0 ? [mount(s)] : s === '/report' ? [process.execPath, CHILD_JS] : [s]));
+        .flatMap((s: string, i: number) => (i === 0 || i === settings ? [mount(localize(s))] : s === '/report' ? [process.execPath, CHILD_JS] : [s]));
       const [file, ...args] = argv;
       const p = spawn(file, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';

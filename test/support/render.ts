@@ -25,3 +25,27 @@ export function envOf(container: any): Record<string, string> {
 export function synthChart(make: (app: App) => Chart): any[] {
   return validateAll(Testing.synth(make(Testing.app())));
 }
+
+/**
+ * A wrapped container's wrapper settings (the MESHJOB_* shell assignments passed as the argument
+ * after `$0`), kubelet-unescaped, as a plain map.
+ */
+export function settingsOf(container: any): Record<string, string> {
+  const command: string[] = container.command ?? [];
+  const at = command.indexOf('meshjob', command.indexOf('-c'));
+  if (at < 0) return {};
+  const text = command[at + 1].replace(/\$\$/g, '$');
+  const settings: Record<string, string> = {};
+  const word = /(MESHJOB_\w+)=((?:'[^']*'|\\'|[^\s'\\])*)/g;
+  for (const m of text.matchAll(word)) {
+    settings[m[1]] = m[2].replace(/'([^']*)'|\\(')/g, (_all, quoted, escaped) => quoted ?? escaped);
+  }
+  return settings;
+}
+
+/** `$0` and the original command of a wrapped container, the settings argument between them left out. */
+export function wrappedCommandOf(container: any): string[] {
+  const command: string[] = container.command;
+  const at = command.indexOf('meshjob', command.indexOf('-c'));
+  return [command[at], ...command.slice(at + 2)];
+}

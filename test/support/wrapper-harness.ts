@@ -4,7 +4,7 @@ import { tmpdir } from 'os';
 import { delimiter, join } from 'path';
 import { FakeProxy, FakeProxyOptions, nowMs } from './fake-proxy';
 import { expandKubelet } from './kubelet';
-import { wrapperCommand, wrapperEnv, WrapperSettings } from '../../src/runtime/wrapper';
+import { wrapperCommand, WrapperSettings } from '../../src/runtime/wrapper';
 import { HttpClient } from '../../src/runtime/wrapper-runtime';
 
 /** The PATH a minimal container image has. */
@@ -335,7 +335,7 @@ export const TASKSET = '/usr/bin/taskset';
 
 /**
  * Spawns the wrapper the way the kubelet starts a wrapped container: `command` is
- * [...wrapperCommand(shell), ...container command], `args` the container's args; every element is
+ * [...wrapperCommand(shell, settings), ...container command], `args` the container's args; every element is
  * kubelet-expanded with the container's env; the process env is that env over a minimal PATH.
  */
 export function runWrapper(options: RunOptions): WrapperRun {
@@ -344,8 +344,7 @@ export function runWrapper(options: RunOptions): WrapperRun {
     ...options.settings,
   };
   const containerEnv: Record<string, string> = { ...options.env };
-  for (const { name, value } of wrapperEnv(settings)) containerEnv[name] = value;
-  const specCommand = [...wrapperCommand(options.setup.shell), ...(options.command ?? Child.command)];
+  const specCommand = [...wrapperCommand(options.setup.shell, settings), ...(options.command ?? Child.command)];
   const argv = [...specCommand, ...(options.args ?? [])].map((s) => expandKubelet(s, containerEnv));
 
   const spawnedAt = nowMs();
