@@ -103,7 +103,7 @@ function verdict(t: StreamTransformer, p: Exclude<Plan, { done: CliResult }>): {
   }
   if (!p.check) return { code: 0, report: [], messages: t.warnings, writeStream: true };
   const report = t.reports.flatMap(({ where, result: r }) => {
-    const outcome: string = r.outcome;
+    const outcome = r.outcome;
     if (outcome === 'applied' && r.mode !== 'none') return [`${r.subject} would hang under ${p.mesh}: MeshJob would apply the ${r.mode} lifecycle (${r.reason}) [${where}]`];
     if (outcome === 'left-unchanged') return [`${r.subject} would hang under ${p.mesh} and cannot be made mesh-safe: ${r.problem} [${where}]`];
     return [];

@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
-import { StreamLifecycle } from './post-render';
 import { parseSelector, Selector } from './select';
 import { SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
+import { ManifestLifecycle } from '../manifests/apply';
 import { Mesh } from '../meshes/mesh';
 import { WrapperRuntime } from '../runtime/wrapper-runtime';
 
@@ -138,7 +138,7 @@ export function toSelectors(o: CliOptions): { select: Selector[]; exclude: Selec
 }
 
 /** The mesh and lifecycle the options describe; throws with a one-line message when they are wrong. */
-export function toManifestLifecycle(o: CliOptions): StreamLifecycle {
+export function toManifestLifecycle(o: CliOptions): ManifestLifecycle {
   if (!o.mesh) throw new Error(`--mesh is required: one of ${MESHES.join(', ')}`);
   const version = o.meshVersion;
   const meshes: Record<string, () => Mesh> = {

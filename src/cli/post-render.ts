@@ -13,19 +13,9 @@ import { YAML11 } from '../manifests/yaml/yaml11';
 /** Annotation on a Job's or CronJob's own metadata saying what MeshJob did to it and why. */
 export const RESULT_ANNOTATION = 'meshjob/result';
 
-/** What the post-renderer applies, with the options for Jobs it cannot wrap. */
-export type StreamLifecycle = ManifestLifecycle & {
-  /** Image reference → the image's entrypoint argv. */
-  readonly entrypoints?: Record<string, string[]>;
-  /** Names of a chart's own sidecar containers: stopped, not wrapped. */
-  readonly sidecarContainers?: string[];
-  /** A Job that cannot be wrapped is an error instead of being left unchanged. */
-  readonly strict?: boolean;
-};
-
 /** What to do to a stream. */
 export interface StreamOptions {
-  readonly lifecycle: StreamLifecycle;
+  readonly lifecycle: ManifestLifecycle;
   readonly select?: readonly Selector[];
   readonly exclude?: readonly Selector[];
   /** Write the `meshjob/result` annotation on the Jobs changed or left unchanged. Default true. */
@@ -36,10 +26,8 @@ export interface StreamOptions {
 export interface JobReport {
   /** "document 3 (Job prod/migrate)". */
   readonly where: string;
-  readonly result: ManifestResult & { readonly problem?: string };
+  readonly result: ManifestResult;
 }
-
-const outcomeOf = (r: ManifestResult): string => r.outcome;
 
 /**
  * Transforms a stream pushed to it chunk by chunk. Each complete document is written to `write` as
@@ -127,7 +115,7 @@ export class StreamTransformer {
     if (!isJobManifest(obj)) return;
     const where = `document ${index} (${describeManifest(obj)}${inList})`;
     if (!isSelected(obj, this.options.select ?? [], this.options.exclude ?? [])) return;
-    let result: ManifestResult & { problem?: string };
+    let result: ManifestResult;
     try {
       result = applyToManifest(obj, this.options.lifecycle);
     } catch (e) {
@@ -135,7 +123,7 @@ export class StreamTransformer {
       return;
     }
     this.reports.push({ where, result });
-    const outcome = outcomeOf(result);
+    const outcome = result.outcome;
     result.warnings.forEach((w) => this.warnings.push(`${where}: ${w}`));
     let summary: string | undefined;
     if (outcome === 'applied') {

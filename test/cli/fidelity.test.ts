@@ -134,7 +134,8 @@ spec:
     const container = meaning(r.stdout).spec.template.spec.containers[0];
     expect(container.env[0]).toEqual({ name: 'INHERITED', value: 'yes' });
     expect(container.volumeMounts[0]).toEqual({ name: 'data', mountPath: '/data' });
-    expect(container.env.length).toBeGreaterThan(1);
+    expect(container.command.slice(-1)).toEqual(['/app']);
+    expect(container.command.length).toBeGreaterThan(1);
     expect(meaning(r.stdout)['x-defaults']).toEqual(meaning(input)['x-defaults']);
     expect(unexpectedChanges(meaning(input), meaning(r.stdout))).toEqual([]);
   });

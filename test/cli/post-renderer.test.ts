@@ -71,8 +71,8 @@ describe('bad input: exit 1, one line per problem naming the document, nothing o
     const r = render([], `${broken('one')}${job('good')}${broken('two')}`);
     expect(r).toMatchObject({ code: 1, stdout: '' });
     expect(r.stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(/^meshjob: document 1: Job prod\/one /),
-      expect.stringMatching(/^meshjob: document 3: Job prod\/two /),
+      expect.stringMatching(/^meshjob: document 1: Job prod\/one: .*containers/),
+      expect.stringMatching(/^meshjob: document 3: Job prod\/two: .*containers/),
     ]);
     expect(r.stderr).not.toMatch(/TypeError|is not a function|undefined/);
   });
@@ -183,9 +183,9 @@ describe('opt-outs and a chart\'s own sidecars', () => {
     const r = render(['--sidecar', 'cloud-sql-proxy'], job('with-sidecar', '', '', containers));
     expect(r.code).toBe(0);
     const [wrappedJob] = jobs(r.stdout);
-    const env = (name: string) => Object.fromEntries(podSpecOf(wrappedJob).containers.find((c: any) => c.name === name).env.map((e: any) => [e.name, e.value]));
-    expect(env('main').MESHJOB_PEERS).toBe('main');
-    expect(env('cloud-sql-proxy').MESHJOB_ROLE).toBe('sidecar');
+    const settings = (name: string) => podSpecOf(wrappedJob).containers.find((c: any) => c.name === name).command.find((a: string) => a.startsWith('MESHJOB_CONTAINER='));
+    expect(settings('main')).toMatch(/ MESHJOB_PEERS=main .*MESHJOB_SIDECARS=cloud-sql-proxy /);
+    expect(settings('cloud-sql-proxy')).toMatch(/ MESHJOB_ROLE=sidecar /);
   });
 
   test('GIVEN an entrypoint from the config file WHEN a container has only args THEN it is wrapped with that entrypoint', () => {
