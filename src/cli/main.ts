@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // meshjob: makes the Jobs and CronJobs of a YAML stream mesh-safe. Works as Helm 3's
 // `--post-renderer` executable and behind the Helm 4 plugin in helm-plugin/.
-import { appendFileSync, closeSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'fs';
 import { once } from 'events';
+import { appendFileSync, closeSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parse } from 'yaml';
@@ -45,7 +45,14 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-type Plan = { readonly done: CliResult } | { readonly check: boolean; readonly strict: boolean; readonly mesh: string; readonly stream: StreamOptions };
+/** What a run will do once the stream is read. */
+interface Run {
+  readonly check: boolean;
+  readonly strict: boolean;
+  readonly mesh: string;
+  readonly stream: StreamOptions;
+}
+type Plan = { readonly done: CliResult } | Run;
 
 const line = (l: string) => `meshjob: ${l}\n`;
 const failure = (lines: string[]): CliResult => ({ code: 1, stdout: '', stderr: lines.map(line).join('') });
@@ -95,7 +102,7 @@ function plan(argv: string[]): Plan {
 }
 
 /** The exit code, stdout lines (for --check) and stderr lines once the stream has been read. */
-function verdict(t: StreamTransformer, p: Exclude<Plan, { done: CliResult }>): { code: number; report: string[]; messages: string[]; writeStream: boolean } {
+function verdict(t: StreamTransformer, p: Run): { code: number; report: string[]; messages: string[]; writeStream: boolean } {
   if (t.problems.length > 0) return { code: 1, report: [], messages: t.problems, writeStream: false };
   if (t.documents === 0) {
     if (p.strict) return { code: 1, report: [], messages: ['no YAML documents on stdin (--strict)'], writeStream: false };
@@ -160,7 +167,7 @@ export async function runProcess(argv: string[], env: NodeJS.ProcessEnv = proces
     closeSync(fd);
     const v = verdict(t, p);
     if (v.writeStream) {
-      for await (const chunk of createReadStream(spool, { highWaterMark: 1 << 20 })) {
+      for await (const chunk of createReadStream(spool, { highWaterMark: 1024 * 1024 })) {
         if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
       }
     }

@@ -174,9 +174,11 @@ function firstInvalidUtf8(bytes: Buffer): number {
       decoder.decode(bytes.subarray(i, i + 1), { stream: true });
     } catch {
       // Refused at i: name the lead byte of the sequence i broke, if i is not one itself.
+      // (Continuation bytes are 0x80-0xBF, lead bytes of longer sequences 0xC0 and up.)
+      const continuation = (b: number) => b >= 0x80 && b <= 0xbf;
       let lead = i - 1;
-      while (lead >= 0 && i - lead < 4 && (bytes[lead] & 0xc0) === 0x80) lead--;
-      return lead >= 0 && bytes[lead] >= 0xc0 && (bytes[i] & 0xc0) !== 0x80 ? lead : i;
+      while (lead >= 0 && i - lead < 4 && continuation(bytes[lead])) lead--;
+      return lead >= 0 && bytes[lead] >= 0xc0 && !continuation(bytes[i]) ? lead : i;
     }
   }
   return bytes.length;

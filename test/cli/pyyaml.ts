@@ -26,15 +26,11 @@ print(json.dumps(docs))
 
 /** Every document of a YAML stream as PyYAML reads it (null for an empty document). */
 export function readYaml11(text: string | Buffer): any[] {
-  return JSON.parse(execFileSync(PYTHON, ['-c', SCRIPT], { input: text, maxBuffer: 1 << 28 }).toString('utf-8'));
-}
-
-/** True when PyYAML is installed (`apt-get install python3-yaml`). */
-export function hasPyYaml(): boolean {
   try {
-    execFileSync(PYTHON, ['-c', 'import yaml'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
+    return JSON.parse(execFileSync(PYTHON, ['-c', SCRIPT], { input: text, maxBuffer: 256 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] }).toString('utf-8'));
+  } catch (e) {
+    const stderr = String((e as any).stderr ?? '');
+    if (stderr.includes("No module named 'yaml'")) throw new Error(`PyYAML is missing for ${PYTHON}: apt-get install -y python3-yaml`);
+    throw new Error(`PyYAML cannot read the text: ${stderr.trim().split('\n').pop()}`);
   }
 }

@@ -220,5 +220,6 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
   // Maps are unordered in YAML: the same keys with the same values.
   const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual((a as any)[k], (b as any)[k]));
+  const has = (k: string) => Object.prototype.hasOwnProperty.call(b, k);
+  return ka.length === Object.keys(b).length && ka.every((k) => has(k) && deepEqual((a as any)[k], (b as any)[k]));
 }
