@@ -1,12 +1,15 @@
-import { Document, isAlias, isMap, isScalar, isSeq, Node, Pair, parseDocument, YAMLMap, YAMLSeq } from 'yaml';
+import { Document, isAlias, isMap, isScalar, isSeq, Node, Pair, parseDocument, visit, YAMLMap, YAMLSeq } from 'yaml';
 import { stringifyValue, YAML11 } from './yaml11';
 
 // Writes a changed document by splicing its source text: only the values that differ between
 // `before` and `after` are written anew; every other byte (comments, quoting, number forms, anchors,
-// merge keys, indentation, line endings) stays as it was. The result is read back with the same
-// YAML 1.1 rules and must equal `after`; if it does not (an edit through an anchor that other
-// aliases share, say), the document is written whole from `after` instead, keeping its leading
-// comments, and checked the same way.
+// merge keys, indentation, line endings) stays as it was. Where the document shares nodes (anchors,
+// aliases, merge keys) or names types (tags), an edit can change what another part means, so the
+// result is read back with the same YAML 1.1 rules and must equal `after`; if it does not (an edit
+// inside an anchored node that an alias repeats, say), the document is written whole from `after`
+// instead, keeping its leading comments, and checked the same way. Splices into a document without
+// them only touch the values they replace and the lines they add, so they are not read back: that
+// read is most of the cost of a changed Job.
 
 /** How a document was written. */
 export type Rewrite = 'spliced' | 'rewritten';
@@ -31,10 +34,23 @@ export function rewriteDocument(text: string, doc: Document, before: unknown, af
   } catch (e) {
     if (!(e instanceof CannotSplice)) throw e;
   }
-  if (spliced !== undefined && readsAs(spliced, after)) return { text: spliced, how: 'spliced' };
+  if (spliced !== undefined && (!sharesNodes(doc) || readsAs(spliced, after))) return { text: spliced, how: 'spliced' };
   const whole = rewriteWhole(text, doc, after);
   if (!readsAs(whole, after)) throw new Error('the rewritten document does not read back as the changed object');
   return { text: whole, how: 'rewritten' };
+}
+
+/** True when the document has anchors, aliases (merge keys use them) or explicit tags (the parser sets `tag` only for those). */
+function sharesNodes(doc: Document): boolean {
+  let shares = false;
+  visit(doc, (_key, node) => {
+    if (isAlias(node) || ((isScalar(node) || isMap(node) || isSeq(node)) && (node.anchor !== undefined || !!node.tag))) {
+      shares = true;
+      return visit.BREAK;
+    }
+    return undefined;
+  });
+  return shares;
 }
 
 /** True when `text` parses without errors and means `expected` under YAML 1.1. */
