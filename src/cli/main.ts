@@ -109,10 +109,10 @@ function verdict(t: StreamTransformer, p: Run): { code: number; report: string[]
     return { code: 0, report: [], messages: p.check ? ['nothing to check: no YAML documents on stdin'] : [], writeStream: !p.check };
   }
   if (!p.check) return { code: 0, report: [], messages: t.warnings, writeStream: true };
-  const report = t.reports.flatMap(({ where, result: r }) => {
+  const report = t.reports.flatMap(({ index, result: r }) => {
     const outcome = r.outcome;
-    if (outcome === 'applied' && r.mode !== 'none') return [`${r.subject} would hang under ${p.mesh}: MeshJob would apply the ${r.mode} lifecycle (${r.reason}) [${where}]`];
-    if (outcome === 'left-unchanged') return [`${r.subject} would hang under ${p.mesh} and cannot be made mesh-safe: ${r.problem} [${where}]`];
+    if (outcome === 'applied' && r.mode !== 'none') return [`${r.subject} would hang under ${p.mesh}: MeshJob would apply the ${r.mode} lifecycle (${r.reason}) (document ${index})`];
+    if (outcome === 'left-unchanged') return [`${r.subject} would hang under ${p.mesh} and cannot be made mesh-safe: ${r.problem} (document ${index})`];
     return [];
   });
   return { code: report.length > 0 ? 1 : 0, report, messages: report.length > 0 ? [] : ['no Job or CronJob would hang'], writeStream: false };

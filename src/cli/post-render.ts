@@ -26,6 +26,8 @@ export interface StreamOptions {
 export interface JobReport {
   /** "document 3 (Job prod/migrate)". */
   readonly where: string;
+  /** The document's place in the stream, from 1. */
+  readonly index: number;
   readonly result: ManifestResult;
 }
 
@@ -122,7 +124,7 @@ export class StreamTransformer {
       this.problems.push(problemLine(index, where, describeManifest(obj), (e as Error).message));
       return;
     }
-    this.reports.push({ where, result });
+    this.reports.push({ where, index, result });
     const outcome = result.outcome;
     result.warnings.forEach((w) => this.warnings.push(`${where}: ${w}`));
     let summary: string | undefined;
