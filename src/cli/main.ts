@@ -159,12 +159,14 @@ export async function runProcess(argv: string[], env: NodeJS.ProcessEnv = proces
   }
   const dir = mkdtempSync(join(tmpdir(), 'meshjob-'));
   const spool = join(dir, 'out.yaml');
-  const fd = openSync(spool, 'w');
+  let fd: number | undefined = openSync(spool, 'w');
   try {
-    const t = new StreamTransformer(p.stream, (b) => { if (!p.check) writeSync(fd, b); });
+    const out = fd;
+    const t = new StreamTransformer(p.stream, (b) => { if (!p.check) writeSync(out, b); });
     for await (const chunk of process.stdin) t.push(chunk as Buffer);
     t.end();
     closeSync(fd);
+    fd = undefined;
     const v = verdict(t, p);
     if (v.writeStream) {
       for await (const chunk of createReadStream(spool, { highWaterMark: 1024 * 1024 })) {
@@ -177,6 +179,7 @@ export async function runProcess(argv: string[], env: NodeJS.ProcessEnv = proces
     log(env, stderr);
     return v.code;
   } finally {
+    if (fd !== undefined) closeSync(fd);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -158,7 +158,7 @@ function plainlyNotAJob(text: string): boolean {
 
 /** True when the text has more than comments, blank lines, directives and markers. */
 function hasContent(text: string): boolean {
-  return /^(?![ \t]*(#|$)|%|(---|\.\.\.)[ \t]*(#.*)?\r?$)/m.test(text.replace(/^\ufeff/, ''));
+  return /^(?![ \t\r]*(#|$)|%|(---|\.\.\.)[ \t]*(#.*)?\r?$)/m.test(text.replace(/^\ufeff/, ''));
 }
 
 /** " (Kind ns/name)" read from the text without parsing it, for messages about text that does not parse. */

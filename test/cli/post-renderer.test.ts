@@ -33,7 +33,7 @@ ${containers}`;
 afterEach(cleanup);
 
 describe('empty input', () => {
-  test.each([['nothing', ''], ['blank lines', '\n\n'], ['only comments', '# Source: chart/templates/hooks-only.yaml\n---\n']])(
+  test.each([['nothing', ''], ['blank lines', '\n\n'], ['a marker and CRLF blank lines', '---\r\n\r\n'], ['only comments', '# Source: chart/templates/hooks-only.yaml\n---\n']])(
     'GIVEN %s on stdin WHEN post-rendered THEN the same bytes come out and the exit code is 0', (_, input) => {
       expect(render([], input)).toEqual({ code: 0, stdout: input, stderr: '' });
     });
