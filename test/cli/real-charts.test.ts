@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { unexpectedChanges } from './meshjob-fields';
@@ -107,6 +108,15 @@ describe('real third-party manifests through meshjob', () => {
     const input = chart('ingress-nginx-cloud.yaml');
     const r = runPostRenderer(meshjobExecutable(), ['--mesh', 'istio', CERTGEN], input);
     expect(r.code).toBe(0);
+    expect(r.stdout).toBe(main(['--mesh', 'istio', CERTGEN], input, {}).stdout);
+  });
+
+  test('GIVEN a 1 MB stream that stdin delivers in many chunks WHEN run as a process THEN the output equals the in-process one, document for document', () => {
+    const input = Array.from({ length: 64 }, () => chart('ingress-nginx-cloud.yaml')).join('---\n');
+    // runPostRenderer's spawnSync keeps 1 MiB of stdout; this output is larger.
+    const r = spawnSync(meshjobExecutable(), ['--mesh', 'istio', CERTGEN], { input, encoding: 'utf-8', maxBuffer: 64 * 1024 * 1024 });
+    expect(r.status).toBe(0);
+    expect(segments(r.stdout)).toHaveLength(segments(input).length);
     expect(r.stdout).toBe(main(['--mesh', 'istio', CERTGEN], input, {}).stdout);
   });
 });
