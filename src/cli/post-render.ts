@@ -75,7 +75,14 @@ export class StreamTransformer {
     if (!hasContent(text)) return this.write(bytes);
     this.documents += 1;
     if (plainlyNotAJob(text)) return this.write(bytes);
-    const out = this.transformDocument(text, this.documents);
+    let out: string | undefined;
+    try {
+      out = this.transformDocument(text, this.documents);
+    } catch (e) {
+      // Nesting deep enough to exhaust the stack, say: still one line about the document.
+      this.problems.push(`document ${this.documents}${guessSubject(text)}: cannot be read (${(e as Error).message.split('\n')[0]})`);
+      return;
+    }
     this.write(out === undefined ? bytes : Buffer.from(out, 'utf-8'));
   }
 
@@ -121,7 +128,12 @@ export class StreamTransformer {
     try {
       result = applyToManifest(obj, this.options.lifecycle);
     } catch (e) {
-      this.problems.push(problemLine(index, where, describeManifest(obj), (e as Error).message));
+      // A TypeError is a field of a type the checks in applyToManifest did not expect (an env
+      // name that reads as a number, say): say so instead of showing JavaScript's words.
+      const message = e instanceof TypeError
+        ? 'a container field has a type Kubernetes rejects (names, images, env names and mount paths must be strings): quote it in the manifest'
+        : (e as Error).message;
+      this.problems.push(problemLine(index, where, describeManifest(obj), message));
       return;
     }
     this.reports.push({ where, index, result });

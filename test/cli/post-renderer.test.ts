@@ -77,6 +77,16 @@ describe('bad input: exit 1, one line per problem naming the document, nothing o
     expect(r.stderr).not.toMatch(/TypeError|is not a function|undefined/);
   });
 
+  test.each([
+    ['an env name that reads as a number', 'env: [{name: 1, value: x}]'],
+    ['a mount path that reads as a number', 'volumeMounts: [{name: v, mountPath: 5}]'],
+  ])('fails on %s with one line naming the document, never JavaScript\'s words', (_, field) => {
+    const r = render([], job('typed', '', '', `      - {name: main, image: x, command: [/app], ${field}}\n`));
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toMatch(/^meshjob: document 1:? .*Job prod\/typed.*\n$/);
+    expect(r.stderr).not.toMatch(/is not a function|TypeError|undefined/);
+  });
+
   test('fails on a bad selector, saying the syntax', () => {
     expect(render(['--select', 'kind']).stderr).toBe(
       'meshjob: --select "kind": term "kind" is not FIELD=VALUE; use kind=, namespace=, name= or label:KEY[=VALUE], e.g. kind=CronJob,namespace=prod,label:app=shop\n');
