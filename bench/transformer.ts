@@ -63,7 +63,7 @@ function runMeshjob(cli: string, input: Buffer, dir: string): Promise<Run> {
     "process.on('exit', () => {",
     "  const fs = require('fs');",
     "  const hwm = /VmHWM:\\s*(\\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf-8'));",
-    "  fs.writeFileSync(process.env.MESHJOB_BENCH_PROBE, JSON.stringify({ ...process.resourceUsage(), vmHwmKiB: Number(hwm[1]) }));",
+    '  fs.writeFileSync(process.env.MESHJOB_BENCH_PROBE, JSON.stringify({ ...process.resourceUsage(), vmHwmKiB: Number(hwm[1]) }));',
     '});',
     '',
   ].join('\n'));
