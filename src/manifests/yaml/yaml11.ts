@@ -63,6 +63,15 @@ export function needsEscapes(s: string): boolean {
  * the document uses the 1.1 schema.
  */
 export function stringifyValue(value: unknown, flow = false): string {
+  if (!flow) {
+    const long: string[] = [];
+    const text = spliceLongStrings(stringifyDocument(withoutLongStrings(value, long)), long);
+    if (text !== undefined) return text;
+  }
+  return stringifyDocument(value, flow);
+}
+
+function stringifyDocument(value: unknown, flow = false): string {
   const doc = new Document(value, WRITE);
   visit(doc, {
     Scalar(_key, node) {
@@ -74,4 +83,54 @@ export function stringifyValue(value: unknown, flow = false): string {
   // they only ever occur inside the double-quoted scalars forced above, where an escape means the same.
   const text = doc.toString(WRITE).replace(RAW_IN_OUTPUT, (c) => NAMED_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return text.endsWith('\n') ? text.slice(0, -1) : text;
+}
+
+// Long multi-line strings (the wrapper script, the same in every wrapped container) are written
+// once as a block scalar and reused: the value is written with a placeholder in their place, and
+// each placeholder line gets the block's header and its lines, indented under the node that holds it.
+const LONG = 512;
+const PLACEHOLDER = 'meshjob-long-string-';
+const blocks = new Map<string, string[] | undefined>();
+
+function withoutLongStrings(value: unknown, long: string[]): unknown {
+  if (typeof value === 'string') {
+    if (value.length < LONG || !value.includes('\n') || needsEscapes(value)) return value;
+    long.push(value);
+    return `${PLACEHOLDER}${long.length - 1}`;
+  }
+  if (Array.isArray(value)) return value.map((v) => withoutLongStrings(v, long));
+  if (value && Object.prototype.toString.call(value) === '[object Object]') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, withoutLongStrings(v, long)]));
+  }
+  return value;
+}
+
+/** `text` with its placeholders replaced by their blocks; undefined when one is where a block cannot go. */
+function spliceLongStrings(text: string, long: string[]): string | undefined {
+  if (long.length === 0) return text;
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^( *)((?:- )*)([^ -][^:]*: )?meshjob-long-string-(\d+)$/.exec(line);
+    if (!line.includes(PLACEHOLDER)) {
+      out.push(line);
+      continue;
+    }
+    const block = m ? blockOf(long[Number(m[4])]) : undefined;
+    if (!m || !block) return undefined;
+    // The node holding the block starts at its key, or else at its sequence dash.
+    const parent = m[1].length + m[2].length - (m[3] ? 0 : 2);
+    const pad = ' '.repeat(Math.max(parent, 0));
+    out.push(`${m[1]}${m[2]}${m[3] ?? ''}${block[0]}`, ...block.slice(1).map((l) => (l === '' ? l : pad + l)));
+  }
+  return out.join('\n');
+}
+
+/** A string as a block scalar under a key at column 0: its header and its lines; undefined if not a block. */
+function blockOf(s: string): string[] | undefined {
+  if (!blocks.has(s)) {
+    if (blocks.size >= 64) blocks.clear();
+    const lines = stringifyDocument({ k: s }).split('\n');
+    blocks.set(s, /^k: [|>]/.test(lines[0]) ? [lines[0].slice(3), ...lines.slice(1)] : undefined);
+  }
+  return blocks.get(s);
 }
