@@ -15,13 +15,17 @@ import { Document, DocumentOptions, isScalar, ParseOptions, SchemaOptions, ToStr
 const GO_YAML_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
 const FLOAT = 'tag:yaml.org,2002:float';
 
+let kubernetesTagList: any[] | undefined;
+
+/** The 1.1 schema's tags with go-yaml's rules; made once, since every parse asks for them. */
 function kubernetesTags(tags: any[]): any[] {
-  return tags
+  kubernetesTagList ??= tags
     .filter((t) => t.format !== 'TIME' && t.tag !== 'tag:yaml.org,2002:timestamp')
     .filter((t) => !(t.tag === FLOAT && t.format === 'EXP'))
     .map((t) => (t.tag === FLOAT && t.format === undefined && !t.test?.test('.inf')
       ? { ...t, test: GO_YAML_FLOAT, resolve: (str: string) => parseFloat(str.replace(/_/g, '')) }
       : t));
+  return kubernetesTagList;
 }
 
 /** How every document is parsed. */
@@ -63,6 +67,33 @@ export function needsEscapes(s: string): boolean {
  * the document uses the 1.1 schema.
  */
 export function stringifyValue(value: unknown, flow = false): string {
+  // Most of what MeshJob adds is the same in every Job of a stream (init container, volume, rules,
+  // annotations): each distinct value is written once.
+  const key = jsonKey(value);
+  const cached = key === undefined ? undefined : written.get(`${flow}${key}`);
+  if (cached !== undefined) return cached;
+  const text = stringifyUncached(value, flow);
+  if (key !== undefined) {
+    if (written.size >= 256) written.clear();
+    written.set(`${flow}${key}`, text);
+  }
+  return text;
+}
+
+const written = new Map<string, string>();
+
+/** JSON of a value made only of JSON types (no dates, binary, maps), else undefined. */
+function jsonKey(value: unknown): string | undefined {
+  let plain = true;
+  const key = JSON.stringify(value, (_k, v) => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.prototype.toString.call(v) !== '[object Object]') plain = false;
+    if (typeof v === 'number' && !Number.isFinite(v)) plain = false;
+    return v;
+  });
+  return plain ? key : undefined;
+}
+
+function stringifyUncached(value: unknown, flow: boolean): string {
   if (!flow) {
     const long: string[] = [];
     const text = spliceLongStrings(stringifyDocument(withoutLongStrings(value, long)), long);
