@@ -18,8 +18,6 @@ export interface StreamOptions {
   readonly lifecycle: ManifestLifecycle;
   readonly select?: readonly Selector[];
   readonly exclude?: readonly Selector[];
-  /** Write the `meshjob/result` annotation on the Jobs changed or left unchanged. Default true. */
-  readonly annotate?: boolean;
 }
 
 /** What happened to one Job or CronJob, with the document it is in. */
@@ -146,7 +144,7 @@ export class StreamTransformer {
       summary = `left unchanged: ${result.problem}`;
       this.warnings.push(`${where}: ${summary}`);
     }
-    if (summary !== undefined && this.options.annotate !== false) {
+    if (summary !== undefined) {
       obj.metadata = obj.metadata ?? {};
       obj.metadata.annotations = { ...obj.metadata.annotations, [RESULT_ANNOTATION]: summary };
     }
