@@ -34,7 +34,9 @@ export function rewriteDocument(text: string, doc: Document, before: unknown, af
   } catch (e) {
     if (!(e instanceof CannotSplice)) throw e;
   }
-  if (spliced !== undefined && (!sharesNodes(doc) || readsAs(spliced, after))) return { text: spliced, how: 'spliced' };
+  // Anchors (&), aliases (*) and tags (!) cannot be written without their sign: text without any needs no visit.
+  const mayShare = /[&*!]/.test(text) && sharesNodes(doc);
+  if (spliced !== undefined && (!mayShare || readsAs(spliced, after))) return { text: spliced, how: 'spliced' };
   const whole = rewriteWhole(text, doc, after);
   if (!readsAs(whole, after)) throw new Error('the rewritten document does not read back as the changed object');
   return { text: whole, how: 'rewritten' };
