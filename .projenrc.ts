@@ -1,17 +1,31 @@
-import { cdk8s, javascript, JsonFile } from 'projen';
+import { cdk8s, javascript, JsonFile, release } from 'projen';
 
 const project = new cdk8s.ConstructLibraryCdk8s({
   name: 'meshjob',
   description:
     'cdk8s constructs for Kubernetes Jobs and CronJobs that complete inside a service mesh: ' +
     'wait for the proxy, run the command, stop the proxy, keep the exit code.',
+  // Unpublished: no public repository, homepage or contact address exists yet, so none is named.
+  // jsii needs a repository field: it says "unpublished" instead of a made-up URL.
   author: 'MeshJob maintainers',
-  authorAddress: 'meshjob@example.com',
-  repositoryUrl: 'https://example.com/meshjob.git',
+  authorAddress: '',
+  repositoryUrl: 'unpublished',
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
-  keywords: ['cdk8s', 'kubernetes', 'job', 'cronjob', 'istio', 'service-mesh', 'sidecar'],
+  keywords: [
+    'cdk8s', 'cdk8s-plus', 'kubernetes', 'job', 'cronjob', 'istio', 'linkerd', 'consul', 'kuma', 'envoy',
+    'service-mesh', 'sidecar', 'native-sidecars', 'helm', 'post-renderer',
+  ],
+  // cdk8s, cdk8s-plus-28 and constructs declare node >= 16.20 and the compiled code is ES2022; 18
+  // is the floor, one line above what the dependencies allow. CI runs Node 20 only.
+  minNodeVersion: '18.0.0',
+
+  // Every language cdk8s ships in. Names only: nothing is published yet (release below is manual).
+  publishToPypi: { distName: 'meshjob', module: 'meshjob' },
+  publishToMaven: { javaPackage: 'org.meshjob', mavenGroupId: 'org.meshjob', mavenArtifactId: 'meshjob' },
+  publishToNuget: { dotNetNamespace: 'MeshJob', packageId: 'MeshJob' },
+  publishToGo: { moduleName: 'github.com/meshjob/meshjob-go', packageName: 'meshjob' },
 
   // Toolchain: TypeScript 5.9 (ts-node does not run on 7), jsii of the same line.
   jsiiVersion: '~5.9.0',
@@ -33,22 +47,35 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'kubernetes-models@4.5.1',
     'fast-check@^3',
     'cdk8s-cli@^2.117.0',
+    // The newest cdk8s-plus line the registry serves, so that `npm ci` caches it for the consumer
+    // test's offline app (test/consumer/), which applies MeshJobs.applyTo to its typed Job.
+    'cdk8s-plus-34@2.0.54',
   ],
 
   // No hosted CI or release automation: `.ci/run` is the project's CI.
   github: false,
-  release: false,
   depsUpgrade: false,
+  // Releases are cut by hand (`npx projen release`): projen bumps the version from the
+  // conventional commits since the last tag and prepends their notes to CHANGELOG.md.
+  release: true,
+  releaseTrigger: release.ReleaseTrigger.manual({ changelogPath: 'CHANGELOG.md' }),
   buildWorkflow: false,
   pullRequestTemplate: false,
 
+  // The consumer apps import 'meshjob' as a user would; they compile against the installed package.
+  tsconfigDev: { compilerOptions: {}, exclude: ['fixtures/consumer'] },
   jestOptions: {
     // Snapshots can fail: `test` runs jest with --ci; `test:update` rewrites them on purpose.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
+      // test/fixtures/consumer/ holds whole cdk8s apps with their own tests, run inside the apps.
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/fixtures/'],
       testTimeout: 60_000,
       collectCoverage: false,
+      // The repository's own snapshots show the wrapper script as users' do: one line naming its
+      // version (src/testing/), so a change of the script is one line per container, not kilobytes.
+      snapshotSerializers: ['<rootDir>/src/testing/jest-serializer.ts'],
     },
   },
 });
@@ -60,6 +87,21 @@ project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
 // The wrapper script is a runtime asset read next to the compiled module.
 project.compileTask.exec('mkdir -p lib/runtime && cp src/runtime/wrapper.sh lib/runtime/wrapper.sh');
 project.npmignore?.addPatterns('!/lib/runtime/wrapper.sh', '/examples/', '/bench/', '/.ci/');
+
+// What the package ships, as an allow-list (npm adds package.json, README.md and LICENSE itself):
+// the compiled library and its bin, the jsii assembly other languages load, the docs, and the
+// Helm 4 plugin. Nothing else of the repository (scripts/, docs/, test/, examples/, bench/).
+project.package.addField('files', ['lib/', '.jsii', 'API.md', 'CHANGELOG.md', 'helm-plugin/']);
+
+// jsii-pacmak packs what jsii compiled (.jsii and lib/), so `package:js` on a fresh clone, and a
+// plain `npm pack`, compile first when nothing is compiled or a source changed since.
+const compileIfStale = project.addTask('compile:if-stale', {
+  description: 'Compile when .jsii is missing or older than src/, README.md or package.json',
+  condition: '[ ! -f .jsii ] || [ ! -f lib/runtime/wrapper.sh ] || [ -n "$(find src README.md package.json -newer .jsii -print -quit)" ]',
+});
+compileIfStale.spawn(project.compileTask);
+project.tasks.tryFind('package:js')?.prependSpawn(compileIfStale);
+project.addTask('prepack', { description: 'npm runs this before it packs', steps: [{ spawn: compileIfStale.name }] });
 
 /**
  * A folder of TypeScript that runs with ts-node beside the library (examples, scripts, benchmarks):
@@ -76,6 +118,11 @@ function tsFolder(folder: string): string {
   project.eslint?.addLintPattern(folder);
   return `ts-node --project ${folder}/tsconfig.json`;
 }
+
+project.eslint?.addIgnorePattern('test/fixtures/consumer/');
+
+// The API reference for Python users too, rendered from the same assembly as API.md.
+project.tasks.tryFind('docgen')?.exec('jsii-docgen -l python -o API.python.md');
 
 // Examples: compiled with the library's sources and rendered to YAML by one command.
 const examples = tsFolder('examples');

@@ -175,8 +175,8 @@ export function measureFootprints(): Footprint[] {
   });
 }
 
-/** The wrapper script as rendered (comments and indentation stripped), before and after `$$` escaping. */
+/** The default single-container wrapper script as rendered (comments and indentation stripped), before and after `$$` escaping. */
 export function scriptSize(): { bytes: number; escapedBytes: number; lines: number } {
-  const s = wrapperScript();
+  const s = wrapperScript(['wget', 'single']);
   return { bytes: utf8(s), escapedBytes: utf8(escapeKubeletExpansion(s)), lines: s.split('\n').length - 1 };
 }

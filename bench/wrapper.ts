@@ -142,7 +142,7 @@ async function latencyRun(
   try {
     const run = runWrapper({
       setup,
-      settings: { ...settings, readyUrls: [proxy.readyUrl], quit: [{ method: HttpMethod.POST, url: proxy.quitUrl }] },
+      settings: { ...settings, readyUrls: [proxy.readinessUrl], quit: [{ method: HttpMethod.POST, url: proxy.quitUrl }] },
       command: [BUSYBOX, 'wget', '-q', '-O', '/dev/null', marker.url(startPath)],
     });
     const r = await run.result;
@@ -190,7 +190,7 @@ async function memoryRun(setup: ShellSetup, settings: Partial<WrapperSettings>):
   try {
     const run = runWrapper({
       setup,
-      settings: { ...settings, readyUrls: [proxy.readyUrl], quit: [{ method: HttpMethod.POST, url: proxy.quitUrl }] },
+      settings: { ...settings, readyUrls: [proxy.readinessUrl], quit: [{ method: HttpMethod.POST, url: proxy.quitUrl }] },
       command: [BUSYBOX, 'sleep', '0.1'],
     });
     let last: Record<string, number> | undefined;

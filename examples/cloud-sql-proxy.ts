@@ -4,6 +4,7 @@
 import { Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { HttpMethod, Mesh, MeshJob, SidecarLifecycle } from '../src';
+import { APP_IMAGE } from './images';
 
 export class CloudSqlProxyChart extends Chart {
   constructor(scope: Construct, id: string) {
@@ -13,7 +14,7 @@ export class CloudSqlProxyChart extends Chart {
       lifecycle: SidecarLifecycle.wrap({
         extraQuitRequests: [{ url: 'http://localhost:9091/quitquitquit', method: HttpMethod.POST }],
       }),
-      containers: [{ name: 'close', image: 'registry.example.com/ledger:5.2', command: ['/ledger'], args: ['close-day'] }],
+      containers: [{ name: 'close', image: 'registry.example.com/ledger:5.2', command: ['/ledger'], args: ['close-day'], ...APP_IMAGE }],
       podMetadata: { labels: { 'cloudsql.example.com/instance': 'ledger' } },
       activeDeadline: Duration.hours(1),
     });

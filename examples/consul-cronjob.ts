@@ -3,6 +3,7 @@
 import { Chart, Cron, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Mesh, MeshJob } from '../src';
+import { APP_IMAGE } from './images';
 
 export class ConsulCronJobChart extends Chart {
   constructor(scope: Construct, id: string) {
@@ -10,7 +11,7 @@ export class ConsulCronJobChart extends Chart {
     new MeshJob(this, 'billing-close', {
       mesh: Mesh.consul(),
       schedule: Cron.schedule({ minute: '15', hour: '2' }),
-      containers: [{ name: 'close', image: 'registry.example.com/billing:4.0', command: ['/billing'], args: ['close'] }],
+      containers: [{ name: 'close', image: 'registry.example.com/billing:4.0', command: ['/billing'], args: ['close'], ...APP_IMAGE }],
       activeDeadline: Duration.hours(1),
     });
   }

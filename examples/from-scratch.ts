@@ -4,6 +4,7 @@
 import { Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Mesh, MeshJob, SidecarLifecycle, WrapperRuntime } from '../src';
+import { APP_IMAGE } from './images';
 
 export class FromScratchChart extends Chart {
   constructor(scope: Construct, id: string) {
@@ -18,8 +19,8 @@ export class FromScratchChart extends Chart {
         readyTimeout: Duration.minutes(1),
       }),
       containers: [
-        { name: 'migrate', image: 'registry.example.com/migrate:3.1', command: ['/migrate'], args: ['up'] },
-        { name: 'seed', image: 'registry.example.com/seed:3.1', command: ['/seed'], args: ['--only-missing'] },
+        { name: 'migrate', image: 'registry.example.com/migrate:3.1', command: ['/migrate'], args: ['up'], ...APP_IMAGE },
+        { name: 'seed', image: 'registry.example.com/seed:3.1', command: ['/seed'], args: ['--only-missing'], ...APP_IMAGE },
       ],
       backoffLimit: 3,
       activeDeadline: Duration.hours(1),

@@ -3,6 +3,7 @@ import { Chart, Cron, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Mesh, MeshJob } from '../src';
+import { APP_IMAGE } from './images';
 
 export class IstioCronJobChart extends Chart {
   constructor(scope: Construct, id: string) {
@@ -15,6 +16,7 @@ export class IstioCronJobChart extends Chart {
       containers: [{
         name: 'export',
         image: 'registry.example.com/export:2.0',
+        ...APP_IMAGE,
         command: ['/usr/local/bin/export'],
         args: ['--bucket', 's3://reports/$(DATE)'],
         envVariables: { DATE: kplus.EnvValue.fromValue('today') },

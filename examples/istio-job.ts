@@ -2,6 +2,7 @@
 import { Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Mesh, MeshJob } from '../src';
+import { APP_IMAGE } from './images';
 
 export class IstioJobChart extends Chart {
   constructor(scope: Construct, id: string) {
@@ -11,6 +12,7 @@ export class IstioJobChart extends Chart {
       containers: [{
         name: 'report',
         image: 'registry.example.com/report:1.4',
+        ...APP_IMAGE,
         command: ['/report'],
         args: ['--since', '24h', '--title', 'Nightly report: "all" regions'],
       }],

@@ -4,13 +4,14 @@
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Mesh, MeshJob } from '../src';
+import { APP_IMAGE } from './images';
 
 export class KumaJobChart extends Chart {
   constructor(scope: Construct, id: string) {
     super(scope, id);
     new MeshJob(this, 'export', {
       mesh: Mesh.kuma(),
-      containers: [{ name: 'export', image: 'registry.example.com/export:2.0', command: ['/export'] }],
+      containers: [{ name: 'export', image: 'registry.example.com/export:2.0', command: ['/export'], ...APP_IMAGE }],
     });
   }
 }

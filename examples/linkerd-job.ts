@@ -3,13 +3,14 @@
 import { Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Mesh, MeshJob } from '../src';
+import { APP_IMAGE } from './images';
 
 export class LinkerdJobChart extends Chart {
   constructor(scope: Construct, id: string) {
     super(scope, id);
     new MeshJob(this, 'reindex', {
       mesh: Mesh.linkerd(),
-      containers: [{ name: 'reindex', image: 'registry.example.com/search:7.2', command: ['/reindex'], args: ['--all'] }],
+      containers: [{ name: 'reindex', image: 'registry.example.com/search:7.2', command: ['/reindex'], args: ['--all'], ...APP_IMAGE }],
       backoffLimit: 2,
       activeDeadline: Duration.hours(1),
     });

@@ -6,8 +6,10 @@ import { appendFileSync, closeSync, createReadStream, mkdtempSync, openSync, rea
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parse } from 'yaml';
+import { krm } from './krm';
 import { checkConfig, CliOptions, FLAGS, isSwitch, LIFECYCLES, mergeOptions, MESHES, readFlag, toManifestLifecycle, toSelectors } from './options';
 import { StreamOptions, StreamTransformer } from './post-render';
+import { diagnoseMain } from '../diagnose/main';
 
 const USAGE = `usage: meshjob [--check] [--config FILE] --mesh MESH [options] < manifests.yaml > out.yaml
 
@@ -130,6 +132,8 @@ function log(env: NodeJS.ProcessEnv, stderr: string): void {
 
 /** Runs meshjob on a stream held in memory (tests, embedding). */
 export function main(argv: string[], stdin: string | Buffer, env: NodeJS.ProcessEnv = process.env): CliResult {
+  if (argv[0] === 'diagnose') return diagnoseMain(argv.slice(1), stdin.toString());
+  if (argv[0] === 'krm') return krm(argv.slice(1), stdin.toString(), main); // KRM function / kustomize plugin: src/cli/krm.ts
   const p = plan(argv);
   if ('done' in p) {
     log(env, p.done.stderr);
@@ -150,6 +154,7 @@ export function main(argv: string[], stdin: string | Buffer, env: NodeJS.Process
  * spooled to a temporary file and copied to stdout only once the whole stream is accepted.
  */
 export async function runProcess(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (SUBCOMMANDS.includes(argv[0])) return runInMemory(argv);
   const p = plan(argv);
   if ('done' in p) {
     process.stdout.write(p.done.stdout);
@@ -182,6 +187,18 @@ export async function runProcess(argv: string[], env: NodeJS.ProcessEnv = proces
     if (fd !== undefined) closeSync(fd);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Subcommands that read their whole input at once. */
+const SUBCOMMANDS = ['diagnose', 'krm'];
+
+async function runInMemory(argv: string[]): Promise<number> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const r = main(argv, Buffer.concat(chunks));
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  return r.code;
 }
 
 if (require.main === module) {

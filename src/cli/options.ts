@@ -93,6 +93,43 @@ export function readFlag(options: CliOptions, flag: string, value: string | unde
   }
 }
 
+/**
+ * The flags that say the same as `options`: the inverse of readFlag, for options given another way
+ * (a KRM function's config). Lists and entrypoints become one flag per item; an entrypoint's
+ * arguments are joined with commas, so an argument that holds a comma does not survive.
+ */
+export function toFlags(options: CliOptions): string[] {
+  return Object.entries(FLAGS).flatMap(([flag, spec]) => {
+    const value = options[spec.key];
+    if (value === undefined) return [];
+    switch (spec.kind) {
+      case 'list':
+        return (value as string[]).map((v) => `${flag}=${v}`);
+      case 'entrypoint':
+        return Object.entries(value as Record<string, string[]>).map(([image, argv]) => `${flag}=${image}=${argv.join(',')}`);
+      default:
+        return [`${flag}=${value}`];
+    }
+  });
+}
+
+/**
+ * Reads one option given as text under its config key (a ConfigMap's `data`, where every value is
+ * a string): a list or an entrypoint map takes one item a line (`IMAGE=PATH[,ARG...]` for
+ * entrypoints). Returns a problem line, or undefined (also for an unknown key: checkConfig names it).
+ */
+export function readOptionText(options: CliOptions, key: string, text: string): string | undefined {
+  const flag = Object.keys(FLAGS).find((f) => FLAGS[f].key === key);
+  if (!flag) return undefined;
+  const kind = FLAGS[flag].kind;
+  const values = kind === 'list' || kind === 'entrypoint' ? text.split('\n').map((l) => l.trim()).filter((l) => l !== '') : [text];
+  for (const value of values) {
+    const problem = readFlag(options, flag, value);
+    if (problem) return `option "${key}": ${problem}`;
+  }
+  return undefined;
+}
+
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
 /** Checks a config file's keys and value types; returns the problems found. */

@@ -193,6 +193,8 @@ export class MeshJob extends Construct {
       podAnnotations: props.podMetadata?.annotations,
       podFailurePolicy: props.podFailurePolicy,
       defaultPodFailureRules: props.defaultPodFailureRules,
+      activeDeadline: props.activeDeadline !== undefined,
+      serviceAccountName: props.serviceAccount?.name,
     });
     this.lifecycleMode = plan.mode;
     this.lifecycleReason = plan.reason;
@@ -205,6 +207,7 @@ export class MeshJob extends Construct {
     this.cronJob = this.workload instanceof kplus.CronJob ? this.workload : undefined;
     this.apiObject = ApiObject.of(this.workload);
     this.writePodFields(props, plan);
+    if (plan.service) this.renderService(plan.service);
     this.node.addValidation({ validate: () => this.unplannedContainers(plan) });
   }
 
@@ -273,6 +276,16 @@ export class MeshJob extends Construct {
       failureThreshold: 300,
     }));
     if (plan.podFailureRules) patch(`${jobSpec}/podFailurePolicy`, { rules: plan.podFailureRules });
+  }
+
+  /** The headless Service the mesh registers the pod through, selecting the workload's pods. */
+  private renderService(service: { name?: string; port: number }): void {
+    new kplus.Service(this, 'Service', {
+      metadata: service.name === undefined ? undefined : { name: service.name },
+      clusterIP: 'None',
+      selector: this.workload,
+      ports: [{ port: service.port }],
+    });
   }
 
   /** Containers the workload has that the plan did not see (added through `job.addContainer()`). */

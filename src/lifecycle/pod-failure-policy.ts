@@ -111,6 +111,12 @@ export interface PodFailurePolicyInput {
   readonly proxyNotReadyContainers: string[];
   /** Whether the default rules are wanted; they are rendered only where the pod and cluster allow. */
   readonly defaults: boolean;
+  /**
+   * The Job has an activeDeadlineSeconds. Only then does the default rule ignore a wrapper's exit
+   * 75 (retrying on fresh pods until the deadline); without one, exit 75 counts against
+   * backoffLimit like any failure, so a mesh that never injects a proxy cannot retry for ever.
+   */
+  readonly bounded: boolean;
   /** The pod's restartPolicy; podFailurePolicy needs Never (unset means Never for a Job). */
   readonly restartPolicy?: string;
   /** The cluster's Kubernetes version; podFailurePolicy needs K8S_POD_FAILURE_POLICY_BETA. */
@@ -157,7 +163,7 @@ export function podFailurePolicyRules(input: PodFailurePolicyInput): { rules: un
     return input.mainContainers.map((name) => ({ ...spec, onExitCodes: { ...spec.onExitCodes!, containerName: name } }));
   });
   const builtIn: PodFailureRuleSpec[] = !defaults ? [] : [
-    ...input.proxyNotReadyContainers.map((name): PodFailureRuleSpec => ({
+    ...(input.bounded ? input.proxyNotReadyContainers : []).map((name): PodFailureRuleSpec => ({
       action: PodFailurePolicyAction.IGNORE,
       onExitCodes: { containerName: name, operator: 'In', values: [WrapperExitCode.PROXY_NOT_READY] },
     })),

@@ -25,6 +25,8 @@ export interface ContainerInput {
   readonly envNames?: string[];
   /** Mount paths the container already uses. */
   readonly mountPaths?: string[];
+  /** The container's own terminationMessagePath, where the wrapper writes its reason too. */
+  readonly terminationMessagePath?: string;
 }
 
 /** A sidecar the job declares itself, as the plan needs to see it. @internal */
@@ -51,12 +53,21 @@ export interface PodInput {
   readonly kubernetesVersion?: Version;
   /** The pod's restartPolicy, if one is set. */
   readonly restartPolicy?: string;
+  /**
+   * The pod's restartPolicy OnFailure may become Never when wrapping needs it (a chart's Job,
+   * whose author did not choose it for a mesh); otherwise it is an error.
+   */
+  readonly onFailureMayBecomeNever?: boolean;
   readonly podLabels?: Record<string, string>;
   readonly podAnnotations?: Record<string, string>;
   /** The user's podFailurePolicy rules, checked before the defaults. */
   readonly podFailurePolicy?: PodFailureRule[];
   /** Whether the default podFailurePolicy rules are wanted (default true). */
   readonly defaultPodFailureRules?: boolean;
+  /** The Job has an activeDeadline, which bounds retries the default rules do not count. */
+  readonly activeDeadline?: boolean;
+  /** The pod's ServiceAccount, after which a registration Service is named (Consul with ACLs). */
+  readonly serviceAccountName?: string;
 }
 
 /** One regular container of the pod, in its final place. @internal */
@@ -110,6 +121,11 @@ export interface PodPlan {
   readonly containers: ContainerPlan[];
   /** The Job's podFailurePolicy rules as JSON; absent when none apply. */
   readonly podFailureRules?: unknown[];
+  /**
+   * A headless Service selecting the pod, which the mesh needs to register it: named `name`, or
+   * like the workload when absent.
+   */
+  readonly service?: { readonly name?: string; readonly port: number };
 }
 
 /**
@@ -121,11 +137,15 @@ export const LIFECYCLE_ANNOTATION = 'meshjob/lifecycle';
 /** The name cdk8s-plus gives a container that has none (cdk8s-plus-28 container.ts). */
 export const DEFAULT_CONTAINER_NAME = 'main';
 
-/** Thrown when a container that must be wrapped has no command: the manifest path can leave such a Job alone. @internal */
-export class MissingCommandError extends Error {
-  constructor(message: string, public readonly container: string) {
-    super(message);
-  }
+/** The property of the Error thrown when a container that must be wrapped has no command. */
+const MISSING_COMMAND = 'meshjobMissingCommand';
+
+/**
+ * The container named by an Error that says a wrapped container has no command (the manifest path
+ * can leave such a Job alone), or undefined for any other error. @internal
+ */
+export function missingCommandOf(e: unknown): string | undefined {
+  return e instanceof Error ? (e as any)[MISSING_COMMAND] : undefined;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -158,7 +178,9 @@ export function planPod(input: PodInput): PodPlan {
     volumes: [],
     nativeSidecars: [],
     initContainerNames: names.init,
+    service: mesh.registrationService && { name: input.serviceAccountName, port: mesh.registrationService.port },
   };
+  const notes = mesh.notes ?? [];
   const rules = (wrapped: string[], restartPolicy: string | undefined, initNames: string[], mainNames: string[]) => podFailurePolicyRules({
     subject,
     user: input.podFailurePolicy ?? [],
@@ -166,6 +188,7 @@ export function planPod(input: PodInput): PodPlan {
     allContainers: [...mainNames, ...names.sidecars, ...initNames, ...names.init],
     proxyNotReadyContainers: wrapped,
     defaults: input.defaultPodFailureRules ?? true,
+    bounded: input.activeDeadline ?? false,
     restartPolicy,
     kubernetesVersion: input.kubernetesVersion,
   });
@@ -175,7 +198,7 @@ export function planPod(input: PodInput): PodPlan {
     return {
       ...base,
       ...metadata(mesh.podLabels, mesh.podAnnotations),
-      warnings: [...choice.warnings, ...policy.warnings],
+      warnings: [...choice.warnings, ...notes, ...policy.warnings],
       containers: [...regular('containers', names.main), ...regular('sidecars', names.sidecars)],
       podFailureRules: nonEmpty(policy.rules),
     };
@@ -191,7 +214,7 @@ export function planPod(input: PodInput): PodPlan {
     return {
       ...base,
       ...metadata(native?.podLabels ?? mesh.podLabels, native?.podAnnotations ?? mesh.podAnnotations),
-      warnings: [...choice.warnings, ...policy.warnings],
+      warnings: [...choice.warnings, ...notes, ...policy.warnings],
       nativeSidecars,
       containers: regular('containers', names.main),
       podFailureRules: nonEmpty(policy.rules),
@@ -200,13 +223,19 @@ export function planPod(input: PodInput): PodPlan {
   const warnings = mesh.proxy && mesh.proxy.quit.length === 0
     ? [`nothing stops mesh '${mesh.name}''s proxy: the pod will not complete unless it stops by itself; give the mesh a quit request`]
     : [];
+  if (input.restartPolicy === 'OnFailure') {
+    warnings.push(
+      'restartPolicy OnFailure became Never: a wrapped container restarted in the same pod would wait for a proxy ' +
+      'already stopped; failed runs are retried in new pods, up to backoffLimit',
+    );
+  }
   const wrapped = planWrap(input, names);
   const initNames = wrapped.initContainer ? [wrapped.initContainer.name] : [];
   const policy = rules(wrapped.proxyNotReady, 'Never', initNames, names.main);
   return {
     ...base,
-    ...metadata(mesh.podLabels, mesh.podAnnotations),
-    warnings: [...choice.warnings, ...warnings, ...policy.warnings],
+    ...metadata(mesh.podLabels, { ...mesh.podAnnotations, ...mesh.wrapPodAnnotations }),
+    warnings: [...choice.warnings, ...notes, ...warnings, ...policy.warnings],
     restartPolicy: 'Never',
     shareProcessNamespace: mesh.proxy?.shareProcessNamespace,
     volumes: wrapped.volumes,
@@ -261,7 +290,7 @@ function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }
   const sidecarReadyUrls = sidecars.flatMap((c) => (c.readinessUrl === undefined ? [] : [c.readinessUrl]));
   // Without a mesh proxy, containers are still wrapped when other sidecars must be stopped.
   const proxy = mesh.proxy ?? { quit: [] as QuitCall[] };
-  if (proxy.readyUrl) assertLoopbackUrl(proxy.readyUrl, subject, 'readiness URL');
+  if (proxy.readinessUrl) assertLoopbackUrl(proxy.readinessUrl, subject, 'readiness URL');
   proxy.quit.forEach((q) => q.method === KILL_BY_NAME || assertLoopbackUrl(q.url, subject, 'quit URL'));
   const common = {
     peers: names.main,
@@ -272,32 +301,17 @@ function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }
     quitAttempts: wrap.quitAttempts,
     keepProxyOnFailure: wrap.keepProxyOnFailure,
   };
-  const meshReady = proxy.readyUrl === undefined ? [] : [proxy.readyUrl];
+  const meshReady = proxy.readinessUrl === undefined ? [] : [proxy.readinessUrl];
+  // A mesh that injects its proxy (Istio, Linkerd, Consul) has it beside every container; with a
+  // plain Envoy or a custom mesh the proxy may be one of the job's own sidecars, which must not
+  // wait for itself.
+  const sidecarReady = (mesh.injectedContainers ?? []).length > 0 ? meshReady : [];
+  // The same request twice (a sidecar's quitRequest that is the mesh's own quit) is sent once, last.
+  const meshQuit = new Set(proxy.quit.map((q) => `${q.method} ${q.url}`));
   const wrapped = (name: string, c: ContainerInput, settings: Omit<WrapperSettings, keyof typeof common | 'container'>) => {
-    if (!c.command || c.command.length === 0) {
-      throw new MissingCommandError(
-        `${subject} wraps container '${name}' but it has no command: the image's entrypoint is not ` +
-        'visible at synth time. Set `command` to the image\'s entrypoint (and `args` to its arguments)',
-        name,
-      );
-    }
-    if (c.command[0].startsWith('-')) {
-      throw new Error(
-        `${subject}: container '${name}' command ${JSON.stringify(c.command[0])} starts with "-", which the wrapper's ` +
-        '`exec` would read as an option: give the program\'s path first (e.g. "/bin/app")',
-      );
-    }
-    const clash = (c.envNames ?? []).find((n) => n.startsWith(WRAPPER_ENV_PREFIX));
-    if (clash) {
-      throw new Error(`${subject}: container '${name}' sets ${clash}, but ${WRAPPER_ENV_PREFIX}* variables belong to the wrapper: rename it`);
-    }
-    const mounted = (c.mountPaths ?? []).find((p) => isUnder(p, WRAPPER_MOUNT_PATH));
-    if (mounted !== undefined) {
-      const spelled = mounted === WRAPPER_MOUNT_PATH ? '' : ` (${JSON.stringify(mounted)})`;
-      throw new Error(`${subject}: container '${name}' mounts a volume at ${WRAPPER_MOUNT_PATH}${spelled}, which the wrapper uses: mount it elsewhere`);
-    }
+    checkWrappedContainer(subject, name, c);
     return {
-      command: [...wrapperCommand(runtime.shell, { ...common, ...settings, container: name }), ...c.command],
+      command: [...wrapperCommand(runtime.shell, { ...common, ...settings, container: name, terminationMessagePath: c.terminationMessagePath }), ...c.command!],
       mounts: runtime.mounts,
     };
   };
@@ -313,7 +327,8 @@ function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }
       wrap: wrapped(names.main[index], c, {
         readyUrls: [...meshReady, ...sidecarReadyUrls],
         startOnReadyTimeout: wrap.onReadyTimeout === ReadyTimeoutAction.START,
-        quit: [...sidecarQuits, ...toQuitCalls(wrap.extraQuitRequests, subject), ...proxy.quit],
+        quit: [...sidecarQuits, ...toQuitCalls(wrap.extraQuitRequests, subject)].filter((q) => !meshQuit.has(`${q.method} ${q.url}`))
+          .concat(proxy.quit),
         sidecars: fileSidecarNames,
       }),
     })),
@@ -324,7 +339,7 @@ function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }
       from: 'sidecars' as const,
       index,
       wrap: c.quitRequest !== undefined ? undefined : wrapped(names.sidecars[index], c, {
-        role: 'sidecar', readyUrls: meshReady, startOnReadyTimeout: true, quit: [], sidecars: [],
+        role: 'sidecar', readyUrls: sidecarReady, startOnReadyTimeout: true, quit: [], sidecars: [],
       }),
     })),
   ];
@@ -337,10 +352,36 @@ function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }
   };
 }
 
+/** What a container must have to be wrapped: a command to run, and nothing of the wrapper's own. */
+function checkWrappedContainer(subject: string, name: string, c: ContainerInput): void {
+  if (!c.command || c.command.length === 0) {
+    throw Object.assign(new Error(
+      `${subject} wraps container '${name}' but it has no command: the image's entrypoint is not ` +
+      'visible at synth time. Set `command` to the image\'s entrypoint (and `args` to its arguments)',
+    ), { [MISSING_COMMAND]: name });
+  }
+  if (c.command[0].startsWith('-')) {
+    throw new Error(
+      `${subject}: container '${name}' command ${JSON.stringify(c.command[0])} starts with "-", which the wrapper's ` +
+      '`exec` would read as an option: give the program\'s path first (e.g. "/bin/app")',
+    );
+  }
+  const clash = (c.envNames ?? []).find((n) => n.startsWith(WRAPPER_ENV_PREFIX));
+  if (clash) {
+    throw new Error(`${subject}: container '${name}' sets ${clash}, but ${WRAPPER_ENV_PREFIX}* variables belong to the wrapper: rename it`);
+  }
+  const mounted = (c.mountPaths ?? []).find((p) => isUnder(p, WRAPPER_MOUNT_PATH));
+  if (mounted !== undefined) {
+    const spelled = mounted === WRAPPER_MOUNT_PATH ? '' : ` (${JSON.stringify(mounted)})`;
+    throw new Error(`${subject}: container '${name}' mounts a volume at ${WRAPPER_MOUNT_PATH}${spelled}, which the wrapper uses: mount it elsewhere`);
+  }
+}
+
 /** What makes wrapping impossible whatever the containers: the pod's restartPolicy and volume names. */
 function checkWrappable(input: PodInput): void {
   const { subject } = input;
-  if (input.restartPolicy !== undefined && input.restartPolicy !== 'Never') {
+  const changeable = input.restartPolicy === 'OnFailure' && input.onFailureMayBecomeNever;
+  if (input.restartPolicy !== undefined && input.restartPolicy !== 'Never' && !changeable) {
     throw new Error(
       `${subject}: restartPolicy '${input.restartPolicy}' cannot be used with wrapped containers: ` +
       'a container restarted in the same pod waits for a proxy the wrapper already stopped. ' +

@@ -1,6 +1,6 @@
 import { LifecycleMode, SidecarLifecycle } from './sidecar-lifecycle';
-import { MeshContract } from '../meshes/mesh-contract';
-import { atLeast, K8S_NATIVE_SIDECARS_ALPHA, K8S_NATIVE_SIDECARS_BETA, Version } from '../versions';
+import { MeshContract, NativeContract } from '../meshes/mesh-contract';
+import { atLeast, K8S_NATIVE_SIDECARS_ALPHA, K8S_NATIVE_SIDECARS_BETA, parseVersion, Version } from '../versions';
 
 /** The lifecycle a pod gets, and why. @internal */
 export interface LifecycleChoice {
@@ -60,8 +60,11 @@ function autoChoice(q: LifecycleQuestion, k8s: Version | undefined): LifecycleCh
     if (mesh.version === undefined) {
       return wrap(`the ${mesh.name} version is unknown, and wrapping works on every version`);
     }
-    if (!atLeast(mesh.version, native.minVersion)) {
-      return wrap(`${mesh.name} ${mesh.version.text} has no per-pod native sidecar mode (it has from ${native.minVersion})`);
+    if (!hasPerPodNative(native, mesh.version)) {
+      return wrap(`${mesh.name} ${mesh.version.text} has no per-pod native sidecar mode (it has from ${nativeVersions(native)})`);
+    }
+    if (native.kubernetesFrom !== undefined && !atLeast(k8s, native.kubernetesFrom)) {
+      return wrap(`${mesh.name} itself turns native sidecars on only from Kubernetes ${native.kubernetesFrom}, and Kubernetes is ${k8s.text}`);
     }
     return {
       mode: LifecycleMode.NATIVE,
@@ -103,14 +106,35 @@ function checkNative(q: LifecycleQuestion, k8s: Version | undefined): LifecycleC
     if (native.minVersion !== undefined) {
       if (mesh.version === undefined) {
         warnings.push(`the ${mesh.name} version is not declared: per-pod native sidecars need ${mesh.name} >= ${native.minVersion}`);
-      } else if (!atLeast(mesh.version, native.minVersion)) {
+      } else if (!hasPerPodNative(native, mesh.version)) {
         throw new Error(
           `${subject}: ${mesh.name} ${mesh.version.text} has no per-pod native sidecar mode; it needs ${mesh.name} >= ` +
-          `${native.minVersion}: upgrade the mesh, or use SidecarLifecycle.wrap()`,
+          `${nativeVersions(native)}: upgrade the mesh, or use SidecarLifecycle.wrap()`,
         );
       }
+    }
+    if (native.kubernetesFrom !== undefined && k8s !== undefined && atLeast(k8s, K8S_NATIVE_SIDECARS_BETA) && !atLeast(k8s, native.kubernetesFrom)) {
+      warnings.push(
+        `${mesh.name} turns native sidecars on by itself only from Kubernetes ${native.kubernetesFrom} and avoids ` +
+        `Kubernetes ${k8s.text} on purpose: SidecarLifecycle.wrap() (or auto(), which wraps here) is the tested route`,
+      );
     }
   }
   if (mesh.native?.clusterWide) warnings.push(mesh.native.clusterWide);
   return { mode: LifecycleMode.NATIVE, reason: 'native sidecars were asked for', warnings };
+}
+
+/** True when the mesh version has the per-pod native switch: from minVersion, or a backport's patch on its line. */
+function hasPerPodNative(native: NativeContract, version: Version): boolean {
+  if (native.minVersion !== undefined && atLeast(version, native.minVersion)) return true;
+  return (native.backports ?? []).some((b) => {
+    const backport = parseVersion(b, 'backport');
+    return backport.major === version.major && backport.minor === version.minor && atLeast(version, backport);
+  });
+}
+
+/** "1.9 (or 1.8.2, 1.7.5 on earlier lines)", for messages. */
+function nativeVersions(native: NativeContract): string {
+  const backports = native.backports ?? [];
+  return backports.length === 0 ? `${native.minVersion}` : `${native.minVersion} (or ${backports.join(', ')} on earlier lines)`;
 }

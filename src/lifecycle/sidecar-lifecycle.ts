@@ -53,14 +53,19 @@ export interface WrapOptions {
   readonly onReadyTimeout?: ReadyTimeoutAction;
 
   /**
-   * How many times each quit request is tried when it gets a 5xx answer or no answer.
+   * How many times each quit request is tried when it gets a 5xx answer, is refused or gets no
+   * answer (a 4xx answer is final). The pauses between attempts start at `quitRetryDelay` and
+   * double up to 2 seconds, so the defaults keep trying for at least 13 seconds: a proxy that
+   * restarts as the job ends is still stopped. After a SIGTERM (the pod is being deleted, its
+   * proxy too) each quit request is tried once.
    *
-   * @default 5
+   * @default 10
    */
   readonly quitAttempts?: number;
 
   /**
-   * Pause between two attempts of a quit request.
+   * The first pause between two attempts of a quit request; each next pause doubles, up to 2
+   * seconds (or this pause, if longer).
    *
    * @default Duration.millis(200)
    */
@@ -181,7 +186,7 @@ function resolveWrap(options: WrapOptions): ResolvedWrap {
     readyPollInterval: options.readyPollInterval ?? Duration.millis(20),
     requestTimeout: options.requestTimeout ?? Duration.seconds(2),
     onReadyTimeout: options.onReadyTimeout ?? ReadyTimeoutAction.FAIL,
-    quitAttempts: options.quitAttempts ?? 5,
+    quitAttempts: options.quitAttempts ?? 10,
     quitRetryDelay: options.quitRetryDelay ?? Duration.millis(200),
     keepProxyOnFailure: options.keepProxyOnFailure ?? false,
     extraQuitRequests: options.extraQuitRequests ?? [],

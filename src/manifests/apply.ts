@@ -1,5 +1,5 @@
 import { MeshLifecycleOptions } from '../lifecycle/options';
-import { ContainerInput, LIFECYCLE_ANNOTATION, MissingCommandError, planPod, PodPlan } from '../lifecycle/pod-plan';
+import { ContainerInput, LIFECYCLE_ANNOTATION, missingCommandOf, planPod, PodPlan } from '../lifecycle/pod-plan';
 import { LifecycleMode, SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
 import { injectionOptOut } from '../meshes/mesh-contract';
 import { MountPlan } from '../runtime/wrapper-runtime';
@@ -94,33 +94,35 @@ export function applyToManifest(obj: any, what: ManifestLifecycle): ManifestResu
       sidecars: containers.filter((c) => sidecarNames.includes(c.name)).map(input),
       initContainers: (pod.initContainers ?? []).map(input),
       volumeNames: (pod.volumes ?? []).map((v: any) => v.name),
-      // Charts MeshJob does not own often say OnFailure; wrapping needs Never (see below).
-      restartPolicy: pod.restartPolicy === 'OnFailure' ? undefined : pod.restartPolicy,
+      // Charts MeshJob does not own often say OnFailure; wrapping makes it Never.
+      restartPolicy: pod.restartPolicy,
+      onFailureMayBecomeNever: true,
       podLabels: meta.labels,
       podAnnotations: meta.annotations,
       // A chart's own podFailurePolicy is kept as it is.
       defaultPodFailureRules: what.defaultPodFailureRules !== false && spec.podFailurePolicy === undefined,
+      activeDeadline: spec.activeDeadlineSeconds !== undefined,
+      serviceAccountName: pod.serviceAccountName,
     });
   } catch (e) {
-    if (!(e instanceof MissingCommandError) || what.strict) throw e;
+    const container = missingCommandOf(e);
+    if (container === undefined || what.strict) throw e;
     return {
       subject,
       outcome: 'left-unchanged',
       warnings: [],
-      problem: `container '${e.container}' has no command, and wrapping needs the image's entrypoint: ` +
+      problem: `container '${container}' has no command, and wrapping needs the image's entrypoint: ` +
         'give it with --entrypoint IMAGE=PATH[,ARG...] (or `entrypoints` in the config file), use native sidecars ' +
         '(--kubernetes-version and --mesh-version where both support them), or set the container\'s command in the chart',
     };
   }
-  const warnings = [...plan.warnings];
-  if (pod.restartPolicy === 'OnFailure' && plan.restartPolicy === 'Never') {
-    warnings.push(
-      'restartPolicy OnFailure became Never: a wrapped container restarted in the same pod would wait for a proxy ' +
-      'already stopped; failed runs are retried in new pods, up to backoffLimit',
-    );
-  }
   writePlan(spec, plan);
-  return { subject, outcome: 'applied', mode: plan.mode, reason: plan.reason, warnings };
+  // One object in, one out: the Service the mesh needs is the chart's to provide.
+  const service = plan.service && [
+    `mesh '${what.mesh.name}' registers a pod only through a Service that selects it: make sure the chart has a headless ` +
+    `Service selecting this ${obj.kind}'s pods${plan.service.name ? ` named ${plan.service.name} (as its ServiceAccount)` : ''}, or the pod fails to start`,
+  ];
+  return { subject, outcome: 'applied', mode: plan.mode, reason: plan.reason, warnings: [...plan.warnings, ...(service ?? [])] };
 }
 
 function isTrue(value: unknown): boolean {
@@ -158,6 +160,7 @@ function containerInput(c: any, entrypoints: Record<string, string[]>): Containe
     args: c.args,
     envNames: (c.env ?? []).map((e: any) => e.name),
     mountPaths: (c.volumeMounts ?? []).map((m: any) => m.mountPath),
+    terminationMessagePath: typeof c.terminationMessagePath === 'string' ? c.terminationMessagePath : undefined,
   };
 }
 

@@ -1,6 +1,7 @@
-import { ApiObject, JsonPatch } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { applyToManifest, isJobManifest } from './apply';
+import { MeshJob } from '../job/mesh-job';
 import { MeshLifecycleOptions } from '../lifecycle/options';
 
 /**
@@ -25,37 +26,75 @@ export interface ApplyToJobsOptions extends MeshLifecycleOptions {
 
 /**
  * Makes Jobs and CronJobs that MeshJob did not create mesh-safe: those in YAML brought in with
- * `Include` or `Helm`, or written as plain `ApiObject`s.
+ * `Include` or `Helm`, typed objects of any cdk8s-plus line (`Job`, `CronJob`), imported
+ * `KubeJob`/`KubeCronJob`, and plain `ApiObject`s.
  */
 export class MeshJobs {
   /**
    * Applies the mesh lifecycle to every Job and CronJob API object under `scope` (a Chart or an
-   * App), as MeshJob would render it. Objects annotated `meshjob/skip: "true"` and objects
-   * already handled (pod template annotation `meshjob/lifecycle`, which MeshJob's own Jobs carry)
-   * are left alone, so calling it twice changes nothing more. Call it after the objects are
-   * defined. Objects of typed classes (cdk8s-plus `Job`, imported `KubeJob`) are not changed: use
-   * `MeshJob` for those.
+   * App), as MeshJob would render it. The lifecycle is applied at synth, to each object's final
+   * JSON (after cdk8s-plus rendered it and after your own JSON patches), so an object of any
+   * class, from any cdk8s-plus line, gets the same result as the same manifest brought in with
+   * `Include`. Objects annotated `meshjob/skip: "true"`, objects already handled (pod template
+   * annotation `meshjob/lifecycle`) and the Jobs of `MeshJob` constructs are left alone, so
+   * calling it twice changes nothing more. Call it after the objects are defined: objects added
+   * to the scope later are not touched. The selection (`names`, `labels`) is matched on the
+   * final JSON too.
    *
    * @param scope the chart or app to search
    * @param options the mesh, lifecycle and selection
-   * @returns one line per object changed: "Job name: wrap", "CronJob ns/name: native"
+   * @returns one line per object changed, as decided on the objects as they are now:
+   * "Job name: wrap", "CronJob ns/name: native"
    */
   public static applyTo(scope: IConstruct, options: ApplyToJobsOptions): string[] {
     const changed: string[] = [];
     for (const child of scope.node.findAll()) {
-      if (!(child instanceof ApiObject) || Object.getPrototypeOf(child) !== ApiObject.prototype) continue;
+      if (!isJobObject(child) || insideMeshJob(child)) continue;
+      // Decide once now, on the object as it is: errors surface at the call, warnings once, and
+      // the caller learns what changed. The same decision is rendered again at synth (below).
       const json = child.toJson();
-      if (!isJobManifest(json) || !selected(json, options)) continue;
-      const result = applyToManifest(json, options);
-      if (result.outcome !== 'applied') continue;
-      child.addJsonPatch(JsonPatch.replace('/spec', json.spec));
-      result.warnings.forEach((w) => console.warn(`[meshjob] ${result.subject}: ${w}`));
-      changed.push(`${result.subject}: ${result.mode}`);
+      if (selected(json, options)) {
+        const result = applyToManifest(json, options);
+        if (result.outcome === 'applied') {
+          result.warnings.forEach((w) => console.warn(`[meshjob] ${result.subject}: ${w}`));
+          changed.push(`${result.subject}: ${result.mode}`);
+        }
+      }
+      applyAtSynth(child, options);
     }
     return changed;
   }
 
   private constructor() {}
+}
+
+/**
+ * A batch/v1 Job or CronJob API object of any class: `ApiObject.isApiObject` recognises objects of
+ * every copy of cdk8s (each cdk8s-plus line may bring its own), where `instanceof` would not.
+ */
+function isJobObject(c: IConstruct): c is ApiObject {
+  return ApiObject.isApiObject(c) && isJobManifest({ apiVersion: c.apiVersion, kind: c.kind });
+}
+
+function insideMeshJob(c: IConstruct): boolean {
+  return c.node.scopes.some((s) => s instanceof MeshJob);
+}
+
+/**
+ * Renders the lifecycle into the object's JSON each time cdk8s asks for it (`App.synth`,
+ * `Testing.synth`, `Chart.toJson`), after the object's own rendering and JSON patches. A second
+ * `applyTo` wraps again; the inner one applies and the outer one finds the lifecycle annotation.
+ */
+function applyAtSynth(obj: ApiObject, options: ApplyToJobsOptions): void {
+  const render = obj.toJson.bind(obj);
+  Object.defineProperty(obj, 'toJson', {
+    configurable: true,
+    value: () => {
+      const json = render();
+      if (selected(json, options)) applyToManifest(json, options);
+      return json;
+    },
+  });
 }
 
 function selected(json: any, options: ApplyToJobsOptions): boolean {

@@ -50,17 +50,43 @@ export interface ConsulOptions {
 
   /**
    * The consul-k8s version of the cluster (the Helm chart's version, e.g. "1.9.0"). Native mode
-   * (`enable-consul-dataplane-as-sidecar`) needs 1.9.0.
+   * (`enable-consul-dataplane-as-sidecar`) needs 1.9.0, or 1.8.2, 1.7.5, 1.6.9 on earlier lines.
    *
    * @default - unknown: native mode is not chosen automatically
    */
   readonly version?: string;
+
+  /**
+   * The cluster runs consul-k8s dual-stack (`global.dualStack.enabled`): Envoy's admin API and
+   * the dataplane's shutdown server listen on `[::1]` instead of `127.0.0.1`.
+   *
+   * @default false
+   */
+  readonly dualStack?: boolean;
+
+  /**
+   * Render a headless Service that selects the Job's pods. consul-k8s registers a meshed pod only
+   * through a Service that selects it; without one, the injected `consul-connect-inject-init`
+   * gives up after about two minutes and the pod fails. With ACLs on, the Service must be named
+   * like the pod's ServiceAccount: MeshJob names it after `serviceAccount` when one is set.
+   * Turn it off when the chart or another construct already has such a Service.
+   *
+   * @default true
+   */
+  readonly registrationService?: boolean;
 }
 
 /** The annotation that runs consul-dataplane as a native sidecar (consul-k8s >= 1.9.0). */
 export const CONSUL_NATIVE_SIDECAR_ANNOTATION = 'consul.hashicorp.com/enable-consul-dataplane-as-sidecar';
 /** The first consul-k8s version that reads CONSUL_NATIVE_SIDECAR_ANNOTATION. */
 export const CONSUL_NATIVE_SIDECAR_MIN_VERSION = '1.9';
+/** The patch releases of earlier lines the native switch was backported to (consul-k8s PR #4678). */
+export const CONSUL_NATIVE_SIDECAR_BACKPORTS = ['1.8.2', '1.7.5', '1.6.9'];
+/**
+ * The port of the registration Service, as in consul-k8s's own Job fixture
+ * (acceptance/tests/fixtures/bases/job-client/service.yaml): a Job serves nothing on it.
+ */
+export const CONSUL_SERVICE_PORT = 80;
 
 /** Consul's contract for the given options. @internal */
 export function consulContract(options: ConsulOptions): MeshContract {
@@ -68,7 +94,10 @@ export function consulContract(options: ConsulOptions): MeshContract {
   const inject = injectionSwitch(injection, CONSUL_INJECT_ANNOTATION, 'true', 'false');
   const version = options.version === undefined ? undefined : parseVersion(options.version, 'consul-k8s version');
   if (injection === SidecarInjection.DISABLED) return { name: 'consul', version, podLabels: {}, podAnnotations: inject };
-  const grace = (options.shutdownGracePeriod ?? Duration.seconds(0)).toSeconds();
+  const grace = { [CONSUL_SHUTDOWN_GRACE_ANNOTATION]: String((options.shutdownGracePeriod ?? Duration.seconds(0)).toSeconds()) };
+  // consul-k8s binds both servers to 127.0.0.1 (-envoy-admin-bind-address, -graceful-addr), or
+  // to ::1 when dual-stack (consul_dataplane_sidecar.go).
+  const host = options.dualStack ? '[::1]' : '127.0.0.1';
   return {
     name: 'consul',
     injectedContainers: CONSUL_INJECTED_CONTAINERS,
@@ -77,19 +106,17 @@ export function consulContract(options: ConsulOptions): MeshContract {
     version,
     native: {
       minVersion: CONSUL_NATIVE_SIDECAR_MIN_VERSION,
+      backports: CONSUL_NATIVE_SIDECAR_BACKPORTS,
       podLabels: {},
-      podAnnotations: { ...inject, [CONSUL_NATIVE_SIDECAR_ANNOTATION]: 'true' },
+      // The shutdown grace period applies to a native dataplane too: without 0, every Job ends 30 s late.
+      podAnnotations: { ...inject, [CONSUL_NATIVE_SIDECAR_ANNOTATION]: 'true', ...grace },
     },
     podLabels: {},
-    podAnnotations: {
-      ...inject,
-      [CONSUL_LIFECYCLE_ANNOTATION]: 'true',
-      [CONSUL_SHUTDOWN_GRACE_ANNOTATION]: String(grace),
-    },
+    podAnnotations: { ...inject, [CONSUL_LIFECYCLE_ANNOTATION]: 'true', ...grace },
     proxy: {
-      // consul-k8s binds both to 127.0.0.1 (-envoy-admin-bind-address, -graceful-addr), not ::1.
-      readyUrl: loopbackUrl(CONSUL_ENVOY_ADMIN_PORT, '/ready', '127.0.0.1'),
-      quit: [{ method: HttpMethod.POST, url: loopbackUrl(CONSUL_GRACEFUL_PORT, '/graceful_shutdown', '127.0.0.1') }],
+      readinessUrl: loopbackUrl(CONSUL_ENVOY_ADMIN_PORT, '/ready', host),
+      quit: [{ method: HttpMethod.POST, url: loopbackUrl(CONSUL_GRACEFUL_PORT, '/graceful_shutdown', host) }],
     },
+    registrationService: options.registrationService === false ? undefined : { port: CONSUL_SERVICE_PORT },
   };
 }

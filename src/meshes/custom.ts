@@ -17,7 +17,7 @@ export interface CustomMeshOptions {
    *
    * @default - the containers start without waiting
    */
-  readonly readyUrl?: string;
+  readonly readinessUrl?: string;
 
   /**
    * Requests that stop the proxy, in order, sent after the last main container ends.
@@ -45,13 +45,13 @@ export interface CustomMeshOptions {
 export function customContract(options: CustomMeshOptions): MeshContract {
   const name = options.name ?? 'custom';
   const subject = `mesh '${name}'`;
-  if (options.readyUrl !== undefined) assertLoopbackUrl(options.readyUrl, subject, 'readiness URL');
+  if (options.readinessUrl !== undefined) assertLoopbackUrl(options.readinessUrl, subject, 'readiness URL');
   const quit: QuitCall[] = toQuitCalls(options.quitRequests ?? [], subject);
-  const hasProxy = options.readyUrl !== undefined || quit.length > 0;
+  const hasProxy = options.readinessUrl !== undefined || quit.length > 0;
   return {
     name,
     podLabels: { ...options.podLabels },
     podAnnotations: { ...options.podAnnotations },
-    proxy: hasProxy ? { readyUrl: options.readyUrl, quit } : undefined,
+    proxy: hasProxy ? { readinessUrl: options.readinessUrl, quit } : undefined,
   };
 }

@@ -26,7 +26,7 @@ export function envoyContract(options: EnvoyOptions): MeshContract {
     podLabels: {},
     podAnnotations: {},
     proxy: {
-      readyUrl: loopbackUrl(port, '/ready'),
+      readinessUrl: loopbackUrl(port, '/ready'),
       quit: [{ method: HttpMethod.POST, url: loopbackUrl(port, '/quitquitquit') }],
     },
   };

@@ -1,5 +1,5 @@
 import { injectionSwitch, MeshContract, SidecarInjection } from './mesh-contract';
-import { parseVersion } from '../versions';
+import { atLeast, parseVersion } from '../versions';
 
 // Kuma / Kong Mesh. Sources (kumahq/kuma):
 // - pkg/plugins/runtime/k8s/metadata/annotations.go, webhooks/injector/precheck.go: injection is
@@ -54,22 +54,44 @@ const KUMA_NATIVE_NOTE =
   "Kuma's native sidecar mode is a control-plane setting, not a pod's: experimental.sidecarContainers " +
   'in Kuma 2.7-2.13, always on from Kuma 2.14 with Kubernetes >= 1.29';
 
+/**
+ * From this version the pods webhook's namespaceSelector requires the namespace to carry
+ * KUMA_INJECTION_LABEL too (any value): a pod label alone injects nothing.
+ */
+export const KUMA_NAMESPACE_LABEL_MIN_VERSION = '2.11';
+/** The annotation that shortens kuma-dp's drain on SIGTERM (DrainTime, 30 s by default). */
+export const KUMA_DRAIN_TIME_ANNOTATION = 'kuma.io/sidecar-drain-time';
+/**
+ * The drain a Job's kuma-dp gets: it has no connections left to drain once the Job's containers
+ * end, and a native kuma-dp (Kuma >= 2.14) is sent SIGTERM exactly then.
+ */
+export const KUMA_JOB_DRAIN_TIME = '1s';
+
 /** Kuma's contract: injection and readiness hold; the control plane stops the sidecar. @internal */
 export function kumaContract(options: KumaOptions): MeshContract {
   const injection = options.injection ?? SidecarInjection.POD;
   const labels = injectionSwitch(injection, KUMA_INJECTION_LABEL, 'enabled', 'disabled');
-  const hold = injection !== SidecarInjection.DISABLED && options.waitForDataplaneReady !== false;
+  const version = options.version === undefined ? undefined : parseVersion(options.version, 'kuma version');
+  if (injection === SidecarInjection.DISABLED) {
+    return { name: 'kuma', injectedContainers: KUMA_INJECTED_CONTAINERS, version, podLabels: labels, podAnnotations: {} };
+  }
+  const hold = options.waitForDataplaneReady !== false;
+  const namespaceRule = injection === SidecarInjection.POD && (version === undefined || atLeast(version, KUMA_NAMESPACE_LABEL_MIN_VERSION));
   return {
     name: 'kuma',
     injectedContainers: KUMA_INJECTED_CONTAINERS,
-    injectionOptOut: injection === SidecarInjection.DISABLED ? undefined : { key: KUMA_INJECTION_LABEL, isOff: (v) => v === 'disabled' },
-    version: options.version === undefined ? undefined : parseVersion(options.version, 'kuma version'),
+    injectionOptOut: { key: KUMA_INJECTION_LABEL, isOff: (v) => v === 'disabled' },
+    version,
     podLabels: labels,
-    podAnnotations: hold ? { [KUMA_WAIT_ANNOTATION]: 'true' } : {},
-    native: injection === SidecarInjection.DISABLED ? undefined : {
+    podAnnotations: { ...(hold ? { [KUMA_WAIT_ANNOTATION]: 'true' } : {}), [KUMA_DRAIN_TIME_ANNOTATION]: KUMA_JOB_DRAIN_TIME },
+    native: {
       podLabels: labels,
-      podAnnotations: {},
+      podAnnotations: { [KUMA_DRAIN_TIME_ANNOTATION]: KUMA_JOB_DRAIN_TIME },
       clusterWide: KUMA_NATIVE_NOTE,
     },
+    notes: namespaceRule ? [
+      `Kuma >= ${KUMA_NAMESPACE_LABEL_MIN_VERSION} injects a pod only in a namespace labelled ${KUMA_INJECTION_LABEL} ` +
+      `(any value): label the Job's namespace, or its pod runs outside the mesh without a word`,
+    ] : [],
   };
 }

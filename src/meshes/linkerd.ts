@@ -119,13 +119,17 @@ export function linkerdContract(options: LinkerdOptions): MeshContract {
       podAnnotations: { ...inject, [nativeAnnotation(version)]: 'true' },
     },
     podLabels: {},
+    // Linkerd >= 2.20 injects a native proxy by default: a wrapped pod asks for the classic one,
+    // under the name its version reads (every name when the version is unknown; older ones ignore it).
+    wrapPodAnnotations: Object.fromEntries((version === undefined ? LINKERD_NATIVE_SIDECAR_ANNOTATIONS.map((n) => n.annotation)
+      : [nativeAnnotation(version)]).map((name) => [name, 'false'])),
     podAnnotations: {
       ...inject,
       [LINKERD_ADMIN_SHUTDOWN_ANNOTATION]: 'enabled',
       [LINKERD_PROXY_AWAIT_ANNOTATION]: options.proxyAwait === false ? 'disabled' : 'enabled',
     },
     proxy: {
-      readyUrl: loopbackUrl(LINKERD_ADMIN_PORT, '/ready'),
+      readinessUrl: loopbackUrl(LINKERD_ADMIN_PORT, '/ready'),
       quit: [{ method: HttpMethod.POST, url: loopbackUrl(LINKERD_ADMIN_PORT, '/shutdown') }],
     },
   };

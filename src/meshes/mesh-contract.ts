@@ -19,7 +19,7 @@ export enum SidecarInjection {
 /** The proxy a mesh injects, as the wrapper sees it. @internal */
 export interface ProxyContract {
   /** GET answers 2xx once the proxy is ready; absent when the mesh offers nothing to wait on. */
-  readonly readyUrl?: string;
+  readonly readinessUrl?: string;
   /** Requests that stop the proxy, in order. */
   readonly quit: QuitCall[];
   /** The pod must share one process namespace (to signal the proxy's process). */
@@ -42,6 +42,13 @@ export function injectionSwitch(injection: SidecarInjection, key: string, on: st
 export interface NativeContract {
   /** Lowest mesh version with a per-pod switch; absent when the mode is cluster-wide. */
   readonly minVersion?: string;
+  /** Earlier lines that got the per-pod switch in a patch release, e.g. ["1.8.2"]: 1.8.2 and later 1.8 patches. */
+  readonly backports?: string[];
+  /**
+   * The Kubernetes version from which the mesh itself turns native sidecars on: `auto()` chooses
+   * native only from there, and explicit native mode before it gets a warning.
+   */
+  readonly kubernetesFrom?: string;
   /** The pod's labels in native mode (injection switch). */
   readonly podLabels: Record<string, string>;
   /** The pod's annotations in native mode (injection and native switches; no hold-until-ready). */
@@ -60,6 +67,18 @@ export interface MeshContract {
   readonly native?: NativeContract;
   readonly podLabels: Record<string, string>;
   readonly podAnnotations: Record<string, string>;
+  /**
+   * Annotations only a wrapped pod gets: the per-pod opt-out of a native proxy where the mesh
+   * injects one by default (the wrapper's quit would stop a proxy the kubelet then restarts).
+   */
+  readonly wrapPodAnnotations?: Record<string, string>;
+  /**
+   * A headless Service selecting the pod, which the mesh needs to register it (consul-k8s), with
+   * the port it registers.
+   */
+  readonly registrationService?: { readonly port: number };
+  /** What may not work as rendered, whatever the lifecycle (warnings). */
+  readonly notes?: string[];
   /** The proxy to wait for and stop; absent when the pod gets no proxy. */
   readonly proxy?: ProxyContract;
   /** Names of the containers the mesh injects: a user container of the same name would collide. */

@@ -23,6 +23,31 @@ export interface BusyboxRuntimeOptions {
    * @default "busybox:1.36.1-uclibc" - Docker's official image, uclibc variant (statically linked)
    */
   readonly image?: string;
+
+  /**
+   * The user the init container runs as.
+   *
+   * @default 65532
+   */
+  readonly runAsUser?: number;
+
+  /**
+   * The group the init container runs as.
+   *
+   * @default 65532
+   */
+  readonly runAsGroup?: number;
+
+  /**
+   * Leave the init container's user and group to the platform: render neither `runAsUser` nor
+   * `runAsGroup` (the rest of the restricted profile stays). OpenShift's `restricted-v2` SCC
+   * refuses a pod that names a UID outside the namespace's range and assigns one itself; the
+   * copied binary is readable and executable by every user, so the wrapped containers can run it
+   * whatever UIDs they get.
+   *
+   * @default false
+   */
+  readonly platformAssignsUser?: boolean;
 }
 
 /**
@@ -110,6 +135,8 @@ const BIN: VolumePlan = { name: WRAPPER_BIN_VOLUME_NAME, sizeLimitMebibytes: 16 
 interface ResolvedRuntime {
   /** Image of the init container that copies busybox into the shared volume; absent for imageShell. */
   readonly busyboxImage?: string;
+  /** The init container's securityContext. */
+  readonly securityContext?: Record<string, unknown>;
   /** Absolute shell path in the app image; absent when busybox provides it. */
   readonly shell?: string;
   readonly httpClient: HttpClient;
@@ -137,7 +164,20 @@ export class WrapperRuntime {
         'use [registry/]name[:tag][@sha256:digest], e.g. "busybox:1.36.1-uclibc"',
       );
     }
-    return new WrapperRuntime({ busyboxImage: image, httpClient: HttpClient.WGET });
+    const id = (name: string, value: number | undefined) => {
+      if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > 2147483647)) {
+        throw new Error(`busybox runtime ${name} ${value} is not a non-root user or group ID: use a whole number from 1 to 2147483647`);
+      }
+      return value ?? RESTRICTED_SECURITY_CONTEXT[name];
+    };
+    const runAsUser = id('runAsUser', options.runAsUser);
+    const runAsGroup = id('runAsGroup', options.runAsGroup);
+    if (options.platformAssignsUser && (options.runAsUser !== undefined || options.runAsGroup !== undefined)) {
+      throw new Error('busybox runtime: platformAssignsUser leaves the user and group to the platform: remove runAsUser and runAsGroup, or platformAssignsUser');
+    }
+    const { runAsUser: _u, runAsGroup: _g, ...rest } = RESTRICTED_SECURITY_CONTEXT;
+    const securityContext = options.platformAssignsUser ? rest : { ...RESTRICTED_SECURITY_CONTEXT, runAsUser, runAsGroup };
+    return new WrapperRuntime({ busyboxImage: image, httpClient: HttpClient.WGET, securityContext });
   }
 
   /**
@@ -168,7 +208,7 @@ export class WrapperRuntime {
    * @internal
    */
   public _parts(): RuntimeParts {
-    const { busyboxImage, shell, httpClient } = this.resolved;
+    const { busyboxImage, shell, httpClient, securityContext } = this.resolved;
     const state = { name: STATE.name, mountPath: WRAPPER_STATE_PATH };
     if (busyboxImage === undefined) {
       return { shell: [shell ?? '/bin/sh'], httpClient, stateDir: WRAPPER_STATE_PATH, volumes: [STATE], mounts: [state] };
@@ -185,7 +225,7 @@ export class WrapperRuntime {
         image: busyboxImage,
         command: ['/bin/busybox', 'cp', '/bin/busybox', WRAPPER_BUSYBOX_PATH],
         mounts: [{ name: BIN.name, mountPath: WRAPPER_BIN_PATH }],
-        securityContext: RESTRICTED_SECURITY_CONTEXT,
+        securityContext: securityContext ?? RESTRICTED_SECURITY_CONTEXT,
         resources: { cpuRequestMillis: 10, cpuLimitMillis: 100, memoryRequestMebibytes: 8, memoryLimitMebibytes: 32 },
       },
     };

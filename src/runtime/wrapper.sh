@@ -25,15 +25,24 @@
 set -f
 eval "$1"
 shift
+# Where an HTTP proxy is configured for the command; the wrapper's own calls never use one.
+proxy_vars='http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY'
 if [ -n "$MESHJOB_BUSYBOX" ]; then
   x() { "$MESHJOB_BUSYBOX" "$@"; }
 else
   x() { "$@"; }
 fi
 say() { printf 'meshjob[%s]: %s\n' "$MESHJOB_CONTAINER" "$*" >&2; }
+# report REASON DETAILS: one line in the container's termination message, where `kubectl describe`
+# and `meshjob diagnose` read it, unless something (the command) already wrote one.
+report() {
+  [ -s "$MESHJOB_TERMINATION_LOG" ] && return 0
+  { printf 'meshjob: %s: %s\n' "$1" "$2" > "$MESHJOB_TERMINATION_LOG"; } 2>/dev/null
+}
 
 if [ "$#" -eq 0 ]; then
   say "no command to run: the wrapper needs the original command as its arguments"
+  report no-command "the wrapper was started without the command to run"
   exit "$MESHJOB_EXIT_USAGE"
 fi
 
@@ -48,22 +57,26 @@ now_cs() {
   fi
 }
 
-# http METHOD URL: sets $code to the HTTP status, or 000 when no HTTP answer came (refused, reset,
-# timed out). Returns 0 for a 2xx answer. Each request is bounded by MESHJOB_REQUEST_TIMEOUT seconds.
+# http METHOD URL: sets $code to the HTTP status, or 000 when no HTTP answer came, and $why to
+# what was seen ("answered 503", "refused", "no answer"). Returns 0 for a 2xx answer. Each request
+# is bounded by MESHJOB_REQUEST_TIMEOUT seconds. The proxy variables are unset for the client only
+# (busybox wget honours http_proxy and ignores no_proxy): the command keeps them.
 http() {
 #@ curl
   if [ "$1" = GET ]; then
-    code=`curl -s -o /dev/null -w '%{http_code}' --max-time "$MESHJOB_REQUEST_TIMEOUT" "$2" 2>/dev/null`
+    code=`unset $proxy_vars; curl -s -o /dev/null -w '%{http_code}' --max-time "$MESHJOB_REQUEST_TIMEOUT" "$2" 2>/dev/null`
   else
-    code=`curl -s -o /dev/null -w '%{http_code}' --max-time "$MESHJOB_REQUEST_TIMEOUT" -X "$1" -d '' "$2" 2>/dev/null`
+    code=`unset $proxy_vars; curl -s -o /dev/null -w '%{http_code}' --max-time "$MESHJOB_REQUEST_TIMEOUT" -X "$1" -d '' "$2" 2>/dev/null`
   fi
+  case "$?" in 7) why=refused ;; *) why="got no answer" ;; esac
+  [ "$code" = 000 ] || why="answered $code"
   code=${code:-000}
 #@ end
 #@ wget
   if [ "$1" = GET ]; then
-    err=`x timeout "$MESHJOB_REQUEST_TIMEOUT" $MESHJOB_BUSYBOX wget -q -S -O /dev/null "$2" 2>&1`
+    err=`unset $proxy_vars; x timeout "$MESHJOB_REQUEST_TIMEOUT" $MESHJOB_BUSYBOX wget -q -S -O /dev/null "$2" 2>&1`
   else
-    err=`x timeout "$MESHJOB_REQUEST_TIMEOUT" $MESHJOB_BUSYBOX wget -q -S -O /dev/null --post-data '' "$2" 2>&1`
+    err=`unset $proxy_vars; x timeout "$MESHJOB_REQUEST_TIMEOUT" $MESHJOB_BUSYBOX wget -q -S -O /dev/null --post-data '' "$2" 2>&1`
   fi
   if [ "$?" -eq 0 ]; then
     code=200
@@ -73,6 +86,8 @@ http() {
       *) code=000 ;;
     esac
   fi
+  case "$err" in *refused*) why=refused ;; *) why="got no answer" ;; esac
+  [ "$code" = 000 ] || why="answered $code"
 #@ end
   case "$code" in 2??) return 0 ;; esac
   return 1
@@ -161,7 +176,22 @@ record_exit() {
   echo "$1" > "$dir/rc.$MESHJOB_CONTAINER"
   : > "$dir/done.$MESHJOB_CONTAINER"
   all_done "$MESHJOB_PEERS" || return 1
-  (set -C; : > "$dir/quit.lock") 2>/dev/null || return 1
+  if ! (set -C; : > "$dir/quit.lock") 2>/dev/null; then
+    # Another main container holds the lock and sends the quits. A lock that nobody finishes
+    # (left by someone else in the shared directory) must not keep the proxy up for ever: after
+    # as long as the quits can take, this container sends them itself.
+    now_cs
+    deadline=$((now + MESHJOB_QUIT_WINDOW * 100))
+    until [ -e "$dir/quit.done" ]; do
+      now_cs
+      if [ "$now" -ge "$deadline" ]; then
+        say "the quit lock is held but no quit was sent within ${MESHJOB_QUIT_WINDOW}s: sending the quits"
+        break
+      fi
+      x sleep "$MESHJOB_READY_POLL"
+    done
+    [ -e "$dir/quit.done" ] && return 1
+  fi
   failed=
   for peer in $MESHJOB_PEERS; do
     read -r peer_rc < "$dir/rc.$peer"
@@ -175,30 +205,26 @@ record_exit() {
   return 0
 }
 
-# quit METHOD URL: asks one sidecar to stop, retrying 5xx and unanswered requests. A sidecar that
-# stops answering after it answered once has stopped; one that never answered gets every attempt
-# and one stderr line. Bounded by
-# MESHJOB_QUIT_ATTEMPTS * (MESHJOB_REQUEST_TIMEOUT + MESHJOB_QUIT_RETRY_DELAY) seconds.
+# quit METHOD URL: asks one sidecar to stop, retrying 5xx, refused and unanswered requests after
+# each pause of MESHJOB_QUIT_DELAYS (growing; a proxy restarting as the job ends is still stopped).
+# A sidecar that stops answering after it answered once has stopped; a 4xx is final. After a
+# SIGTERM (the pod is being deleted, the proxy too) one attempt only.
 quit() {
   n=0
   answered=
-  while [ "$n" -lt "$MESHJOB_QUIT_ATTEMPTS" ]; do
+  for delay in $MESHJOB_QUIT_DELAYS last; do
     n=$((n + 1))
     http "$1" "$2" && return 0
     case "$code" in
       000) [ -n "$answered" ] && return 0 ;;
+      4??) say "$1 $2 answered $code: not retried; the sidecar may still be running"; report quit-failed "$1 $2 answered $code"; return 1 ;;
       *) answered=1 ;;
     esac
-    case "$code" in
-      4??) say "$1 $2 answered $code: not retried; the sidecar may still be running"; return 1 ;;
-    esac
-    [ "$n" -lt "$MESHJOB_QUIT_ATTEMPTS" ] && x sleep "$MESHJOB_QUIT_RETRY_DELAY"
+    [ "$delay" = last ] || [ -n "$stopping" ] && break
+    x sleep "$delay"
   done
-  if [ "$code" = 000 ]; then
-    say "$1 $2 got no answer in $n attempts: assuming the sidecar has already stopped"
-  else
-    say "$1 $2 still answered $code after $n attempts: the sidecar may still be running"
-  fi
+  say "$1 $2: $why (attempts: $n): the sidecar may still be running"
+  report quit-failed "$1 $2: $why (attempts: $n)"
   return 1
 }
 
@@ -224,6 +250,7 @@ kill_named() {
 stop_sidecars() {
   if [ -n "$failed" ] && [ "$MESHJOB_KEEP_PROXY_ON_FAILURE" = true ]; then
     say "command failed ($failed ): keeping the proxy running for debugging, as asked"
+    report proxy-kept "command failed ($failed ); proxy left running as asked (keepProxyOnFailure)"
     return 0
   fi
 #@ sidecars
@@ -244,6 +271,9 @@ stop_sidecars() {
 #@ end
     quit "${q%%|*}" "${q#*|}"
   done
+#@ peers
+  : > "$MESHJOB_DIR/quit.done"
+#@ end
 }
 
 finish() {
@@ -299,6 +329,7 @@ if ! wait_ready; then
     say "not ready at $waiting_for after ${MESHJOB_READY_TIMEOUT}s: starting the command anyway, as asked"
   else
     say "not ready at $waiting_for after ${MESHJOB_READY_TIMEOUT}s: exiting $MESHJOB_EXIT_PROXY_NOT_READY without running the command"
+    report proxy-not-ready "$waiting_for not ready after ${MESHJOB_READY_TIMEOUT}s; exit $MESHJOB_EXIT_PROXY_NOT_READY without running the command"
     finish "$MESHJOB_EXIT_PROXY_NOT_READY"
     exit "$MESHJOB_EXIT_PROXY_NOT_READY"
   fi

@@ -48,8 +48,12 @@ export interface WrapperSettings {
   readonly requestTimeoutSeconds: number;
   readonly startOnReadyTimeout: boolean;
   readonly quit: QuitCall[];
+  /** Attempts of each quit request (a 4xx ends them; after a SIGTERM there is one). */
   readonly quitAttempts: number;
+  /** The first pause between two attempts; each next pause doubles, up to QUIT_RETRY_DELAY_CAP_SECONDS. */
   readonly quitRetryDelaySeconds: number;
+  /** Where the wrapper writes its one-line reason, unless the command wrote one (the kubelet's default path when absent). */
+  readonly terminationMessagePath?: string;
   readonly keepProxyOnFailure: boolean;
   readonly dir: string;
 }
@@ -76,7 +80,7 @@ const rendered = new Map<string, string>();
 
 /**
  * The wrapper script as it is rendered into a pod: src/runtime/wrapper.sh with only the sections
- * of `features`, without comment lines, indentation or blank lines. @internal
+ * of `features`, without comment lines, indentation or blank lines, on one line. @internal
  */
 export function wrapperScript(features: WrapperFeature[]): string {
   const key = [...features].sort().join(',');
@@ -94,10 +98,40 @@ export function wrapperScript(features: WrapperFeature[]): string {
       }
       if (keep && line !== '' && !line.startsWith('#')) lines.push(line);
     }
-    script = lines.join('\n') + '\n';
+    script = joinLines(lines);
     rendered.set(key, script);
   }
   return script;
+}
+
+/** A line after which the next one follows with a space, not "; ": it opens a compound or continues a list. */
+const CONTINUES = /(?:\bthen|\bdo|\belse|\bin|\{|;;|&|\|)$/;
+
+/**
+ * The script's lines as one line: each statement ends with "; " unless the line opens a compound
+ * command or continues a list. In a pod spec every line of a multi-line string costs its YAML
+ * indentation, which was a fifth of what the wrapper added to a Job.
+ */
+function joinLines(lines: string[]): string {
+  return lines.map((line, i) => (i === lines.length - 1 ? line : CONTINUES.test(line) ? `${line} ` : `${line}; `)).join('') + '\n';
+}
+
+/**
+ * Every script a pod can carry, kubelet-escaped as in a container's `command`, by the sections it
+ * has (e.g. "single,wget"): one per combination of WrapperFeature that wrapperFeatures() yields. @internal
+ */
+export function renderedWrapperScripts(): Map<string, string> {
+  const scripts = new Map<string, string>();
+  for (const client of ['wget', 'curl'] as const) {
+    for (const coordination of ['single', 'peers'] as const) {
+      const optional: WrapperFeature[][] = coordination === 'single' ? [[], ['kill']] : [[], ['sidecars'], ['sidecar-role'], ['kill'], ['sidecars', 'kill']];
+      for (const extra of optional) {
+        const features: WrapperFeature[] = [client, coordination, ...extra];
+        scripts.set([...features].sort().join(','), escapeKubeletExpansion(wrapperScript(features)));
+      }
+    }
+  }
+  return scripts;
 }
 
 /**
@@ -117,6 +151,24 @@ function seconds(value: number): string {
   return String(Number(value.toFixed(3)));
 }
 
+/** The kubelet's default `terminationMessagePath` (core/v1 Container). */
+export const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
+
+/** The longest pause between two attempts of a quit request, unless the first pause is longer. */
+export const QUIT_RETRY_DELAY_CAP_SECONDS = 2;
+
+/** The pauses between the attempts of one quit request: from quitRetryDelaySeconds, doubling, capped. @internal */
+export function quitDelays(s: WrapperSettings): number[] {
+  const cap = Math.max(QUIT_RETRY_DELAY_CAP_SECONDS, s.quitRetryDelaySeconds);
+  return Array.from({ length: s.quitAttempts - 1 }, (_, i) => Math.min(cap, s.quitRetryDelaySeconds * 2 ** i));
+}
+
+/** The longest all quit steps can take (every attempt unanswered), in whole seconds. @internal */
+export function quitWindowSeconds(s: WrapperSettings): number {
+  const perStep = quitDelays(s).reduce((a, d) => a + d, 0) + s.quitAttempts * s.requestTimeoutSeconds;
+  return Math.ceil(Math.max(1, s.quit.length) * perStep) + 1;
+}
+
 /** The settings one wrapper runs with, as name/value pairs (names without the prefix). @internal */
 export function wrapperSettings(s: WrapperSettings): Array<[string, string]> {
   const features = wrapperFeatures(s);
@@ -130,8 +182,9 @@ export function wrapperSettings(s: WrapperSettings): Array<[string, string]> {
     ['REQUEST_TIMEOUT', seconds(s.requestTimeoutSeconds)],
     ['ON_READY_TIMEOUT', s.startOnReadyTimeout ? 'start' : 'fail'],
     ['QUIT', s.quit.map((q) => `${q.method}|${q.url}`).join(' ')],
-    ['QUIT_ATTEMPTS', String(s.quitAttempts)],
-    ['QUIT_RETRY_DELAY', seconds(s.quitRetryDelaySeconds)],
+    ['QUIT_DELAYS', quitDelays(s).map(seconds).join(' ')],
+    ['QUIT_WINDOW', String(quitWindowSeconds(s))],
+    ['TERMINATION_LOG', s.terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH],
     ['KEEP_PROXY_ON_FAILURE', String(s.keepProxyOnFailure)],
     ['EXIT_PROXY_NOT_READY', String(WrapperExitCode.PROXY_NOT_READY)],
     ['EXIT_USAGE', String(WrapperExitCode.USAGE)],

@@ -6,7 +6,7 @@ import { kubeletArgv, mapLimit, runLight } from './light-runner';
 import { Mesh } from '../../src';
 import { expandKubelet } from '../support/kubelet';
 import { renderMeshJob } from '../support/render';
-import { cleanup, missingPrograms, runWrapper, SHELL_SETUPS } from '../support/wrapper-harness';
+import { cleanup, missingPrograms, runWrapper, sharedDir, SHELL_SETUPS } from '../support/wrapper-harness';
 
 // Argument fidelity, property-based: for generated argument lists (empty strings, whitespace,
 // quotes, "$", "$(X)", "$$", backticks, "\", globs, leading dashes, newlines, long and unicode
@@ -54,13 +54,15 @@ describe.each(SHELL_SETUPS)('argument fidelity on $name', (setup) => {
   test('the light runner starts the wrapper with exactly the argv and env of runWrapper', async () => {
     const command = [PRINTF, '%s\\0', '$(APP_NAME)', '$$(X)'];
     const args = ['$(MESHJOB_ROLE)', '$$', '`id`'];
-    const run = runWrapper({ setup, command, args, env: USER_ENV });
-    // The shared dir differs per run and no argument names it: the argv must match element for element.
-    const light = kubeletArgv({ setup, command, args, env: USER_ENV }, '/elsewhere');
+    const dir = sharedDir();
+    const run = runWrapper({ setup, command, args, env: USER_ENV, settings: { dir } });
+    // The same shared dir (named in the wrapper's settings argument): the argv must match element for element.
+    const light = kubeletArgv({ setup, command, args, env: USER_ENV }, dir);
     expect(light.argv).toEqual(run.argv);
     const r = await run.result;
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(r.stdout.split('\0')).toEqual(['app "$(HOME)" `id` $$ \\', '$(X)', 'main', '$', '`id`', '']);
+    // No MESHJOB_* variable is in the container's env, so "$(MESHJOB_ROLE)" stays as written, as unwrapped.
+    expect(r.stdout.split('\0')).toEqual(['app "$(HOME)" `id` $$ \\', '$(X)', '$(MESHJOB_ROLE)', '$', '`id`', '']);
   });
 
   test(`hands the command exactly the kubelet-expanded arguments, for ${RUNS} generated argument lists`, async () => {

@@ -27,62 +27,75 @@ const SRC = join(ROOT, 'src');
 const report = { name: 'report', image: 'registry.example.com/report:1.4', command: ['/report'] };
 const build = (props: Partial<MeshJobProps>) => () => new MeshJob(newChart(), 'nightly', { mesh: Mesh.istio(), containers: [report], ...props });
 
-/** One throw site: the src file, a fragment of its message as written there, and the test that raises it. */
+/**
+ * One error MeshJob raises, keyed by a fragment of its message (so moving code does not change the
+ * catalogue), and the test that raises it.
+ */
 interface Entry {
-  readonly file: string;
   readonly fragment: string;
   /** [test file, test title] of an existing test, or 'here' for a test in this file's catalogue describe. */
   readonly test: [string, string] | 'here';
 }
 
-const ERRORS = 'test/errors.test.ts';
-const LIFECYCLE = 'test/lifecycle.test.ts';
-const MESHES = 'test/meshes.test.ts';
-const MANIFESTS = 'test/manifests.test.ts';
+const ERRORS = 'test/job/errors.test.ts';
+const SCHEDULE = 'test/job/schedule.test.ts';
+const LIFECYCLE = 'test/lifecycle/lifecycle.test.ts';
+const MESHES = 'test/meshes/meshes.test.ts';
+const VERSIONS = 'test/versions.test.ts';
+const CLI = 'test/cli/post-render.test.ts';
 const ADVERSARIAL = 'test/adversarial/bad-input.test.ts';
 
 const CATALOGUE: Entry[] = [
-  { file: 'src/cli/main.ts', fragment: 'it is not a map of options', test: 'here' },
-  { file: 'src/cli/options.ts', fragment: '--mesh is required', test: [MANIFESTS, 'fails without a mesh'] },
-  { file: 'src/cli/options.ts', fragment: '--mesh envoy needs --envoy-admin-port', test: 'here' },
-  { file: 'src/cli/options.ts', fragment: 'unknown mesh', test: [MANIFESTS, 'fails on an unknown mesh'] },
-  { file: 'src/cli/options.ts', fragment: 'unknown lifecycle', test: 'here' },
-  { file: 'src/job/mesh-job.ts', fragment: 'only apply to a CronJob', test: [ERRORS, 'fails when CronJob options are given without a schedule'] },
-  { file: 'src/lifecycle/pod-failure-policy.ts', fragment: "podFailurePolicy needs the pod's restartPolicy to be Never", test: [LIFECYCLE, 'fails when rules are given with restartPolicy OnFailure'] },
-  { file: 'src/lifecycle/pod-failure-policy.ts', fragment: 'podFailurePolicy needs Kubernetes >=', test: [LIFECYCLE, 'fails when rules are given for Kubernetes before 1.26'] },
-  { file: 'src/lifecycle/pod-failure-policy.ts', fragment: 'must be 1 to 255 whole numbers from 0 to 255', test: [LIFECYCLE, 'fails for exit codes out of range'] },
-  { file: 'src/lifecycle/pod-failure-policy.ts', fragment: 'must not include 0 with operator In', test: [LIFECYCLE, 'fails for exit code 0 with operator In'] },
-  { file: 'src/lifecycle/pod-failure-policy.ts', fragment: 'is not a condition name', test: 'here' },
-  { file: 'src/lifecycle/pod-failure-policy.ts', fragment: 'which the pod does not have', test: [ADVERSARIAL, 'an exit-code rule naming a container the pod does not have: a synth-time Error'] },
-  { file: 'src/lifecycle/pod-failure-policy.ts', fragment: 'but Kubernetes allows', test: [ADVERSARIAL, 'four main containers with four exit-code rules: at most 20 rules, or a synth-time Error'] },
-  { file: 'src/lifecycle/pod-plan.ts', fragment: 'would read as an option', test: [ERRORS, 'fails when a wrapped command starts with a dash'] },
-  { file: 'src/lifecycle/pod-plan.ts', fragment: 'cannot be used with wrapped containers', test: [ERRORS, 'fails when restartPolicy OnFailure is combined with wrapping, pointing to backoffLimit'] },
-  { file: 'src/lifecycle/pod-plan.ts', fragment: "is reserved for the wrapper's shared directory", test: [ERRORS, "fails when a user volume takes the wrapper\\'s volume name"] },
-  { file: 'src/lifecycle/pod-plan.ts', fragment: 'but it has no command', test: [ERRORS, 'fails when a wrapped container has no command'] },
-  { file: 'src/lifecycle/pod-plan.ts', fragment: 'variables belong to the wrapper', test: [ERRORS, 'fails when a container sets a variable the wrapper owns'] },
-  { file: 'src/lifecycle/pod-plan.ts', fragment: 'which the wrapper uses: mount it elsewhere', test: [ERRORS, 'fails when a container mounts a volume where the wrapper lives'] },
-  { file: 'src/lifecycle/pod-plan.ts', fragment: 'is reserved for the wrapper: rename yours', test: [ERRORS, "fails when an init container takes the wrapper\\'s init container name"] },
-  { file: 'src/lifecycle/pod-plan.ts', fragment: 'has no containers', test: [ERRORS, 'fails when there are no containers'] },
-  { file: 'src/lifecycle/pod-plan.ts', fragment: 'has two containers named', test: [ERRORS, 'fails when two containers share a name, including the default name'] },
-  { file: 'src/lifecycle/pod-plan.ts', fragment: 'is not a DNS label', test: [ERRORS, 'fails when a container name is not a DNS label'] },
-  { file: 'src/lifecycle/pod-plan.ts', fragment: 'is the name of a container the mesh or MeshJob adds', test: [ERRORS, 'fails when a container is named like the container the mesh injects'] },
-  { file: 'src/lifecycle/pod-plan.ts', fragment: 'which the mesh settings need', test: [ERRORS, "fails when podMetadata contradicts the mesh\\'s injection label"] },
-  { file: 'src/lifecycle/pod-plan.ts', fragment: 'must be a whole number of seconds, at least 1', test: [ERRORS, 'fails when readyTimeout is not a whole number of seconds'] },
-  { file: 'src/lifecycle/pod-plan.ts', fragment: 'is too short: use at least Duration.millis(1)', test: [ERRORS, 'fails when readyPollInterval is zero'] },
-  { file: 'src/lifecycle/pod-plan.ts', fragment: 'is shorter than readyPollInterval', test: [ERRORS, 'fails when the ready timeout is shorter than the poll interval'] },
-  { file: 'src/lifecycle/pod-plan.ts', fragment: 'must be a whole number from 1 to 100', test: [ERRORS, 'fails when quitAttempts is not a positive whole number'] },
-  { file: 'src/lifecycle/select.ts', fragment: "the job's own sidecars need SidecarLifecycle.wrap()", test: [LIFECYCLE, "fails when the job\\'s own sidecars are left with no lifecycle"] },
-  { file: 'src/lifecycle/select.ts', fragment: 'native sidecars need Kubernetes >=', test: [LIFECYCLE, 'fails on Kubernetes before 1.28'] },
-  { file: 'src/lifecycle/select.ts', fragment: 'extra quit requests are sent by the wrapper, which native mode does not use', test: 'here' },
-  { file: 'src/lifecycle/select.ts', fragment: 'has no native sidecar mode: use SidecarLifecycle.wrap()', test: [LIFECYCLE, 'fails for a mesh with no native mode at all'] },
-  { file: 'src/lifecycle/select.ts', fragment: 'has no per-pod native sidecar mode; it needs', test: [LIFECYCLE, 'fails for a mesh version without per-pod native mode, naming the minimum'] },
-  { file: 'src/lifecycle/version-table.ts', fragment: 'README.md has no', test: 'here' },
-  { file: 'src/lifecycle/versions.ts', fragment: 'is not a version: use "major.minor"', test: [LIFECYCLE, 'fails with a version that is not one'] },
-  { file: 'src/manifests/apply.ts', fragment: 'has no pod template with containers', test: 'here' },
-  { file: 'src/meshes/endpoint.ts', fragment: 'is not a loopback http:// URL', test: [ERRORS, 'fails when a quit request is not on the loopback address'] },
-  { file: 'src/meshes/envoy.ts', fragment: 'is not a port number', test: [MESHES, 'fails when the admin port is not a port number'] },
-  { file: 'src/runtime/wrapper-runtime.ts', fragment: 'is not a valid image reference', test: [ERRORS, 'fails when the busybox image is not an image reference'] },
-  { file: 'src/runtime/wrapper-runtime.ts', fragment: 'is not an absolute path', test: [ERRORS, 'fails when the image shell is not an absolute path'] },
+  { fragment: 'it is not a map of options', test: 'here' },
+  { fragment: '--mesh is required', test: [CLI, 'fails without a mesh'] },
+  { fragment: '--mesh envoy needs --envoy-admin-port', test: 'here' },
+  { fragment: 'unknown mesh', test: [CLI, 'fails on an unknown mesh'] },
+  { fragment: 'unknown lifecycle', test: 'here' },
+  { fragment: 'only apply to a CronJob', test: [ERRORS, 'fails when CronJob options are given without a schedule'] },
+  { fragment: 'use five fields (minute hour day-of-month month day-of-week)', test: [SCHEDULE, 'fails on a minute outside 0-59, naming the field and the range'] },
+  { fragment: 'is not a time zone of the tz database', test: [SCHEDULE, 'fails on a time zone the tz database does not have'] },
+  { fragment: "podFailurePolicy needs the pod's restartPolicy to be Never", test: [LIFECYCLE, 'fails when rules are given with restartPolicy OnFailure'] },
+  { fragment: 'podFailurePolicy needs Kubernetes >=', test: [LIFECYCLE, 'fails when rules are given for Kubernetes before 1.26'] },
+  { fragment: 'must be 1 to 255 whole numbers from 0 to 255', test: [LIFECYCLE, 'fails for exit codes out of range'] },
+  { fragment: 'must not include 0 with operator In', test: [LIFECYCLE, 'fails for exit code 0 with operator In'] },
+  { fragment: 'is not a condition name', test: 'here' },
+  { fragment: 'which the pod does not have', test: [ADVERSARIAL, 'an exit-code rule naming a container the pod does not have: a synth-time Error'] },
+  { fragment: 'but Kubernetes allows', test: [ADVERSARIAL, 'four main containers with four exit-code rules: at most 20 rules, or a synth-time Error'] },
+  { fragment: 'would read as an option', test: [ERRORS, 'fails when a wrapped command starts with a dash'] },
+  { fragment: 'cannot be used with wrapped containers', test: [ERRORS, 'fails when restartPolicy OnFailure is combined with wrapping, pointing to backoffLimit'] },
+  { fragment: "is reserved for the wrapper's shared directory", test: [ERRORS, "fails when a user volume takes the wrapper\\'s volume name"] },
+  { fragment: 'but it has no command', test: [ERRORS, 'fails when a wrapped container has no command'] },
+  { fragment: 'variables belong to the wrapper', test: [ERRORS, 'fails when a container sets a variable the wrapper owns'] },
+  { fragment: 'which the wrapper uses: mount it elsewhere', test: [ERRORS, 'fails when a container mounts a volume where the wrapper lives'] },
+  { fragment: 'has no containers', test: [ERRORS, 'fails when there are no containers'] },
+  { fragment: 'has two containers named', test: [ERRORS, 'fails when two containers share a name, including the default name'] },
+  { fragment: 'is not a DNS label', test: [ERRORS, 'fails when a container name is not a DNS label'] },
+  { fragment: 'is the name of a container the mesh or MeshJob adds', test: [ERRORS, 'fails when a container is named like the container the mesh injects'] },
+  { fragment: "opts out of the mesh's injection", test: [ERRORS, "fails when podMetadata opts out of the mesh\\'s injection, naming the conflict"] },
+  { fragment: 'which the mesh settings need', test: [ERRORS, 'fails when podMetadata contradicts a mesh label with another value'] },
+  { fragment: 'must be a whole number of seconds, at least 1', test: [ERRORS, 'fails when readyTimeout is not a whole number of seconds'] },
+  { fragment: 'is too short: use at least Duration.millis(1)', test: [ERRORS, 'fails when readyPollInterval is zero'] },
+  { fragment: 'is shorter than readyPollInterval', test: [ERRORS, 'fails when the ready timeout is shorter than the poll interval'] },
+  { fragment: 'must be a whole number from 1 to 100', test: [ERRORS, 'fails when quitAttempts is not a positive whole number'] },
+  { fragment: "the job's own sidecars need SidecarLifecycle.wrap()", test: [LIFECYCLE, "fails when the job\\'s own sidecars are left with no lifecycle"] },
+  { fragment: 'native sidecars need Kubernetes >=', test: [LIFECYCLE, 'fails on Kubernetes before 1.28'] },
+  { fragment: 'extra quit requests are sent by the wrapper, which native mode does not use', test: 'here' },
+  { fragment: 'has no native sidecar mode: use SidecarLifecycle.wrap()', test: [LIFECYCLE, 'fails for a mesh with no native mode at all'] },
+  { fragment: 'has no per-pod native sidecar mode; it needs', test: [LIFECYCLE, 'fails for a mesh version without per-pod native mode, naming the minimum'] },
+  { fragment: 'README.md has no', test: 'here' },
+  { fragment: 'is not a version: write it as', test: [LIFECYCLE, 'fails with a version that is not one'] },
+  { fragment: 'is not a Kubernetes version MeshJob renders for', test: [VERSIONS, 'fails on "1.3", the typo of "1.30", showing the accepted forms'] },
+  { fragment: 'is not a Linkerd 2 version', test: [VERSIONS, 'fails on a Linkerd version that is not a Linkerd 2 release'] },
+  { fragment: 'it is not a valid', test: 'here' },
+  { fragment: 'is not a loopback http:// URL', test: [ERRORS, 'fails when a quit request is not on the loopback address'] },
+  { fragment: 'is not a port number', test: [MESHES, 'fails when the admin port is not a port number'] },
+  { fragment: 'is not a valid image reference', test: [ERRORS, 'fails when the busybox image is not an image reference'] },
+  { fragment: 'is not an absolute path', test: [ERRORS, 'fails when the image shell is not an absolute path'] },
+  { fragment: 'is not a non-root user or group ID', test: [ERRORS, 'fails when the busybox runtime is given a root or malformed user ID'] },
+  { fragment: 'leaves the user and group to the platform', test: [ERRORS, 'fails when the busybox runtime is given a user ID and told the platform assigns one'] },
+  { fragment: 'has no status port to wait on', test: [MESHES, 'fails for Istio before 1.1, which has no status port'] },
+  { fragment: 'has no /quitquitquit (it came in', test: [MESHES, 'fails for Istio before 1.3 with the quit endpoint, pointing to KILL_PILOT_AGENT'] },
+  { fragment: 'is not a revision or tag name', test: [MESHES, 'fails on a revision that is not a label value'] },
 ];
 
 function sourceFiles(dir: string): string[] {
@@ -92,18 +105,23 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
+/** Every place src/ constructs an Error: where, and the source text of its message (up to the statement's end). */
+function errorSites(): Array<{ where: string; text: string }> {
+  return sourceFiles(SRC).flatMap((file) => {
+    const source = readFileSync(file, 'utf8');
+    return [...source.matchAll(/new Error\(/g)].map((m) => {
+      const end = source.indexOf(');', m.index);
+      const line = source.slice(0, m.index).split('\n').length;
+      return { where: `${relative(ROOT, file)}:${line}`, text: source.slice(m.index, end < 0 ? undefined : end) };
+    });
+  });
+}
+
 describe('the bad-input catalogue', () => {
-  test('lists every throw site in src/, each by a fragment of its own message', () => {
-    const sites: Record<string, number> = {};
-    for (const file of sourceFiles(SRC)) {
-      const n = (readFileSync(file, 'utf8').match(/throw new Error\(/g) ?? []).length;
-      if (n > 0) sites[relative(ROOT, file)] = n;
-    }
-    const listed: Record<string, number> = {};
-    for (const e of CATALOGUE) listed[e.file] = (listed[e.file] ?? 0) + 1;
-    expect(listed).toEqual(sites);
-    const missing = CATALOGUE.filter((e) => !readFileSync(join(ROOT, e.file), 'utf8').includes(e.fragment));
-    expect(missing).toEqual([]);
+  test('lists every error src/ raises, each by a fragment of its own message', () => {
+    const sites = errorSites();
+    expect(sites.filter((site) => !CATALOGUE.some((e) => site.text.includes(e.fragment))).map((site) => site.where)).toEqual([]);
+    expect(CATALOGUE.filter((e) => !sites.some((site) => site.text.includes(e.fragment))).map((e) => e.fragment)).toEqual([]);
   });
 
   test('every test the catalogue points to exists', () => {
@@ -137,7 +155,7 @@ describe('the bad-input catalogue', () => {
     test('a Job manifest without a pod template, given to MeshJobs.applyTo', () => {
       const chart = newChart();
       new ApiObject(chart, 'broken', { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'broken' }, spec: { template: {} } } as any);
-      expect(() => MeshJobs.applyTo(chart, { mesh: Mesh.istio() })).toThrow('Job broken has no pod template with containers: it is not a valid Job');
+      expect(() => MeshJobs.applyTo(chart, { mesh: Mesh.istio() })).toThrow('Job broken: it has no pod template with containers: it is not a valid Job');
     });
 
     test('the CLI: --mesh envoy without --envoy-admin-port, an unknown lifecycle, a config file that is not a map', () => {
@@ -219,7 +237,7 @@ const meshSpec = fc.oneof(
   fc.record({
     kind: fc.constant('custom' as const),
     name: opt(fc.constantFrom('inhouse', '', 'a b')),
-    readyUrl: opt(url),
+    readinessUrl: opt(url),
     quit: fc.array(fc.record({ url, method: opt(fc.constantFrom(HttpMethod.GET, HttpMethod.POST)) }), { maxLength: 2 }),
     labels: opt(fc.constantFrom<Record<string, string>>({ 'mesh.example.com/inject': 'true' }, { 'sidecar.istio.io/inject': 'false' })),
   }),
@@ -235,7 +253,7 @@ function toMesh(m: MeshSpec): Mesh {
     case 'consul': return Mesh.consul({ injection: m.injection, shutdownGracePeriod: toDuration(m.grace), version: m.version });
     case 'kuma': return Mesh.kuma({ injection: m.injection, waitForDataplaneReady: m.wait, version: m.version });
     case 'envoy': return Mesh.envoy({ adminPort: m.port });
-    case 'custom': return Mesh.custom({ name: m.name, readyUrl: m.readyUrl, quitRequests: m.quit, podLabels: m.labels });
+    case 'custom': return Mesh.custom({ name: m.name, readinessUrl: m.readinessUrl, quitRequests: m.quit, podLabels: m.labels });
     case 'none': return Mesh.none();
   }
 }

@@ -77,7 +77,7 @@ export class ChaosProxy {
     return this.portNumber;
   }
 
-  public get readyUrl(): string {
+  public get readinessUrl(): string {
     return `http://127.0.0.1:${this.portNumber}${CHAOS_READY_PATH}`;
   }
 

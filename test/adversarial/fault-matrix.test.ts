@@ -129,7 +129,7 @@ const ROWS: Row[] = [
       signal: null,
       stderr: [
         line(`not ready at ${READY_URL} after 1s: exiting 75 without running the command`),
-        line(`POST ${QUIT_URL} got no answer in 3 attempts: assuming the sidecar has already stopped`),
+        line(`POST ${QUIT_URL}: refused (attempts: 3): the sidecar may still be running`),
       ],
       commandRan: false,
       readiness: 'none',
@@ -140,7 +140,7 @@ const ROWS: Row[] = [
   {
     fault: 'readiness answers always slower than the per-request timeout',
     proxy: { ready: [{ delayMs: 5000, status: 200 }] },
-    settings: ({ proxy }) => ({ readyUrls: [proxy!.readyUrl], requestTimeoutSeconds: 1, readyTimeoutSeconds: 2, quit: [post(proxy!.quitUrl)] }),
+    settings: ({ proxy }) => ({ readyUrls: [proxy!.readinessUrl], requestTimeoutSeconds: 1, readyTimeoutSeconds: 2, quit: [post(proxy!.quitUrl)] }),
     expected: {
       code: WrapperExitCode.PROXY_NOT_READY,
       signal: null,
@@ -154,7 +154,7 @@ const ROWS: Row[] = [
   {
     fault: 'readiness answers slower than the per-request timeout twice, then at once',
     proxy: { ready: [{ delayMs: 5000, status: 200 }, { delayMs: 5000, status: 200 }, 200] },
-    settings: ({ proxy }) => ({ readyUrls: [proxy!.readyUrl], requestTimeoutSeconds: 1, readyTimeoutSeconds: 20, quit: [post(proxy!.quitUrl)] }),
+    settings: ({ proxy }) => ({ readyUrls: [proxy!.readinessUrl], requestTimeoutSeconds: 1, readyTimeoutSeconds: 20, quit: [post(proxy!.quitUrl)] }),
     child: { exit: 0 },
     expected: {
       code: 0,
@@ -170,25 +170,25 @@ const ROWS: Row[] = [
   {
     fault: 'proxy ready, then gone (server closed) while the command runs, before the quit',
     proxy: {},
-    settings: ({ proxy }) => ({ readyUrls: [proxy!.readyUrl], quit: [post(proxy!.quitUrl)], quitAttempts: 3 }),
+    settings: ({ proxy }) => ({ readyUrls: [proxy!.readinessUrl], quit: [post(proxy!.quitUrl)], quitAttempts: 3 }),
     child: { exit: 5, sleepMs: 400 },
     whileRunning: async ({ proxy, child }) => {
       await child.started();
       await proxy!.close();
     },
     // Refused every time: never answered, so every attempt is made, then one line.
-    expected: { code: 5, signal: null, stderr: [line(`POST ${QUIT_URL} got no answer in 3 attempts: assuming the sidecar has already stopped`)], commandRan: true, readiness: '200', quits: [] },
+    expected: { code: 5, signal: null, stderr: [line(`POST ${QUIT_URL}: refused (attempts: 3): the sidecar may still be running`)], commandRan: true, readiness: '200', quits: [] },
     boundMs: 10_000,
   },
   {
     fault: 'quit answering 500 every time',
     proxy: { quit: [500] },
-    settings: ({ proxy }) => ({ readyUrls: [proxy!.readyUrl], quit: [post(proxy!.quitUrl)], quitAttempts: 3 }),
+    settings: ({ proxy }) => ({ readyUrls: [proxy!.readinessUrl], quit: [post(proxy!.quitUrl)], quitAttempts: 3 }),
     child: { exit: 3 },
     expected: {
       code: 3,
       signal: null,
-      stderr: [line(`POST ${QUIT_URL} still answered 500 after 3 attempts: the sidecar may still be running`)],
+      stderr: [line(`POST ${QUIT_URL}: answered 500 (attempts: 3): the sidecar may still be running`)],
       commandRan: true,
       readiness: '200',
       quits: [500, 500, 500],
@@ -198,7 +198,7 @@ const ROWS: Row[] = [
   {
     fault: 'quit answering 404 (e.g. Linkerd without proxy-admin-shutdown)',
     proxy: { quit: [404, 200] },
-    settings: ({ proxy }) => ({ readyUrls: [proxy!.readyUrl], quit: [post(proxy!.quitUrl)], quitAttempts: 3 }),
+    settings: ({ proxy }) => ({ readyUrls: [proxy!.readinessUrl], quit: [post(proxy!.quitUrl)], quitAttempts: 3 }),
     child: { exit: 0 },
     expected: {
       code: 0,
@@ -213,7 +213,7 @@ const ROWS: Row[] = [
   {
     fault: 'quit answering 405 (GET to a POST-only endpoint)',
     proxy: { quitMethods: ['POST'] },
-    settings: ({ proxy }) => ({ readyUrls: [proxy!.readyUrl], quit: [{ method: HttpMethod.GET, url: proxy!.quitUrl }], quitAttempts: 3 }),
+    settings: ({ proxy }) => ({ readyUrls: [proxy!.readinessUrl], quit: [{ method: HttpMethod.GET, url: proxy!.quitUrl }], quitAttempts: 3 }),
     child: { exit: 1 },
     expected: {
       code: 1,
@@ -228,18 +228,18 @@ const ROWS: Row[] = [
   {
     fault: 'quit connection reset every time (socket destroyed, no answer)',
     proxy: { quit: ['reset'] },
-    settings: ({ proxy }) => ({ readyUrls: [proxy!.readyUrl], quit: [post(proxy!.quitUrl)], quitAttempts: 5 }),
+    settings: ({ proxy }) => ({ readyUrls: [proxy!.readinessUrl], quit: [post(proxy!.quitUrl)], quitAttempts: 5 }),
     child: { exit: 2 },
     // Never answered: every attempt is made, then one line; the exit code stays the command's.
     expected: {
-      code: 2, signal: null, stderr: [line(`POST ${QUIT_URL} got no answer in 5 attempts: assuming the sidecar has already stopped`)], commandRan: true, readiness: '200', quits: ['reset', 'reset', 'reset', 'reset', 'reset'],
+      code: 2, signal: null, stderr: [line(`POST ${QUIT_URL}: got no answer (attempts: 5): the sidecar may still be running`)], commandRan: true, readiness: '200', quits: ['reset', 'reset', 'reset', 'reset', 'reset'],
     },
     boundMs: 10_000,
   },
   {
     fault: 'quit connection reset once, then answered 200',
     proxy: { quit: ['reset', 200] },
-    settings: ({ proxy }) => ({ readyUrls: [proxy!.readyUrl], quit: [post(proxy!.quitUrl)], quitAttempts: 5 }),
+    settings: ({ proxy }) => ({ readyUrls: [proxy!.readinessUrl], quit: [post(proxy!.quitUrl)], quitAttempts: 5 }),
     child: { exit: 0 },
     expected: { code: 0, signal: null, stderr: [], commandRan: true, readiness: '200', quits: ['reset', 200] },
     boundMs: 10_000,
@@ -247,7 +247,7 @@ const ROWS: Row[] = [
   {
     fault: 'the command does not exist (a typo in `command`)',
     proxy: {},
-    settings: ({ proxy }) => ({ readyUrls: [proxy!.readyUrl], quit: [post(proxy!.quitUrl)] }),
+    settings: ({ proxy }) => ({ readyUrls: [proxy!.readinessUrl], quit: [post(proxy!.quitUrl)] }),
     command: () => ['/nonexistent/report', '--since', '24h'],
     // The shell's own message, then the usual end: 127, and the proxy is still stopped.
     expected: {
@@ -258,7 +258,7 @@ const ROWS: Row[] = [
   {
     fault: 'the command is not executable',
     proxy: {},
-    settings: ({ proxy }) => ({ readyUrls: [proxy!.readyUrl], quit: [post(proxy!.quitUrl)] }),
+    settings: ({ proxy }) => ({ readyUrls: [proxy!.readinessUrl], quit: [post(proxy!.quitUrl)] }),
     command: ({ dir }) => {
       const file = join(dir, 'report');
       writeFileSync(file, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
@@ -272,7 +272,7 @@ const ROWS: Row[] = [
   {
     fault: 'SIGTERM while a readiness request hangs (before the command starts)',
     proxy: { ready: ['hang'] },
-    settings: ({ proxy }) => ({ readyUrls: [proxy!.readyUrl], requestTimeoutSeconds: 1, readyTimeoutSeconds: 20, quit: [post(proxy!.quitUrl)] }),
+    settings: ({ proxy }) => ({ readyUrls: [proxy!.readinessUrl], requestTimeoutSeconds: 1, readyTimeoutSeconds: 20, quit: [post(proxy!.quitUrl)] }),
     signals: ({ proxy }) => [{ signal: 'SIGTERM', at: () => proxy!.arrival(CHAOS_READY_PATH) }],
     expected: {
       code: 143,
@@ -287,7 +287,7 @@ const ROWS: Row[] = [
   {
     fault: 'SIGTERM during the quit (quit answered after 700 ms)',
     proxy: { quit: [{ delayMs: 700, status: 200 }] },
-    settings: ({ proxy }) => ({ readyUrls: [proxy!.readyUrl], requestTimeoutSeconds: 3, quit: [post(proxy!.quitUrl)] }),
+    settings: ({ proxy }) => ({ readyUrls: [proxy!.readinessUrl], requestTimeoutSeconds: 3, quit: [post(proxy!.quitUrl)] }),
     child: { exit: 4 },
     signals: ({ proxy }) => [{ signal: 'SIGTERM', at: () => proxy!.arrival(CHAOS_QUIT_PATH) }],
     // The command has ended: its exit code stands, and the quit is completed, not abandoned.
@@ -295,18 +295,19 @@ const ROWS: Row[] = [
     boundMs: 10_000,
   },
   {
+    // The pod is being deleted, its proxy too: one attempt, no retries (../shared/MESH-CONTRACTS.md, Pod deletion).
     fault: 'SIGTERM during a quit that hangs',
     proxy: { quit: ['hang'] },
-    settings: ({ proxy }) => ({ readyUrls: [proxy!.readyUrl], requestTimeoutSeconds: 1, quit: [post(proxy!.quitUrl)], quitAttempts: 3 }),
+    settings: ({ proxy }) => ({ readyUrls: [proxy!.readinessUrl], requestTimeoutSeconds: 1, quit: [post(proxy!.quitUrl)], quitAttempts: 3 }),
     child: { exit: 0 },
     signals: ({ proxy }) => [{ signal: 'SIGTERM', at: () => proxy!.arrival(CHAOS_QUIT_PATH) }],
-    expected: { code: 0, signal: null, stderr: [line(`POST ${QUIT_URL} got no answer in 3 attempts: assuming the sidecar has already stopped`)], commandRan: true, readiness: '200', quits: ['abandoned', 'abandoned', 'abandoned'] },
+    expected: { code: 0, signal: null, stderr: [line(`POST ${QUIT_URL}: got no answer (attempts: 1): the sidecar may still be running`)], commandRan: true, readiness: '200', quits: ['abandoned'] },
     boundMs: 12_000,
   },
   {
     fault: 'the command ignores SIGTERM until the grace period ends (then SIGKILL to the group, as the kubelet)',
     proxy: {},
-    settings: ({ proxy }) => ({ readyUrls: [proxy!.readyUrl], quit: [post(proxy!.quitUrl)] }),
+    settings: ({ proxy }) => ({ readyUrls: [proxy!.readinessUrl], quit: [post(proxy!.quitUrl)] }),
     run: (ctx, settings) => ignoringTerm(ctx, settings),
     // Forwarded exactly once; the wrapper waits for its command (it does not exit or quit on its own).
     expected: {
@@ -323,7 +324,7 @@ const ROWS: Row[] = [
   {
     fault: 'the command ignores SIGTERM, then exits 7 on its own within the grace period',
     proxy: {},
-    settings: ({ proxy }) => ({ readyUrls: [proxy!.readyUrl], quit: [post(proxy!.quitUrl)] }),
+    settings: ({ proxy }) => ({ readyUrls: [proxy!.readinessUrl], quit: [post(proxy!.quitUrl)] }),
     run: (ctx, settings) => ignoringTerm(ctx, settings, 4, 2000),
     // The command's own exit code (not 143), the proxy stopped after it: no hang of its own.
     expected: {

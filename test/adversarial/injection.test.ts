@@ -129,7 +129,7 @@ function build(c: Case, values: Map<Slot, string>, port: number): Built {
     ? Mesh.istio({ version: v('meshVersion') })
     : Mesh.custom({
       name: v('meshName') ?? 'inhouse',
-      readyUrl: v('customReadyUrl') ?? `${server}/healthz/ready`,
+      readinessUrl: v('customReadyUrl') ?? `${server}/healthz/ready`,
       quitRequests: [{ url: v('customQuitUrl') ?? `${server}/quitquitquit` }],
       podLabels: { 'example.com/mesh': v('customLabelValue') ?? 'on' },
       podAnnotations: { 'example.com/mesh-config': v('customAnnotationValue') ?? '{}' },
@@ -361,12 +361,12 @@ describeIfTools('URLs are not globs', () => {
   test('a readiness URL with "*" is asked as written, even when the working directory holds a matching path', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'meshjob-workdir-'));
     try {
-      const readyUrl = `http://127.0.0.1:${server.port}/healthz/ready*`;
+      const readinessUrl = `http://127.0.0.1:${server.port}/healthz/ready*`;
       // What a glob of that URL matches, relative to the working directory.
       mkdirSync(join(cwd, 'http:', `127.0.0.1:${server.port}`, 'healthz', 'ready-decoy'), { recursive: true });
       const chart = new Chart(Testing.app(), 'reports');
       new MeshJob(chart, 'nightly', {
-        mesh: Mesh.custom({ readyUrl }),
+        mesh: Mesh.custom({ readinessUrl }),
         lifecycle: SidecarLifecycle.wrap({ readyTimeout: Duration.seconds(2), requestTimeout: Duration.seconds(1) }),
         containers: [{ name: 'app', image: 'registry.example.com/app:1.0', command: ['/usr/bin/true'] }],
       });

@@ -4,7 +4,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { wrapperCommand, WrapperSettings } from '../../src/runtime/wrapper';
 import { expandKubelet } from '../support/kubelet';
-import { baseSettings, MINIMAL_PATH, ShellSetup } from '../support/wrapper-harness';
+import { baseSettings, MINIMAL_PATH, ShellSetup, terminationLogOf } from '../support/wrapper-harness';
 
 // A cheap, many-times runner for the property tests: the wrapper started exactly as
 // test/support/wrapper-harness.ts `runWrapper` starts it (same argv: [...wrapperCommand(shell),
@@ -39,7 +39,8 @@ export interface LightOptions {
 
 /** The argv and env the kubelet starts the wrapped container with. */
 export function kubeletArgv(options: LightOptions, dir: string): { argv: string[]; env: Record<string, string> } {
-  const settings: WrapperSettings = { ...baseSettings(options.setup, dir), ...options.settings, dir };
+  const merged = { ...baseSettings(options.setup, dir), ...options.settings, dir };
+  const settings: WrapperSettings = { ...merged, terminationMessagePath: merged.terminationMessagePath ?? terminationLogOf(merged) };
   const containerEnv: Record<string, string> = { ...options.env };
   const argv = [...wrapperCommand(options.setup.shell, settings), ...options.command, ...(options.args ?? [])]
     .map((s) => expandKubelet(s, containerEnv));

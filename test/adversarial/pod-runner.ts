@@ -76,7 +76,8 @@ function runContainer(c: any, o: PodRunOptions, volume: string): Promise<Contain
   const wrapped = settings >= 0;
   const argv: string[] = [...(c.command ?? []), ...(c.args ?? [])].map((s: string) => expandKubelet(s, env));
   if (wrapped) {
-    let value = argv[settings].split(MOUNT).join(volume);
+    // The termination message file the kubelet mounts at terminationMessagePath: a file per container here.
+    let value = argv[settings].split(MOUNT).join(volume).split('/dev/termination-log').join(join(volume, `termination-log.${c.name}`));
     for (const [from, to] of Object.entries(o.ports ?? {})) value = value.split(from).join(to);
     argv[settings] = value;
     if (argv[0].startsWith(`${MOUNT}/`)) argv[0] = volume + argv[0].slice(MOUNT.length);

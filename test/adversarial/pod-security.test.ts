@@ -18,6 +18,8 @@ import { podSpecOf, validateAll } from '../support/schema';
 
 const INIT = 'meshjob-busybox';
 const VOLUME = 'meshjob';
+/** The busybox runtime's read-only binary volume, beside the state volume. */
+const BIN_VOLUME = 'meshjob-bin';
 
 /** The MeshJob-added parts of a rendered workload, and what is wrong with them. */
 function audit(workload: any, userVolumeNames: string[] = [], userInitNames: string[] = []): { added: string[]; violations: string[] } {
@@ -112,7 +114,11 @@ describe('pod security of what MeshJob adds', () => {
       const { added, violations } = audit(workload, ['data'], userInits);
 
       expect({ violations, apiServer: apiServerObjections(workload) }).toEqual({ violations: [], apiServer: [] });
-      expect(added).toEqual([...(expected.init ? [`initContainer ${INIT}`] : []), ...(expected.volume ? [`volume ${VOLUME}`] : [])]);
+      expect(added).toEqual([
+        ...(expected.init ? [`initContainer ${INIT}`] : []),
+        ...(expected.volume ? [`volume ${VOLUME}`] : []),
+        ...(expected.init ? [`volume ${BIN_VOLUME}`] : []),
+      ]);
       // The user's own container keeps its security context (cdk8s-plus renders it; MeshJob leaves it alone).
       const appContainer = pod.containers.find((c: any) => c.name === 'app');
       expect(appContainer.securityContext).toMatchObject({
@@ -133,7 +139,7 @@ describe('pod security of what MeshJob adds', () => {
       expect({ name: workload.metadata.name, violations, apiServer: apiServerObjections(workload) })
         .toEqual({ name: workload.metadata.name, violations: [], apiServer: [] });
       const hasInit = (pod.initContainers ?? []).some((c: any) => c.name === INIT);
-      const wrappedWithBusybox = (pod.containers ?? []).some((c: any) => c.command?.[0] === '/meshjob/busybox');
+      const wrappedWithBusybox = (pod.containers ?? []).some((c: any) => c.command?.[0] === '/meshjob/bin/busybox');
       expect(hasInit).toBe(wrappedWithBusybox);
     }
   });
@@ -153,7 +159,7 @@ describe('pod security of what MeshJob adds', () => {
     const workload = validateAll(Testing.synth(chart)).find((m) => m.kind === 'Job');
     const { added, violations } = audit(workload);
     expect({ added, violations, apiServer: apiServerObjections(workload) })
-      .toEqual({ added: wrapped ? [`initContainer ${INIT}`, `volume ${VOLUME}`] : [], violations: [], apiServer: [] });
+      .toEqual({ added: wrapped ? [`initContainer ${INIT}`, `volume ${VOLUME}`, `volume ${BIN_VOLUME}`] : [], violations: [], apiServer: [] });
   });
 
   test('the meshjob post-renderer: what it adds to a chart\'s Job meets the "restricted" profile', () => {
@@ -166,7 +172,7 @@ describe('pod security of what MeshJob adds', () => {
     const workload = validateAll([parse(r.stdout)])[0];
     const { added, violations } = audit(workload);
     expect({ added, violations, apiServer: apiServerObjections(workload) })
-      .toEqual({ added: [`initContainer ${INIT}`, `volume ${VOLUME}`], violations: [], apiServer: [] });
+      .toEqual({ added: [`initContainer ${INIT}`, `volume ${VOLUME}`, `volume ${BIN_VOLUME}`], violations: [], apiServer: [] });
   });
 
   test('the audit can fail: a privileged, root, hostPath pod is caught', () => {

@@ -27,7 +27,7 @@ describe.each(SHELL_SETUPS)('sidecars and quit steps on $name', (setup) => {
     const proxy = await startProxy();
     const dir = sharedDir();
     const main = new Child(tempDir(), 'main');
-    const common = { dir, peers: ['main'], readyUrls: [proxy.readyUrl], sidecarStopTimeoutSeconds: 1, ...extra };
+    const common = { dir, peers: ['main'], readyUrls: [proxy.readinessUrl], sidecarStopTimeoutSeconds: 1, ...extra };
     const sidecar = runWrapper({
       setup,
       command: sidecarCommand,
@@ -45,7 +45,7 @@ describe.each(SHELL_SETUPS)('sidecars and quit steps on $name', (setup) => {
 
   test('stops a done-file sidecar with SIGTERM once the main container has ended, and the sidecar exits 0', async () => {
     const logs = new Child(tempDir(), 'logs');
-    const { proxy, main, mainResult, sidecarResult } = await pod(undefined, logs.env({ sleepMs: 30_000, trap: ['SIGTERM'] }));
+    const { main, mainResult, sidecarResult } = await pod(undefined, logs.env({ sleepMs: 30_000, trap: ['SIGTERM'] }));
 
     expect({ code: mainResult.code, stderr: messages(mainResult.stderrLines) }).toEqual({ code: 3, stderr: [] });
     expect({ code: sidecarResult.code, stderr: messages(sidecarResult.stderrLines) }).toEqual({ code: 0, stderr: [] });
@@ -97,7 +97,7 @@ describe.each(SHELL_SETUPS)('sidecars and quit steps on $name', (setup) => {
     const run = runWrapper({
       setup,
       env: child.env({ exit: 0 }),
-      settings: { readyUrls: [proxy.readyUrl, sqlProxy.readyUrl], quit: [{ method: HttpMethod.GET, url: sqlProxy.quitUrl }, post(proxy.quitUrl)] },
+      settings: { readyUrls: [proxy.readinessUrl, sqlProxy.readinessUrl], quit: [{ method: HttpMethod.GET, url: sqlProxy.quitUrl }, post(proxy.quitUrl)] },
     });
     expect((await run.result).code).toBe(0);
     expect(sqlProxy.quits.map((q) => q.method)).toEqual(['GET']);

@@ -66,7 +66,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
       const proxy = await startProxy({ readyAfterMs: 300 });
       const child = new Child(tempDir());
       const r = await runWrapper({
-        setup, env: child.env(), settings: { readyUrls: [proxy.readyUrl], quit: [post(proxy.quitUrl)] },
+        setup, env: child.env(), settings: { readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)] },
       }).result;
 
       expect(outcome(r)).toEqual({ code: 0, signal: null, stderr: [] });
@@ -87,7 +87,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
       const r = await runWrapper({
         setup,
         env: child.env(),
-        settings: { readyUrls: [proxy.readyUrl, other.readyUrl], quit: [post(proxy.quitUrl)] },
+        settings: { readyUrls: [proxy.readinessUrl, other.readinessUrl], quit: [post(proxy.quitUrl)] },
       }).result;
 
       expect(outcome(r)).toEqual({ code: 0, signal: null, stderr: [] });
@@ -117,13 +117,13 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
       const r = await runWrapper({
         setup,
         env: child.env(),
-        settings: { readyUrls: [proxy.readyUrl], readyTimeoutSeconds: 1, quit: [post(proxy.quitUrl)] },
+        settings: { readyUrls: [proxy.readinessUrl], readyTimeoutSeconds: 1, quit: [post(proxy.quitUrl)] },
       }).result;
 
       expect(r.code).toBe(WrapperExitCode.PROXY_NOT_READY);
       expect(r.stderrLines).toHaveLength(1);
       expect(r.stderrLines[0]).toMatch(/not ready/);
-      expect(r.stderrLines[0]).toContain(proxy.readyUrl);
+      expect(r.stderrLines[0]).toContain(proxy.readinessUrl);
       expect(child.hasStarted).toBe(false);
       expect(proxy.quits.map((q) => [q.method, q.status])).toEqual([['POST', 200]]);
       expect(proxy.quits[0].at).toBeGreaterThan(proxy.requestsTo(READY_PATH).slice(-1)[0].at);
@@ -136,7 +136,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
         setup,
         env: child.env({ exit: 3 }),
         settings: {
-          readyUrls: [proxy.readyUrl], readyTimeoutSeconds: 1, startOnReadyTimeout: true, quit: [post(proxy.quitUrl)],
+          readyUrls: [proxy.readinessUrl], readyTimeoutSeconds: 1, startOnReadyTimeout: true, quit: [post(proxy.quitUrl)],
         },
       }).result;
 
@@ -153,7 +153,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
     test('fails with exit 64 and one stderr line when started with no command', async () => {
       const proxy = await startProxy();
       const r = await runWrapper({
-        setup, command: [], settings: { readyUrls: [proxy.readyUrl], quit: [post(proxy.quitUrl)] },
+        setup, command: [], settings: { readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)] },
       }).result;
 
       expect(r.code).toBe(WrapperExitCode.USAGE);
@@ -169,7 +169,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
         setup,
         env: child.env(),
         signals: [{ signal: 'SIGTERM', at: polled }],
-        settings: { readyUrls: [proxy.readyUrl], readyTimeoutSeconds: 10, quit: [post(proxy.quitUrl)] },
+        settings: { readyUrls: [proxy.readinessUrl], readyTimeoutSeconds: 10, quit: [post(proxy.quitUrl)] },
       }).result;
 
       expect(r.code).toBe(143);
@@ -185,7 +185,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
       const proxy = await startProxy({ closeAfterQuit: true });
       const child = new Child(tempDir());
       const r = await runWrapper({
-        setup, env: child.env({ exit: code }), settings: { readyUrls: [proxy.readyUrl], quit: [post(proxy.quitUrl)] },
+        setup, env: child.env({ exit: code }), settings: { readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)] },
       }).result;
 
       expect(outcome(r)).toEqual({ code, signal: null, stderr: [] });
@@ -200,7 +200,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
       const proxy = await startProxy();
       const child = new Child(tempDir());
       const r = await runWrapper({
-        setup, env: child.env({ kill: signal }), settings: { readyUrls: [proxy.readyUrl], quit: [post(proxy.quitUrl)] },
+        setup, env: child.env({ kill: signal }), settings: { readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)] },
       }).result;
 
       expect(outcome(r)).toEqual({ code, signal: null, stderr: [] });
@@ -246,7 +246,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
       const r = await runWrapper({
         setup,
         env: child.env({ trap: ['SIGTERM'], sleepMs: 60_000 }),
-        settings: { readyUrls: [proxy.readyUrl], quit: [post(proxy.quitUrl)] },
+        settings: { readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)] },
         signals: [{ signal: 'SIGTERM', at: () => child.started() }],
       }).result;
 
@@ -263,7 +263,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
       const r = await runWrapper({
         setup,
         env: child.env({ sleepMs: 60_000 }),
-        settings: { readyUrls: [proxy.readyUrl], quit: [post(proxy.quitUrl)] },
+        settings: { readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)] },
         signals: [{ signal: 'SIGINT', at: () => child.started() }],
       }).result;
 
@@ -278,7 +278,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
       const r = await runWrapper({
         setup,
         env: child.env({ trap: ['SIGINT', 'SIGTERM'], sleepMs: 60_000 }),
-        settings: { readyUrls: [proxy.readyUrl], quit: [post(proxy.quitUrl)] },
+        settings: { readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)] },
         signals: [{ signal: 'SIGINT', at: () => child.started() }],
       }).result;
 
@@ -295,7 +295,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
         setup,
         command: ['/usr/bin/dash', IGNORES_SIGINT_SH],
         env: child.env(),
-        settings: { readyUrls: [proxy.readyUrl], quit: [post(proxy.quitUrl)] },
+        settings: { readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)] },
         signals: [{ signal: 'SIGINT', at: () => child.started() }],
       }).result;
 
@@ -310,7 +310,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
         setup,
         command: [PERL, IGNORES_SIGRTMAX_PL],
         env: child.env(),
-        settings: { readyUrls: [proxy.readyUrl], quit: [post(proxy.quitUrl)] },
+        settings: { readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)] },
         signals: [{ signal: 'SIGINT', at: () => child.started() }],
       }).result;
 
@@ -326,7 +326,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
       const r = await runWrapper({
         setup,
         env: child.env({ exit: 3 }),
-        settings: { readyUrls: [proxy.readyUrl], quit: [post(proxy.quitUrl)], quitAttempts: 5 },
+        settings: { readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)], quitAttempts: 5 },
       }).result;
 
       expect(outcome(r)).toEqual({ code: 3, signal: null, stderr: [] });
@@ -339,7 +339,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
       const r = await runWrapper({
         setup,
         env: child.env({ exit: 0 }),
-        settings: { readyUrls: [proxy.readyUrl], quit: [post(proxy.quitUrl)], quitAttempts: 5 },
+        settings: { readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)], quitAttempts: 5 },
       }).result;
 
       expect(r.code).toBe(0);
@@ -371,7 +371,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
         setup,
         env: child.env({ exit: 6 }),
         settings: {
-          readyUrls: [proxy.readyUrl],
+          readyUrls: [proxy.readinessUrl],
           quit: [post(proxy.quitUrl)],
           requestTimeoutSeconds: 1,
           quitAttempts: 3,
@@ -396,7 +396,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
         setup,
         env: child.env(),
         settings: {
-          readyUrls: [proxy.readyUrl], quit: [post(proxy.quitUrl), { method: HttpMethod.GET, url: sqlProxy.quitUrl }],
+          readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl), { method: HttpMethod.GET, url: sqlProxy.quitUrl }],
         },
       }).result;
 
@@ -411,7 +411,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
       const r = await runWrapper({
         setup,
         env: child.env({ exit: 2 }),
-        settings: { readyUrls: [proxy.readyUrl], quit: [post(proxy.quitUrl)], keepProxyOnFailure: true },
+        settings: { readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)], keepProxyOnFailure: true },
       }).result;
 
       expect(r.code).toBe(2);
@@ -426,7 +426,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
       const r = await runWrapper({
         setup,
         env: child.env({ exit: 0 }),
-        settings: { readyUrls: [proxy.readyUrl], quit: [post(proxy.quitUrl)], keepProxyOnFailure: true },
+        settings: { readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)], keepProxyOnFailure: true },
       }).result;
 
       expect(outcome(r)).toEqual({ code: 0, signal: null, stderr: [] });
@@ -444,7 +444,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
       const runs = peers.map((container, i) => runWrapper({
         setup,
         env: children[i].env({ sleepMs: runLengths[i], exit: i }),
-        settings: { container, peers, dir, readyUrls: [proxy.readyUrl], quit: [post(proxy.quitUrl)] },
+        settings: { container, peers, dir, readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)] },
       }));
       const results = await Promise.all(runs.map((run) => run.result));
 
@@ -481,7 +481,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
         const early = Array.from({ length: EARLY }, (_, i) => `early-${i}`);
         const peers = [...early, 'a', 'b'];
         const settings = (container: string): Partial<WrapperSettings> =>
-          ({ container, peers, dir, readyUrls: [proxy.readyUrl], quit: [post(proxy.quitUrl)] });
+          ({ container, peers, dir, readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)] });
         const earlyResults = await Promise.all(early.map((container) =>
           runWrapper({ setup, command: ['/usr/bin/true'], settings: settings(container) }).result));
         const a = runWrapper({ setup, command: [...COMMAND], settings: settings('a'), cpu: pin ? cpus[1] : undefined });

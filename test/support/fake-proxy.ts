@@ -47,6 +47,11 @@ export interface FakeProxyOptions {
   readonly quitMethods?: string[] | 'any';
   /** Stops listening after the first 2xx quit answer, as a real proxy exits. */
   readonly closeAfterQuit?: boolean;
+  /**
+   * The loopback port to listen on (e.g. a FakeProxy.gonePort() that refused connections until now).
+   * @default - an ephemeral port
+   */
+  readonly port?: number;
 }
 
 /**
@@ -92,7 +97,7 @@ export class FakeProxy {
     return this.portNumber;
   }
 
-  public get readyUrl(): string {
+  public get readinessUrl(): string {
     return `http://127.0.0.1:${this.portNumber}${READY_PATH}`;
   }
 
@@ -113,7 +118,7 @@ export class FakeProxy {
   public async start(): Promise<this> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => resolve());
+      this.server.listen(this.options.port ?? 0, '127.0.0.1', () => resolve());
     });
     this.portNumber = (this.server.address() as AddressInfo).port;
     const after = this.options.readyAfterMs ?? 0;

@@ -27,7 +27,8 @@ export function kubeletFor(pod: any, ports: Record<string, number>): Kubelet {
   const volumeDir = join(tempDir(), 'emptyDir');
   mkdirSync(join(volumeDir, 'run'), { recursive: true });
   mkdirSync(join(volumeDir, 'bin'));
-  const mount = (s: string) => s.split('/meshjob').join(volumeDir);
+  // The termination message file the kubelet mounts in each container: one temp file for all here.
+  const mount = (s: string) => s.split('/meshjob').join(volumeDir).split('/dev/termination-log').join(join(volumeDir, 'termination-log'));
   const localize = (s: string) => Object.entries(ports).reduce((acc, [from, to]) => acc.split(from).join(`127.0.0.1:${to}`), s);
   for (const init of pod.initContainers ?? []) {
     if (init.restartPolicy === 'Always') continue; // a native sidecar: not ours to run here

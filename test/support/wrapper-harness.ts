@@ -259,6 +259,14 @@ export function sleep(ms: number): Promise<void> {
 // Running the wrapper as the kubelet would.
 
 /** Settings every test starts from: one container, no proxy, short delays. */
+/**
+ * The container's termination message file, beside the shared dir (never the host's
+ * /dev/termination-log): what the kubelet mounts at terminationMessagePath.
+ */
+export function terminationLogOf(s: { dir: string; container: string }): string {
+  return join(s.dir, '..', `termination-log.${s.container}`);
+}
+
 export function baseSettings(setup: ShellSetup, dir: string): WrapperSettings {
   return {
     container: 'main',
@@ -339,10 +347,8 @@ export const TASKSET = '/usr/bin/taskset';
  * kubelet-expanded with the container's env; the process env is that env over a minimal PATH.
  */
 export function runWrapper(options: RunOptions): WrapperRun {
-  const settings: WrapperSettings = {
-    ...baseSettings(options.setup, options.settings?.dir ?? sharedDir()),
-    ...options.settings,
-  };
+  const merged = { ...baseSettings(options.setup, options.settings?.dir ?? sharedDir()), ...options.settings };
+  const settings: WrapperSettings = { ...merged, terminationMessagePath: merged.terminationMessagePath ?? terminationLogOf(merged) };
   const containerEnv: Record<string, string> = { ...options.env };
   const specCommand = [...wrapperCommand(options.setup.shell, settings), ...(options.command ?? Child.command)];
   const argv = [...specCommand, ...(options.args ?? [])].map((s) => expandKubelet(s, containerEnv));

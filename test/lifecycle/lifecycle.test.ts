@@ -1,11 +1,12 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
+import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import {
   HttpMethod, LifecycleMode, Mesh, PodFailurePolicyAction, PodFailureRule, SidecarLifecycle, WrapperExitCode,
-} from '../src';
-import { envOf, renderMeshJob } from './support/render';
-import { renderLifecycleTable } from '../src/lifecycle/version-table';
+} from '../../src';
+import { envOf, renderMeshJob } from '../support/render';
+import { renderLifecycleTable } from '../../src/lifecycle/version-table';
 
 const main = { name: 'main', image: 'registry.example.com/app:1', command: ['/app'], args: ['run'] };
 const logs = { name: 'logs', image: 'fluent/fluent-bit:3.1', command: ['/fluent-bit/bin/fluent-bit'], readinessUrl: 'http://localhost:2020/api/v1/health' };
@@ -23,7 +24,10 @@ describe('SidecarLifecycle.auto() chooses from the declared versions', () => {
     'linkerd 2.14': () => Mesh.linkerd({ version: '2.14' }),
     'linkerd 2.15': () => Mesh.linkerd({ version: '2.15' }),
     'linkerd 2.20': () => Mesh.linkerd({ version: '2.20' }),
-    'consul 1.8': () => Mesh.consul({ version: '1.8.2' }),
+    'consul 1.8.1': () => Mesh.consul({ version: '1.8.1' }),
+    'consul 1.8.2': () => Mesh.consul({ version: '1.8.2' }),
+    'consul 1.7.5': () => Mesh.consul({ version: '1.7.5' }),
+    'consul 1.7.4': () => Mesh.consul({ version: '1.7.4' }),
     'consul 1.9': () => Mesh.consul({ version: '1.9.0' }),
     'envoy': () => Mesh.envoy({ adminPort: 9901 }),
   };
@@ -34,13 +38,17 @@ describe('SidecarLifecycle.auto() chooses from the declared versions', () => {
     ['istio 1.24', undefined, LifecycleMode.WRAP],
     ['istio 1.24', '1.27', LifecycleMode.WRAP],
     ['istio 1.24', '1.28', LifecycleMode.WRAP],
-    ['istio 1.24', '1.29', LifecycleMode.NATIVE],
-    ['istio 1.24', '1.30', LifecycleMode.NATIVE],
+    ['istio 1.24', '1.29', LifecycleMode.WRAP],
+    ['istio 1.24', '1.32', LifecycleMode.WRAP],
+    ['istio 1.24', '1.33', LifecycleMode.NATIVE],
     ['istio 1.24', 'v1.33.1', LifecycleMode.NATIVE],
     ['linkerd 2.14', '1.30', LifecycleMode.WRAP],
     ['linkerd 2.15', '1.30', LifecycleMode.NATIVE],
     ['linkerd 2.20', '1.27', LifecycleMode.WRAP],
-    ['consul 1.8', '1.30', LifecycleMode.WRAP],
+    ['consul 1.8.1', '1.30', LifecycleMode.WRAP],
+    ['consul 1.8.2', '1.30', LifecycleMode.NATIVE],
+    ['consul 1.7.5', '1.30', LifecycleMode.NATIVE],
+    ['consul 1.7.4', '1.30', LifecycleMode.WRAP],
     ['consul 1.9', '1.30', LifecycleMode.NATIVE],
     ['consul 1.9', '1.28', LifecycleMode.WRAP],
     ['envoy', '1.33', LifecycleMode.WRAP],
@@ -52,7 +60,7 @@ describe('SidecarLifecycle.auto() chooses from the declared versions', () => {
 
   test('records what it chose on the pod template (meshjob/lifecycle)', () => {
     expect(renderMeshJob({ mesh: Mesh.istio(), containers: [main] }).podMetadata.annotations['meshjob/lifecycle']).toBe('wrap');
-    expect(renderMeshJob({ mesh: Mesh.istio({ version: '1.24' }), kubernetesVersion: '1.30', containers: [main] })
+    expect(renderMeshJob({ mesh: Mesh.istio({ version: '1.24' }), kubernetesVersion: '1.33', containers: [main] })
       .podMetadata.annotations['meshjob/lifecycle']).toBe('native');
   });
 
@@ -84,13 +92,13 @@ describe('SidecarLifecycle.auto() chooses from the declared versions', () => {
   });
 
   test('README\'s lifecycle table is the one the code renders', () => {
-    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf-8');
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf-8');
     expect(readme).toContain(renderLifecycleTable());
   });
 });
 
 describe('native mode', () => {
-  const native = { mesh: Mesh.istio({ version: '1.24' }), kubernetesVersion: '1.30' };
+  const native = { mesh: Mesh.istio({ version: '1.24' }), kubernetesVersion: '1.33' };
 
   test('renders the per-pod native switch and no hold-until-ready setting', () => {
     const { podMetadata } = renderMeshJob({ ...native, containers: [main] });
@@ -129,6 +137,8 @@ describe('native mode', () => {
     expect(podMetadata.annotations).toEqual({
       'consul.hashicorp.com/connect-inject': 'true',
       'consul.hashicorp.com/enable-consul-dataplane-as-sidecar': 'true',
+      // Without it, the native dataplane drains 30 s after the Job's containers end.
+      'consul.hashicorp.com/sidecar-proxy-lifecycle-shutdown-grace-period-seconds': '0',
       'meshjob/lifecycle': 'native',
     });
   });
@@ -140,8 +150,16 @@ describe('native mode', () => {
   });
 
   test('warns when the mesh version is not declared', () => {
-    const { meshJob } = renderMeshJob({ mesh: Mesh.istio(), kubernetesVersion: '1.30', lifecycle: SidecarLifecycle.native(), containers: [main] });
+    const { meshJob } = renderMeshJob({ mesh: Mesh.istio(), kubernetesVersion: '1.33', lifecycle: SidecarLifecycle.native(), containers: [main] });
     expect(meshJob.warnings).toEqual(['the istio version is not declared: per-pod native sidecars need istio >= 1.24']);
+  });
+
+  test('warns when asked for Istio\'s native proxy on Kubernetes 1.29-1.32, which Istio itself avoids', () => {
+    const { meshJob } = renderMeshJob({ ...native, kubernetesVersion: '1.30', lifecycle: SidecarLifecycle.native(), containers: [main] });
+    expect(meshJob.warnings).toEqual([
+      'istio turns native sidecars on by itself only from Kubernetes 1.33 and avoids Kubernetes 1.30 on purpose: ' +
+      'SidecarLifecycle.wrap() (or auto(), which wraps here) is the tested route',
+    ]);
   });
 
   test('fails on Kubernetes before 1.28', () => {
@@ -174,8 +192,13 @@ describe('native mode', () => {
 describe('podFailurePolicy', () => {
   const rulesOf = (manifest: any) => (manifest.kind === 'CronJob' ? manifest.spec.jobTemplate.spec : manifest.spec).podFailurePolicy?.rules;
 
-  test('by default retries a wrapped container\'s "proxy never ready" exit and disruptions on fresh pods', () => {
+  test('without activeDeadline counts "proxy never ready" against backoffLimit, so a Job whose proxy never comes ends', () => {
     const { manifest } = renderMeshJob({ mesh: Mesh.istio(), containers: [main, { ...main, name: 'audit' }] });
+    expect(rulesOf(manifest)).toEqual([{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }]);
+  });
+
+  test('with activeDeadline retries a wrapped container\'s "proxy never ready" exit and disruptions on fresh pods', () => {
+    const { manifest } = renderMeshJob({ mesh: Mesh.istio(), containers: [main, { ...main, name: 'audit' }], activeDeadline: Duration.minutes(30) });
     expect(rulesOf(manifest)).toEqual([
       { action: 'Ignore', onExitCodes: { containerName: 'main', operator: 'In', values: [WrapperExitCode.PROXY_NOT_READY] } },
       { action: 'Ignore', onExitCodes: { containerName: 'audit', operator: 'In', values: [WrapperExitCode.PROXY_NOT_READY] } },
@@ -242,7 +265,7 @@ describe('podFailurePolicy', () => {
   });
 
   test('keeps the wrapper environment out of native pods', () => {
-    const { pod } = renderMeshJob({ mesh: Mesh.istio({ version: '1.24' }), kubernetesVersion: '1.30', containers: [main] });
+    const { pod } = renderMeshJob({ mesh: Mesh.istio({ version: '1.24' }), kubernetesVersion: '1.33', containers: [main] });
     expect(envOf(pod.containers[0])).toEqual({});
   });
 });

@@ -1,4 +1,4 @@
-import { podSpecOf, validateManifest } from './support/schema';
+import { podSpecOf, validateManifest } from './schema';
 
 // The validator itself must be able to fail, or every "schema-valid" assertion is empty.
 describe('schema validation', () => {

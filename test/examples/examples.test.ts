@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
-import { EXAMPLES } from '../examples';
-import { settingsOf, wrappedCommandOf } from './support/render';
-import { podMetadataOf, podSpecOf, validateAll } from './support/schema';
+import { EXAMPLES } from '../../examples';
+import { settingsOf, wrappedCommandOf } from '../support/render';
+import { podMetadataOf, podSpecOf, validateAll } from '../support/schema';
 
 function render(name: string): any[] {
   const ChartClass = EXAMPLES[name];
@@ -62,11 +62,11 @@ describe('examples', () => {
     expect(podSpecOf(job).containers[0].command).toBeUndefined();
   });
 
-  test('mixed-versions renders native for Kubernetes 1.30 and the wrapped form for 1.27', () => {
+  test('mixed-versions renders native for Kubernetes 1.33 and the wrapped form for 1.27, which opts out of a native proxy', () => {
     const [modern, old] = render('mixed-versions').filter((m) => m.kind === 'Job');
     expect(podSpecOf(modern).containers[0].command).toEqual(['/cleanup']);
     expect(podMetadataOf(modern).annotations['sidecar.istio.io/nativeSidecar']).toBe('true');
     expect(wrappedCommandOf(podSpecOf(old).containers[0])).toEqual(['meshjob', '/cleanup']);
-    expect(podMetadataOf(old).annotations['sidecar.istio.io/nativeSidecar']).toBeUndefined();
+    expect(podMetadataOf(old).annotations['sidecar.istio.io/nativeSidecar']).toBe('false');
   });
 });

@@ -1,15 +1,12 @@
 import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { Include, Testing } from 'cdk8s';
 import { parse, parseAllDocuments } from 'yaml';
-import { Mesh, MeshJob, MeshJobs } from '../src';
-import { meshjobExecutable, runPostRenderer } from './support/cli';
-import { newChart } from './support/render';
-import { podMetadataOf, podSpecOf, validateAll, validateManifest } from './support/schema';
-import { cleanup, tempDir } from './support/wrapper-harness';
-import { main } from '../src/cli/main';
+import { meshjobExecutable, runPostRenderer } from '../support/cli';
+import { podMetadataOf, podSpecOf, validateAll, validateManifest } from '../support/schema';
+import { cleanup, tempDir } from '../support/wrapper-harness';
+import { main } from '../../src/cli/main';
 
-const CHART_OUTPUT = readFileSync(join(__dirname, 'fixtures', 'helm', 'app-chart.yaml'), 'utf-8');
+const CHART_OUTPUT = readFileSync(join(__dirname, '..', 'fixtures', 'helm', 'app-chart.yaml'), 'utf-8');
 const docsOf = (yaml: string): any[] => parseAllDocuments(yaml).map((d) => d.toJS());
 const jobsOf = (docs: any[]): any[] => docs.flatMap((d) => (d.kind === 'List' ? d.items : [d])).filter((d) => d.kind === 'Job' || d.kind === 'CronJob');
 
@@ -75,7 +72,7 @@ describe('the meshjob post-renderer', () => {
   });
 
   test('renders native sidecars for known versions that support them', () => {
-    const r = render(['--mesh', 'istio', '--mesh-version', '1.24', '--kubernetes-version', '1.30']);
+    const r = render(['--mesh', 'istio', '--mesh-version', '1.24', '--kubernetes-version', '1.33']);
     const job = jobsOf(docsOf(r.stdout))[0];
     expect(podMetadataOf(job).annotations['sidecar.istio.io/nativeSidecar']).toBe('true');
     expect(podSpecOf(job).containers[0].command).toEqual(['/migrate']);
@@ -162,51 +159,12 @@ describe('the meshjob post-renderer', () => {
   });
 
   test('ships a Helm 4 post-renderer plugin that runs meshjob with its settings file', () => {
-    const dir = join(__dirname, '..', 'helm-plugin');
+    const dir = join(__dirname, '..', '..', 'helm-plugin');
     const plugin = parse(readFileSync(join(dir, 'plugin.yaml'), 'utf-8'));
     expect(plugin).toMatchObject({ apiVersion: 'v1', type: 'postrenderer/v1', name: 'meshjob', runtime: 'subprocess' });
     expect(plugin.runtimeConfig.platformCommand[0].command).toBe('${HELM_PLUGIN_DIR}/post-render.sh');
     const settings = parse(readFileSync(join(dir, 'meshjob.yaml'), 'utf-8'));
     expect(main(['--config', join(dir, 'meshjob.yaml')], CHART_OUTPUT).code).toBe(0);
     expect(settings.mesh).toBe('istio');
-  });
-});
-
-describe('MeshJobs.applyTo()', () => {
-  function includeChart(): { chart: any; file: string } {
-    const file = join(tempDir(), 'chart-output.yaml');
-    writeFileSync(file, CHART_OUTPUT.replace(/apiVersion: v1\nkind: List[\s\S]*$/, ''));
-    const chart = newChart();
-    new Include(chart, 'shop', { url: file });
-    return { chart, file };
-  }
-
-  test('applies the lifecycle to the Jobs and CronJobs of an Include\'d file', () => {
-    const { chart } = includeChart();
-    const changed = MeshJobs.applyTo(chart, { mesh: Mesh.istio() });
-    expect(changed).toEqual(['Job shop-migrate: wrap', 'CronJob shop-backup: wrap']);
-    const jobs = jobsOf(validateAll(Testing.synth(chart)));
-    expect(jobs.map((j) => podMetadataOf(j).annotations['meshjob/lifecycle'])).toEqual(['wrap', 'wrap']);
-  });
-
-  test('changes nothing more when called twice', () => {
-    const { chart } = includeChart();
-    MeshJobs.applyTo(chart, { mesh: Mesh.istio() });
-    const once = Testing.synth(chart);
-    expect(MeshJobs.applyTo(chart, { mesh: Mesh.istio() })).toEqual([]);
-    expect(Testing.synth(chart)).toEqual(once);
-  });
-
-  test('selects by name and by label', () => {
-    expect(MeshJobs.applyTo(includeChart().chart, { mesh: Mesh.istio(), names: ['shop-migrate'] })).toEqual(['Job shop-migrate: wrap']);
-    expect(MeshJobs.applyTo(includeChart().chart, { mesh: Mesh.istio(), labels: { team: 'none' } })).toEqual([]);
-  });
-
-  test('leaves MeshJob\'s own Jobs alone', () => {
-    const chart = newChart();
-    new MeshJob(chart, 'own', { mesh: Mesh.istio(), containers: [{ name: 'a', image: 'registry.example.com/a:1', command: ['/a'] }] });
-    const before = Testing.synth(chart);
-    expect(MeshJobs.applyTo(chart, { mesh: Mesh.istio() })).toEqual([]);
-    expect(Testing.synth(chart)).toEqual(before);
   });
 });

@@ -1,6 +1,8 @@
-import { Duration } from 'cdk8s';
-import { HttpMethod, IstioStopMethod, Mesh, SidecarInjection, SidecarLifecycle } from '../src';
-import { renderMeshJob, settingsOf, wrappedCommandOf } from './support/render';
+import { Duration, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { HttpMethod, IstioStopMethod, Mesh, MeshJob, SidecarInjection, SidecarLifecycle } from '../../src';
+import { newChart, renderMeshJob, settingsOf, wrappedCommandOf } from '../support/render';
+import { validateAll } from '../support/schema';
 
 const main = { name: 'main', image: 'registry.example.com/app:1', command: ['/app'], args: ['run'] };
 const wrappedCommand = (pod: any, i = 0) => wrappedCommandOf(pod.containers[i]);
@@ -64,7 +66,12 @@ describe('Mesh.kuma()', () => {
   test('labels the pod for injection and holds it until the dataplane is ready', () => {
     const { podMetadata } = renderMeshJob({ mesh: Mesh.kuma(), containers: [main] });
     expect(podMetadata.labels['kuma.io/sidecar-injection']).toBe('enabled');
-    expect(podMetadata.annotations).toEqual({ 'kuma.io/wait-for-dataplane-ready': 'true', 'meshjob/lifecycle': 'none' });
+    expect(podMetadata.annotations).toEqual({
+      'kuma.io/wait-for-dataplane-ready': 'true',
+      // kuma-dp has nothing to drain once a Job's containers end (30 s by default).
+      'kuma.io/sidecar-drain-time': '1s',
+      'meshjob/lifecycle': 'none',
+    });
   });
 
   test('does not wrap: Kuma\'s control plane stops the sidecar of a Job\'s pod', () => {
@@ -93,7 +100,7 @@ describe('Mesh.custom()', () => {
     const { pod, podMetadata } = renderMeshJob({
       mesh: Mesh.custom({
         name: 'corpnet',
-        readyUrl: 'http://localhost:7001/healthz',
+        readinessUrl: 'http://localhost:7001/healthz',
         quitRequests: [{ url: 'http://localhost:7001/admin/stop' }, { url: 'http://127.0.0.1:7002/bye', method: HttpMethod.GET }],
         podLabels: { 'corpnet.example.com/inject': 'true' },
         podAnnotations: { 'corpnet.example.com/profile': 'batch' },
@@ -109,13 +116,13 @@ describe('Mesh.custom()', () => {
   });
 
   test('fails when its readiness URL is not on the loopback address', () => {
-    expect(() => Mesh.custom({ name: 'corpnet', readyUrl: 'http://proxy.svc:7001/healthz' }))
+    expect(() => Mesh.custom({ name: 'corpnet', readinessUrl: 'http://proxy.svc:7001/healthz' }))
       .toThrow(/mesh 'corpnet': readiness URL "http:\/\/proxy.svc:7001\/healthz" is not a loopback http:\/\/ URL/);
   });
 
   test('warns when it waits for a proxy that nothing stops', () => {
     jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const { meshJob } = renderMeshJob({ mesh: Mesh.custom({ name: 'corpnet', readyUrl: 'http://localhost:7001/healthz' }), containers: [main] });
+    const { meshJob } = renderMeshJob({ mesh: Mesh.custom({ name: 'corpnet', readinessUrl: 'http://localhost:7001/healthz' }), containers: [main] });
     expect(meshJob.warnings).toEqual(["nothing stops mesh 'corpnet''s proxy: the pod will not complete unless it stops by itself; give the mesh a quit request"]);
     jest.restoreAllMocks();
   });
@@ -200,5 +207,109 @@ describe('the job\'s own sidecars', () => {
   test('fails when a sidecar takes a main container\'s name', () => {
     expect(() => renderMeshJob({ mesh: Mesh.istio(), containers: [main], sidecars: [{ ...logs, name: 'main' }] }))
       .toThrow(/has two containers named 'main'/);
+  });
+});
+
+describe('a proxy the job declares itself (Mesh.envoy, Mesh.custom)', () => {
+  const envoy = { name: 'envoy', image: 'envoyproxy/envoy:v1.31.2', command: ['envoy'], args: ['-c', '/etc/envoy/envoy.yaml'] };
+
+  test('a wrapped sidecar does not wait for the mesh proxy, which may be itself', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.envoy({ adminPort: 9901 }), containers: [main], sidecars: [envoy] });
+    expect(settingsOf(pod.containers[1])).toMatchObject({ MESHJOB_ROLE: 'sidecar', MESHJOB_READY_URL: '' });
+    expect(settingsOf(pod.containers[0]).MESHJOB_READY_URL).toBe('http://localhost:9901/ready');
+  });
+
+  test('a sidecar whose quitRequest is the mesh\'s own quit is stopped by one request', () => {
+    const { pod } = renderMeshJob({
+      mesh: Mesh.envoy({ adminPort: 9901 }), containers: [main], sidecars: [{ ...envoy, quitRequest: { url: 'http://localhost:9901/quitquitquit' } }],
+    });
+    expect(settingsOf(pod.containers[0]).MESHJOB_QUIT).toBe('POST|http://localhost:9901/quitquitquit');
+    expect(pod.containers[1].command).toEqual(['envoy']);
+  });
+
+  test('a wrapped sidecar still waits for an injected mesh proxy', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [main], sidecars: [envoy] });
+    expect(settingsOf(pod.containers[1]).MESHJOB_READY_URL).toBe('http://localhost:15021/healthz/ready');
+  });
+});
+
+describe('Mesh.istio() in production installs', () => {
+  test('labels the pod istio.io/rev for a revision or tag, instead of the default revision\'s inject label', () => {
+    const { podMetadata } = renderMeshJob({ mesh: Mesh.istio({ revision: 'canary' }), containers: [main] });
+    expect(podMetadata.labels['istio.io/rev']).toBe('canary');
+    expect(podMetadata.labels['sidecar.istio.io/inject']).toBeUndefined();
+  });
+
+  test('fails on a revision that is not a label value', () => {
+    expect(() => Mesh.istio({ revision: 'Canary 1.24' })).toThrow(/istio revision "Canary 1.24" is not a revision or tag name/);
+  });
+
+  test('asks a wrapped pod for the classic proxy, since Istio >= 1.27 injects a native one by default on Kubernetes >= 1.33', () => {
+    const { podMetadata, meshJob } = renderMeshJob({ mesh: Mesh.istio(), kubernetesVersion: '1.33', containers: [main] });
+    expect(meshJob.lifecycleMode).toBe('wrap');
+    expect(podMetadata.annotations['sidecar.istio.io/nativeSidecar']).toBe('false');
+  });
+
+  test('waits on the status port 15020 before Istio 1.6', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.istio({ version: '1.5.10' }), containers: [main] });
+    expect(settingsOf(pod.containers[0]).MESHJOB_READY_URL).toBe('http://localhost:15020/healthz/ready');
+  });
+
+  test('stops Istio before 1.3 through pilot-agent, waiting on the status port', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.istio({ version: '1.2.5', stopMethod: IstioStopMethod.KILL_PILOT_AGENT }), containers: [main] });
+    expect(settingsOf(pod.containers[0])).toMatchObject({ MESHJOB_READY_URL: 'http://localhost:15020/healthz/ready', MESHJOB_QUIT: 'KILL|pilot-agent' });
+  });
+
+  test('fails for Istio before 1.3 with the quit endpoint, pointing to KILL_PILOT_AGENT', () => {
+    expect(() => Mesh.istio({ version: '1.2' })).toThrow('istio version 1.2 has no /quitquitquit (it came in 1.3): use stopMethod: IstioStopMethod.KILL_PILOT_AGENT, or upgrade Istio');
+  });
+
+  test('fails for Istio before 1.1, which has no status port', () => {
+    expect(() => Mesh.istio({ version: '1.0.6', stopMethod: IstioStopMethod.KILL_PILOT_AGENT })).toThrow(/istio version 1.0.6 has no status port to wait on/);
+  });
+});
+
+describe('native-by-default meshes and Kuma\'s namespace rule', () => {
+  test('asks a wrapped Linkerd pod for the classic proxy under the name its version reads', () => {
+    const known = renderMeshJob({ mesh: Mesh.linkerd({ version: '2.20' }), containers: [main] }).podMetadata.annotations;
+    expect(known['config.linkerd.io/proxy-enable-native-sidecar']).toBe('false');
+    expect(known['config.alpha.linkerd.io/proxy-enable-native-sidecar']).toBeUndefined();
+    const unknown = renderMeshJob({ mesh: Mesh.linkerd(), containers: [main] }).podMetadata.annotations;
+    expect(Object.entries(unknown).filter(([k]) => k.includes('native-sidecar')).map(([, v]) => v)).toEqual(['false', 'false', 'false']);
+  });
+
+  test('warns that Kuma >= 2.11 injects only in a labelled namespace', () => {
+    const { meshJob } = renderMeshJob({ mesh: Mesh.kuma({ version: '2.11' }), containers: [main] });
+    expect(meshJob.warnings).toContain(
+      "Kuma >= 2.11 injects a pod only in a namespace labelled kuma.io/sidecar-injection (any value): label the Job's namespace, or its pod runs outside the mesh without a word",
+    );
+    expect(renderMeshJob({ mesh: Mesh.kuma({ version: '2.10' }), containers: [main] }).meshJob.warnings).toEqual([]);
+  });
+});
+
+describe('Mesh.consul() in production installs', () => {
+  test('renders a headless Service selecting the Job\'s pods, named after the ServiceAccount for ACLs', () => {
+    const chart = newChart();
+    const sa = new kplus.ServiceAccount(chart, 'sa', { metadata: { name: 'reporter' } });
+    new MeshJob(chart, 'nightly', { mesh: Mesh.consul(), containers: [main], serviceAccount: sa });
+    const manifests = validateAll(Testing.synth(chart));
+    const service = manifests.find((m) => m.kind === 'Service');
+    const job = manifests.find((m) => m.kind === 'Job');
+    expect(service.metadata.name).toBe('reporter');
+    expect(service.spec.clusterIP).toBe('None');
+    expect(Object.entries(service.spec.selector).every(([k, v]) => job.spec.template.metadata.labels[k] === v)).toBe(true);
+  });
+
+  test('renders no Service when asked not to', () => {
+    const chart = newChart();
+    new MeshJob(chart, 'nightly', { mesh: Mesh.consul({ registrationService: false }), containers: [main] });
+    expect(Testing.synth(chart).filter((m) => m.kind === 'Service')).toEqual([]);
+  });
+
+  test('waits and quits on [::1] in a dual-stack install', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.consul({ dualStack: true }), containers: [main] });
+    expect(settingsOf(pod.containers[0])).toMatchObject({
+      MESHJOB_READY_URL: 'http://[::1]:19000/ready', MESHJOB_QUIT: 'POST|http://[::1]:20600/graceful_shutdown',
+    });
   });
 });

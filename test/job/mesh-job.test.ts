@@ -3,10 +3,10 @@ import * as kplus from 'cdk8s-plus-28';
 import {
   HttpClient, HttpMethod, Mesh, MeshJob, ReadyTimeoutAction, SidecarInjection, SidecarLifecycle, WrapperExitCode,
   WrapperRuntime,
-} from '../src';
-import { envOf, newChart, renderMeshJob, settingsOf } from './support/render';
-import { validateAll } from './support/schema';
-import { wrapperScript } from '../src/runtime/wrapper';
+} from '../../src';
+import { envOf, newChart, renderMeshJob, settingsOf } from '../support/render';
+import { validateAll } from '../support/schema';
+import { wrapperScript } from '../../src/runtime/wrapper';
 
 const report = { name: 'report', image: 'registry.example.com/report:1.4', command: ['/report'], args: ['--since', '24h'] };
 
@@ -255,10 +255,18 @@ describe('MeshJob wraps the containers', () => {
       MESHJOB_READY_TIMEOUT: '30',
       MESHJOB_READY_POLL: '0.05',
       MESHJOB_REQUEST_TIMEOUT: '1',
-      MESHJOB_QUIT_ATTEMPTS: '3',
-      MESHJOB_QUIT_RETRY_DELAY: '0.5',
+      MESHJOB_QUIT_DELAYS: '0.5 1',
       MESHJOB_ON_READY_TIMEOUT: 'start',
     });
+  });
+
+  test('retries quits for 13 seconds of pauses by default, pauses doubling up to 2 seconds', () => {
+    const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
+    const settings = settingsOf(pod.containers[0]);
+    expect(settings.MESHJOB_QUIT_DELAYS).toBe('0.2 0.4 0.8 1.6 2 2 2 2 2');
+    // Long enough for every attempt to time out: the bound a held quit lock waits.
+    expect(settings.MESHJOB_QUIT_WINDOW).toBe(String(Math.ceil(13 + 10 * 2) + 1));
+    expect(settings.MESHJOB_TERMINATION_LOG).toBe('/dev/termination-log');
   });
 
   test('tells the wrapper its documented exit code for a proxy that never got ready', () => {
@@ -296,5 +304,73 @@ describe('MeshJob wraps the containers', () => {
       containers: [report],
     });
     expect(settingsOf(pod.containers[0])).toMatchObject({ MESHJOB_READY_URL: '', MESHJOB_QUIT: 'POST|http://localhost:9091/quitquitquit' });
+  });
+});
+
+describe('MeshJob keeps its plan honest', () => {
+  test('fails synth when a container is added after construction, naming it and the fix', () => {
+    const chart = newChart();
+    const meshJob = new MeshJob(chart, 'nightly', { mesh: Mesh.istio(), containers: [report] });
+    meshJob.job!.addContainer({ name: 'late', image: 'registry.example.com/late:1', command: ['/late'] });
+    expect(() => Testing.synth(chart)).toThrow(
+      /meshjob 'reports\/nightly': container 'late' was added after construction, so MeshJob did not plan it and the wrap lifecycle does not cover it .*pass it in `containers` \(or `sidecars`\) instead/,
+    );
+  });
+
+  test('names unnamed init containers once, the same in every lifecycle', () => {
+    const init = { image: 'registry.example.com/migrate:1', command: ['/migrate'] };
+    const wrapped = renderMeshJob({ mesh: Mesh.istio(), containers: [report], initContainers: [init] });
+    const native = renderMeshJob({
+      mesh: Mesh.istio({ version: '1.24' }), kubernetesVersion: '1.33', containers: [report], initContainers: [init],
+    });
+    expect(wrapped.pod.initContainers.map((c: any) => c.name)).toEqual(['meshjob-busybox', 'init-1']);
+    expect(native.pod.initContainers.map((c: any) => c.name)).toEqual(['init-1']);
+  });
+
+  test('keeps the user\'s own proxy.istio.io/config settings beside the mesh\'s', () => {
+    const { podMetadata } = renderMeshJob({
+      mesh: Mesh.istio(),
+      containers: [report],
+      podMetadata: { annotations: { 'proxy.istio.io/config': '{"terminationDrainDuration":"1s","proxyMetadata":{"A":"b"}}' } },
+    });
+    expect(JSON.parse(podMetadata.annotations['proxy.istio.io/config'])).toEqual({
+      terminationDrainDuration: '1s', proxyMetadata: { A: 'b' }, holdApplicationUntilProxyStarts: true,
+    });
+  });
+
+  test('accepts the user\'s proxy.istio.io/config in the YAML form Istio also reads', () => {
+    const { podMetadata } = renderMeshJob({
+      mesh: Mesh.istio(),
+      containers: [report],
+      podMetadata: { annotations: { 'proxy.istio.io/config': 'terminationDrainDuration: 1s\nproxyMetadata:\n  A: b\n' } },
+    });
+    expect(JSON.parse(podMetadata.annotations['proxy.istio.io/config'])).toEqual({
+      terminationDrainDuration: '1s', proxyMetadata: { A: 'b' }, holdApplicationUntilProxyStarts: true,
+    });
+  });
+
+  test('renders the busybox init container without user and group for OpenShift\'s restricted-v2, keeping the rest of the restricted profile', () => {
+    const { pod } = renderMeshJob({
+      mesh: Mesh.istio(), containers: [report], lifecycle: SidecarLifecycle.wrap({ runtime: WrapperRuntime.busybox({ platformAssignsUser: true }) }),
+    });
+    const sc = pod.initContainers[0].securityContext;
+    expect(sc).not.toHaveProperty('runAsUser');
+    expect(sc).not.toHaveProperty('runAsGroup');
+    expect(sc).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+  });
+
+  test('renders the busybox init container as the user and group asked for', () => {
+    const { pod } = renderMeshJob({
+      mesh: Mesh.istio(), containers: [report], lifecycle: SidecarLifecycle.wrap({ runtime: WrapperRuntime.busybox({ runAsUser: 1000710000, runAsGroup: 0 + 1000710000 }) }),
+    });
+    expect(pod.initContainers[0].securityContext).toMatchObject({ runAsUser: 1000710000, runAsGroup: 1000710000, runAsNonRoot: true });
+  });
+
+  test('leaves the command\'s environment as it is: the wrapper\'s settings are not environment variables', () => {
+    const { pod } = renderMeshJob({
+      mesh: Mesh.istio(),
+      containers: [{ ...report, envVariables: { REGION: kplus.EnvValue.fromValue('eu') } }],
+    });
+    expect(pod.containers[0].env).toEqual([{ name: 'REGION', value: 'eu' }]);
   });
 });

@@ -1,7 +1,7 @@
 import { Cron, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { HttpMethod, Mesh, MeshJob, MeshJobProps, SidecarLifecycle, WrapOptions, WrapperRuntime } from '../src';
-import { newChart } from './support/render';
+import { HttpMethod, Mesh, MeshJob, MeshJobProps, SidecarLifecycle, WrapOptions, WrapperRuntime } from '../../src';
+import { newChart } from '../support/render';
 
 // Every synth-time error names the construct, the offending value and the fix.
 const report = { name: 'report', image: 'registry.example.com/report:1.4', command: ['/report'] };
@@ -125,6 +125,16 @@ describe('MeshJob rejects configurations that cannot work', () => {
     })).toThrow(/container 'report' mounts a volume at \/meshjob \("\/meshjob\/data"\), which the wrapper uses: mount it elsewhere/);
   });
 
+  test('fails when a container mounts the wrapper\'s path spelled another way', () => {
+    for (const path of ['//meshjob', '/meshjob/', '/./meshjob/run']) {
+      const chart = newChart();
+      const volume = kplus.Volume.fromEmptyDir(chart, 'v', 'data');
+      expect(() => new MeshJob(chart, 'nightly', {
+        mesh: Mesh.istio(), containers: [{ ...report, volumeMounts: [{ volume, path }] }], volumes: [volume],
+      })).toThrow(`mounts a volume at /meshjob (${JSON.stringify(path)}), which the wrapper uses`);
+    }
+  });
+
   test('fails when podMetadata opts out of the mesh\'s injection, naming the conflict', () => {
     expect(build({ podMetadata: { labels: { 'sidecar.istio.io/inject': 'false' } } }))
       .toThrow(/pod label sidecar.istio.io\/inject="false" opts out of the mesh's injection, which conflicts with mesh 'istio'.*SidecarInjection.DISABLED/);
@@ -140,6 +150,15 @@ describe('MeshJob rejects configurations that cannot work', () => {
   test('fails when the busybox image is not an image reference', () => {
     expect(() => WrapperRuntime.busybox({ image: 'busybox:1.36; rm -rf /' }))
       .toThrow(/busybox runtime image "busybox:1.36; rm -rf \/" is not a valid image reference/);
+  });
+
+  test('fails when the busybox runtime is given a root or malformed user ID', () => {
+    expect(() => WrapperRuntime.busybox({ runAsUser: 0 })).toThrow('busybox runtime runAsUser 0 is not a non-root user or group ID: use a whole number from 1 to 2147483647');
+    expect(() => WrapperRuntime.busybox({ runAsGroup: 1.5 })).toThrow(/runAsGroup 1.5 is not a non-root user or group ID/);
+  });
+
+  test('fails when the busybox runtime is given a user ID and told the platform assigns one', () => {
+    expect(() => WrapperRuntime.busybox({ runAsUser: 1000, platformAssignsUser: true })).toThrow(/platformAssignsUser leaves the user and group to the platform/);
   });
 
   test('fails when the image shell is not an absolute path', () => {

@@ -1,0 +1,40 @@
+import { Finding } from './findings';
+
+// The two outputs of `meshjob diagnose`: a table for people, JSON for tools.
+
+// The fix goes on its own line under its row: a fix is a sentence, too long for a column.
+const COLUMNS: Array<[string, (f: Finding) => string]> = [
+  ['NAMESPACE', (f) => f.namespace],
+  ['JOB', (f) => (f.cronJob ? `${f.job} (CronJob ${f.cronJob})` : f.job)],
+  ['POD', (f) => f.pod],
+  ['STUCK FOR', (f) => (f.stuckSeconds === undefined ? '?' : formatDuration(f.stuckSeconds))],
+  ['MESH', (f) => f.mesh],
+  ['CAUSE', (f) => f.cause],
+];
+
+/** A table, one finding a row, columns aligned as kubectl aligns them, each row's fix under it. */
+export function formatTable(findings: Finding[]): string {
+  const rows = [COLUMNS.map(([title]) => title), ...findings.map((f) => COLUMNS.map(([, cell]) => cell(f)))];
+  const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('   ');
+  return [line(rows[0]), ...findings.flatMap((f, i) => [line(rows[i + 1]), `  fix: ${f.fix}`])].join('\n') + '\n';
+}
+
+/** `{"findings": [...]}`, one object per finding with every field of Finding. */
+export function formatJson(findings: Finding[]): string {
+  return JSON.stringify({ findings }, null, 2) + '\n';
+}
+
+/** `3d4h`, `2h5m`, `7m12s`, `45s`: the two largest units, the second left out when 0, as kubectl prints ages. */
+export function formatDuration(totalSeconds: number): string {
+  const units: Array<[string, number]> = [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]];
+  let rest = Math.max(0, Math.floor(totalSeconds));
+  const amounts = units.map(([unit, size]) => {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    return { n, unit };
+  });
+  const first = amounts.findIndex((a) => a.n > 0);
+  if (first < 0) return '0s';
+  return amounts.slice(first, first + 2).filter((a, i) => i === 0 || a.n > 0).map((a) => `${a.n}${a.unit}`).join('');
+}

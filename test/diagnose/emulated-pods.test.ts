@@ -1,0 +1,100 @@
+import { createServer, AddressInfo } from 'net';
+import { Duration, Testing } from 'cdk8s';
+import { Mesh, MeshJob, SidecarLifecycle, WrapperExitCode } from '../../src';
+import { diagnose, FindingKind } from '../../src/diagnose/findings';
+import { kubeletFor } from '../support/pod';
+import { newChart } from '../support/render';
+import { podMetadataOf, podSpecOf, validateAll, validateManifest } from '../support/schema';
+import { Child, cleanup, tempDir } from '../support/wrapper-harness';
+
+// MeshJob's own pods, run by the emulated kubelet (test/support/pod.ts) in a namespace where the
+// mesh injected no proxy: the pod status diagnose reads is built from what the run returned.
+
+jest.setTimeout(30_000);
+afterEach(cleanup);
+
+/** A loopback port nothing listens on: what the readiness URL reaches when no proxy was injected. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+function renderJob() {
+  const chart = newChart();
+  new MeshJob(chart, 'nightly', {
+    mesh: Mesh.istio(),
+    containers: [{ name: 'report', image: 'registry.example.com/report:1.4', command: ['/report'] }],
+    lifecycle: SidecarLifecycle.wrap({ readyTimeout: Duration.seconds(1) }),
+  });
+  const job = validateAll(Testing.synth(chart)).find((m) => m.kind === 'Job');
+  return { spec: podSpecOf(job), metadata: podMetadataOf(job) };
+}
+
+/** Runs the pod's main container once and returns the core/v1 Pod the API would show after it. */
+async function runPod(rendered: { spec: any; metadata: any }, port: number, name: string) {
+  const startedAt = new Date().toISOString();
+  const code = await kubeletFor(rendered.spec, { 'localhost:15021': port }).run(rendered.spec.containers[0], new Child(tempDir(), 'report').env());
+  const finishedAt = new Date().toISOString();
+  if (code === null) throw new Error('the wrapper died of a signal');
+  const main = rendered.spec.containers[0];
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace: 'billing',
+      labels: { ...rendered.metadata.labels, 'batch.kubernetes.io/job-name': 'nightly', 'job-name': 'nightly' },
+      annotations: rendered.metadata.annotations,
+      ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'nightly', uid: '6c1e8c52-0a0b-4d9e-9b1f-3d2c1a0b9e8f', controller: true, blockOwnerDeletion: true }],
+    },
+    spec: rendered.spec,
+    status: {
+      phase: code === 0 ? 'Succeeded' : 'Failed',
+      startTime: startedAt,
+      initContainerStatuses: rendered.spec.initContainers.map((c: any) => ({
+        name: c.name,
+        image: c.image,
+        imageID: '',
+        ready: false,
+        restartCount: 0,
+        started: false,
+        state: { terminated: { exitCode: 0, reason: 'Completed', startedAt, finishedAt: startedAt } },
+      })),
+      containerStatuses: [{
+        name: main.name,
+        image: main.image,
+        imageID: '',
+        ready: false,
+        restartCount: 0,
+        started: false,
+        state: { terminated: { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', startedAt, finishedAt } },
+      }],
+    },
+  };
+}
+
+test('GIVEN MeshJob\'s wrapped pod run twice with no proxy injected WHEN diagnose reads both pods THEN it names the missing istio-proxy and the injection fix', async () => {
+  const rendered = renderJob();
+  const port = await closedPort();
+  const pods = [await runPod(rendered, port, 'nightly-b5k2x'), await runPod(rendered, port, 'nightly-q9d4m')];
+  pods.forEach(validateManifest);
+  const exits = pods.map((p) => p.status.containerStatuses[0].state.terminated.exitCode);
+  expect(exits).toEqual([WrapperExitCode.PROXY_NOT_READY, WrapperExitCode.PROXY_NOT_READY]);
+
+  const findings = diagnose(pods, [], { now: Date.now(), stuckAfterSeconds: 300, sidecars: [] });
+
+  expect(findings).toHaveLength(1);
+  expect(findings[0]).toMatchObject({
+    kind: FindingKind.PROXY_NOT_READY_REPEATED, namespace: 'billing', job: 'nightly', pod: 'nightly-q9d4m', mesh: 'istio no proxy',
+  });
+  expect(findings[0].cause).toContain('no istio-proxy was injected');
+  expect(findings[0].fix).toContain('sidecar.istio.io/inject');
+});
+
+test('GIVEN one such pod only WHEN diagnose reads it THEN a single exit 75 is not yet a loop', async () => {
+  const pod = await runPod(renderJob(), await closedPort(), 'nightly-b5k2x');
+  expect(diagnose([pod], [], { now: Date.now(), stuckAfterSeconds: 300, sidecars: [] })).toEqual([]);
+});
