@@ -84,7 +84,7 @@ describe('real third-party manifests through meshjob', () => {
     expect(main(['--check', '--mesh', 'istio'], input, {})).toMatchObject({ code: 0, stdout: '' });
   });
 
-  test('GIVEN kube-bench\'s Job with a flow-style command WHEN post-rendered natively (Istio 1.24, Kubernetes 1.30) THEN only MeshJob\'s fields change', () => {
+  test('GIVEN kube-bench\'s Job with a flow-style command WHEN post-rendered natively (Istio 1.27, Kubernetes 1.33) THEN only MeshJob\'s fields change', () => {
     const r = transform(chart('kube-bench-job.yaml'), ['--mesh', 'istio', '--mesh-version', '1.27', '--kubernetes-version', '1.33']);
     expect(r.changed).toHaveLength(1);
     expect(podMetadataOf(r.changed[0]).annotations['sidecar.istio.io/nativeSidecar']).toBe('true');
