@@ -1,4 +1,5 @@
 import { parseAllDocuments } from 'yaml';
+import { describeOutcome } from './krm';
 import { isSelected, Selector } from './select';
 import { applyToManifest, describeManifest, isJobManifest, ManifestLifecycle, ManifestResult } from '../manifests/apply';
 import { deepEqual, rewriteDocument } from '../manifests/yaml/edit';
@@ -137,17 +138,12 @@ export class StreamTransformer {
     this.reports.push({ where, index, result });
     const outcome = result.outcome;
     result.warnings.forEach((w) => this.warnings.push(`${where}: ${w}`));
-    let summary: string | undefined;
-    if (outcome === 'applied') {
-      summary = `changed: ${result.mode} lifecycle (${result.reason})${result.warnings.map((w) => `; ${w}`).join('')}`;
-    } else if (outcome === 'left-unchanged') {
-      summary = `left unchanged: ${result.problem}`;
-      this.warnings.push(`${where}: ${summary}`);
-    }
-    if (summary !== undefined) {
-      obj.metadata = obj.metadata ?? {};
-      obj.metadata.annotations = { ...obj.metadata.annotations, [RESULT_ANNOTATION]: summary };
-    }
+    if (outcome !== 'applied' && outcome !== 'left-unchanged') return;
+    // The same words as the KRM function's results (describeOutcome), with the warnings after them.
+    const summary = [describeOutcome(result), ...result.warnings].join('; ');
+    if (outcome === 'left-unchanged') this.warnings.push(`${where}: ${describeOutcome(result)}`);
+    obj.metadata = obj.metadata ?? {};
+    obj.metadata.annotations = { ...obj.metadata.annotations, [RESULT_ANNOTATION]: summary };
   }
 }
 

@@ -142,7 +142,7 @@ describe('selection', () => {
 describe('messages a Helm 4 user can see', () => {
   test('GIVEN a changed Job WHEN post-rendered THEN its own metadata says what MeshJob did in meshjob/result', () => {
     const [migrate] = jobs(render([]).stdout);
-    expect(migrate.metadata.annotations['meshjob/result']).toBe('changed: wrap lifecycle (the Kubernetes version is unknown, and wrapping works on every version)');
+    expect(migrate.metadata.annotations['meshjob/result']).toBe('wrap lifecycle applied (the Kubernetes version is unknown, and wrapping works on every version)');
     expect(podMetadataOf(migrate).annotations['meshjob/result']).toBeUndefined();
     validateManifest(migrate);
   });

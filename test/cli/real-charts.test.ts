@@ -46,20 +46,20 @@ describe('real third-party manifests through meshjob', () => {
     for (const job of r.changed) {
       expect(job.spec.template.spec.containers[0].command.slice(-1)).toEqual(['/kube-webhook-certgen']);
       expect(job.spec.template.spec.containers[0].args[0]).toBe('create'.startsWith(job.metadata.name.split('-').pop()) ? 'create' : job.spec.template.spec.containers[0].args[0]);
-      expect(job.metadata.annotations['meshjob/result']).toMatch(/^changed: wrap lifecycle/);
+      expect(job.metadata.annotations['meshjob/result']).toMatch(/^wrap lifecycle applied/);
     }
   });
 
   test('GIVEN ingress-nginx without an entrypoint WHEN post-rendered THEN exit 0, the args-only Jobs are left unchanged but for meshjob/result, one stderr line each names the document and the fixes', () => {
     const r = transform(chart('ingress-nginx-cloud.yaml'), ['--mesh', 'istio']);
     expect(r.changed.map((j) => j.metadata.annotations['meshjob/result'])).toEqual([
-      expect.stringMatching(/^left unchanged: .*'create'.*--entrypoint/),
-      expect.stringMatching(/^left unchanged: .*'patch'.*--entrypoint/),
+      expect.stringMatching(/^left alone, and it may hang: .*'create'.*--entrypoint/),
+      expect.stringMatching(/^left alone, and it may hang: .*'patch'.*--entrypoint/),
     ]);
     expect(r.changed.map((j) => j.spec.template.spec.containers[0].command)).toEqual([undefined, undefined]);
     expect(r.stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(/^meshjob: document 16 \(Job ingress-nginx\/ingress-nginx-admission-create\): left unchanged: /),
-      expect.stringMatching(/^meshjob: document 17 \(Job ingress-nginx\/ingress-nginx-admission-patch\): left unchanged: /),
+      expect.stringMatching(/^meshjob: document 16 \(Job ingress-nginx\/ingress-nginx-admission-create\): left alone, and it may hang: /),
+      expect.stringMatching(/^meshjob: document 17 \(Job ingress-nginx\/ingress-nginx-admission-patch\): left alone, and it may hang: /),
     ]);
   });
 
