@@ -26,13 +26,22 @@ export interface CliOptions {
 }
 
 /**
- * How a flag's value is read: `string`, `number` and `boolean` take one value; `switch` takes none
- * (`--strict` means true); `list` may be repeated; `entrypoint` is `IMAGE=PATH[,ARG…]`, repeatable.
+ * One flag: the option it sets, the type of its value (`string`, `number`, `boolean`), and, for
+ * flags not given once with one value, their form: `switch` takes no value (`--strict` means
+ * true), `list` may be repeated, `entrypoint` is `IMAGE=PATH[,ARG…]`, repeatable.
  */
-type Kind = 'string' | 'number' | 'boolean' | 'switch' | 'list' | 'entrypoint';
+export interface FlagSpec {
+  readonly key: keyof CliOptions;
+  readonly kind: 'string' | 'number' | 'boolean';
+  readonly form?: 'switch' | 'list' | 'entrypoint';
+}
+
+/** How a flag is read: its form if it has one, else its value's type. */
+type Shape = FlagSpec['kind'] | NonNullable<FlagSpec['form']>;
+const shapeOf = (spec: FlagSpec): Shape => spec.form ?? spec.kind;
 
 /** Flag name → option, with how to read its value. */
-export const FLAGS: Record<string, { key: keyof CliOptions; kind: Kind }> = {
+export const FLAGS: Record<string, FlagSpec> = {
   '--mesh': { key: 'mesh', kind: 'string' },
   '--mesh-version': { key: 'meshVersion', kind: 'string' },
   '--kubernetes-version': { key: 'kubernetesVersion', kind: 'string' },
@@ -41,11 +50,11 @@ export const FLAGS: Record<string, { key: keyof CliOptions; kind: Kind }> = {
   '--ready-timeout-seconds': { key: 'readyTimeoutSeconds', kind: 'number' },
   '--envoy-admin-port': { key: 'envoyAdminPort', kind: 'number' },
   '--default-pod-failure-rules': { key: 'defaultPodFailureRules', kind: 'boolean' },
-  '--strict': { key: 'strict', kind: 'switch' },
-  '--entrypoint': { key: 'entrypoints', kind: 'entrypoint' },
-  '--sidecar': { key: 'sidecars', kind: 'list' },
-  '--select': { key: 'select', kind: 'list' },
-  '--exclude': { key: 'exclude', kind: 'list' },
+  '--strict': { key: 'strict', kind: 'boolean', form: 'switch' },
+  '--entrypoint': { key: 'entrypoints', kind: 'string', form: 'entrypoint' },
+  '--sidecar': { key: 'sidecars', kind: 'string', form: 'list' },
+  '--select': { key: 'select', kind: 'string', form: 'list' },
+  '--exclude': { key: 'exclude', kind: 'string', form: 'list' },
 };
 
 export const MESHES = ['istio', 'istio-ambient', 'linkerd', 'consul', 'kuma', 'envoy', 'none'];
@@ -53,20 +62,21 @@ export const LIFECYCLES = ['auto', 'wrap', 'native', 'none'];
 
 /** True when the flag takes no value. */
 export function isSwitch(flag: string): boolean {
-  return FLAGS[flag]?.kind === 'switch';
+  return FLAGS[flag]?.form === 'switch';
 }
 
 /** Reads one flag's value into `options`; returns a problem line or undefined. */
 export function readFlag(options: CliOptions, flag: string, value: string | undefined): string | undefined {
   const spec = FLAGS[flag];
   const o = options as Record<string, unknown>;
-  if (spec.kind === 'switch') {
+  const shape = shapeOf(spec);
+  if (shape === 'switch') {
     if (value !== undefined && value !== 'true' && value !== 'false') return `${flag} takes no value (or =true/=false), not "${value}"`;
     o[spec.key] = value !== 'false';
     return undefined;
   }
   if (value === undefined) return `${flag} needs a value`;
-  switch (spec.kind) {
+  switch (shape) {
     case 'number':
       if (!/^\d+$/.test(value)) return `${flag} must be a whole number, not "${value}"`;
       o[spec.key] = Number(value);
@@ -102,7 +112,7 @@ export function toFlags(options: CliOptions): string[] {
   return Object.entries(FLAGS).flatMap(([flag, spec]) => {
     const value = options[spec.key];
     if (value === undefined) return [];
-    switch (spec.kind) {
+    switch (shapeOf(spec)) {
       case 'list':
         return (value as string[]).map((v) => `${flag}=${v}`);
       case 'entrypoint':
@@ -121,8 +131,8 @@ export function toFlags(options: CliOptions): string[] {
 export function readOptionText(options: CliOptions, key: string, text: string): string | undefined {
   const flag = Object.keys(FLAGS).find((f) => FLAGS[f].key === key);
   if (!flag) return undefined;
-  const kind = FLAGS[flag].kind;
-  const values = kind === 'list' || kind === 'entrypoint' ? text.split('\n').map((l) => l.trim()).filter((l) => l !== '') : [text];
+  const form = FLAGS[flag].form;
+  const values = form === 'list' || form === 'entrypoint' ? text.split('\n').map((l) => l.trim()).filter((l) => l !== '') : [text];
   for (const value of values) {
     const problem = readFlag(options, flag, value);
     if (problem) return `option "${key}": ${problem}`;
@@ -134,11 +144,11 @@ const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x)
 
 /** Checks a config file's keys and value types; returns the problems found. */
 export function checkConfig(config: Record<string, unknown>, source: string): string[] {
-  const known = new Map(Object.values(FLAGS).map((f) => [f.key as string, f.kind]));
+  const known = new Map(Object.values(FLAGS).map((f) => [f.key as string, shapeOf(f)]));
   return Object.entries(config).flatMap(([key, value]) => {
     const kind = known.get(key);
     if (!kind) return [`${source}: unknown option "${key}" (known: ${[...known.keys()].join(', ')})`];
-    const expected: Record<Kind, [string, (v: unknown) => boolean]> = {
+    const expected: Record<Shape, [string, (v: unknown) => boolean]> = {
       string: ['a string', (v) => typeof v === 'string'],
       number: ['a number', (v) => typeof v === 'number'],
       boolean: ['true or false', (v) => typeof v === 'boolean'],
