@@ -89,21 +89,22 @@ export class StreamTransformer {
   private transformDocument(text: string, index: number): string | undefined {
     const docs = parseAllDocuments(text, YAML11);
     const doc = docs[0];
-    const guess = `document ${index}${guessSubject(text)}`;
+    // Only messages need the subject guessed from the text, and guessing is not free.
+    const guess = () => `document ${index}${guessSubject(text)}`;
     if (!doc) return undefined;
     if (docs.length > 1) {
-      this.problems.push(`${guess}: a second document follows "..." without a "---" line; start every document with "---"`);
+      this.problems.push(`${guess()}: a second document follows "..." without a "---" line; start every document with "---"`);
       return undefined;
     }
     if (doc.errors.length > 0) {
-      for (const e of doc.errors) this.problems.push(`${guess}: invalid YAML: ${e.message.split('\n')[0]} (${position(text, e.pos[0])})`);
+      for (const e of doc.errors) this.problems.push(`${guess()}: invalid YAML: ${e.message.split('\n')[0]} (${position(text, e.pos[0])})`);
       return undefined;
     }
     let before: any;
     try {
       before = doc.toJS({ maxAliasCount: 100 });
     } catch (e) {
-      this.problems.push(`${guess}: ${(e as Error).message.split('\n')[0]}`);
+      this.problems.push(`${guess()}: ${(e as Error).message.split('\n')[0]}`);
       return undefined;
     }
     if (!before || typeof before !== 'object') return undefined;
@@ -114,7 +115,7 @@ export class StreamTransformer {
     try {
       return rewriteDocument(text, doc, before, after).text;
     } catch (e) {
-      this.problems.push(`${guess}: cannot write the changed document (${(e as Error).message}); use meshjob/skip on it and report this`);
+      this.problems.push(`${guess()}: cannot write the changed document (${(e as Error).message}); use meshjob/skip on it and report this`);
       return undefined;
     }
   }

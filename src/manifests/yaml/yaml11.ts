@@ -82,15 +82,16 @@ export function stringifyValue(value: unknown, flow = false): string {
 
 const written = new Map<string, string>();
 
-/** JSON of a value made only of JSON types (no dates, binary, maps), else undefined. */
+/** JSON of a value made only of JSON types (no dates, binary, maps, non-finite numbers), else undefined. */
 function jsonKey(value: unknown): string | undefined {
-  let plain = true;
-  const key = JSON.stringify(value, (_k, v) => {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.prototype.toString.call(v) !== '[object Object]') plain = false;
-    if (typeof v === 'number' && !Number.isFinite(v)) plain = false;
-    return v;
-  });
-  return plain ? key : undefined;
+  return isPlainJson(value) ? JSON.stringify(value) : undefined;
+}
+
+function isPlainJson(v: unknown): boolean {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every(isPlainJson);
+  return Object.prototype.toString.call(v) === '[object Object]' && Object.values(v as object).every(isPlainJson);
 }
 
 function stringifyUncached(value: unknown, flow: boolean): string {
