@@ -148,6 +148,15 @@ spec:
     expect(unexpectedChanges(meaning(input), meaning(r.stdout))).toEqual([]);
   });
 
+  test('GIVEN a Job that starts the stream with a BOM and a comment, in CRLF WHEN wrapped THEN the BOM, the comment and the line endings stay', () => {
+    const input = `\ufeff# Source: chart/templates/job.yaml\n${job('bom')}`.replace(/\n/g, '\r\n');
+    const r = render(input);
+    expect(r.code).toBe(0);
+    expect(r.stdout.startsWith('\ufeff# Source: chart/templates/job.yaml\r\napiVersion: batch/v1\r\n')).toBe(true);
+    expect(r.stdout).not.toMatch(/[^\r]\n/);
+    expect(unexpectedChanges(meaning(input), meaning(r.stdout))).toEqual([]);
+  });
+
   test('GIVEN a command with characters YAML 1.1 reads as line breaks (LS, PS, NEL) WHEN wrapped THEN they are written escaped and read back the same', () => {
     const input = job('breaks').replace('command: ["/app"]', 'command: ["/app", "a\\Lb\\Pc\\Nd"]');
     const r = render(input);
