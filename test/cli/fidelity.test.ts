@@ -1,4 +1,7 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import * as fc from 'fast-check';
+import { parse, stringify } from 'yaml';
 import { unexpectedChanges } from './meshjob-fields';
 import { readYaml11 } from './pyyaml';
 import { main } from '../../src/cli/main';
@@ -185,6 +188,22 @@ spec:
     const after = meaning(r.stdout);
     expect(after.metadata.labels).toEqual({ app: 'shop' });
     expect(after.spec.template.metadata.labels).toMatchObject({ 'app': 'shop', 'sidecar.istio.io/inject': 'true' });
+  });
+
+  test.each([
+    ['4-space indentation, sequences at their key\'s column', { indent: 4, indentSeq: false }],
+    ['3-space indentation, indented sequences', { indent: 3, indentSeq: true }],
+    ['flow collections for short values', { indent: 2, indentSeq: false, collectionStyle: 'flow' as const }],
+  ])('GIVEN ingress-nginx\'s admission Job written with %s WHEN wrapped THEN only MeshJob\'s fields change', (_, style) => {
+    const ingress = readFileSync(join(__dirname, '..', 'fixtures', 'charts', 'ingress-nginx-cloud.yaml'), 'utf-8');
+    const original = segments(ingress).find((d) => d.includes('name: ingress-nginx-admission-create\n'))!;
+    const input = `# restyled\n${stringify(parse(original, { version: '1.1' }), { version: '1.1', lineWidth: 0, ...style })}`;
+    const r = render(input, ['--entrypoint', 'registry.k8s.io/ingress-nginx/kube-webhook-certgen=/kube-webhook-certgen']);
+    expect(r.code).toBe(0);
+    const after = meaning(r.stdout);
+    expect(unexpectedChanges(meaning(input), after)).toEqual([]);
+    expect(after.spec.template.spec.containers[0].command.slice(-1)).toEqual(['/kube-webhook-certgen']);
+    validateManifest(after);
   });
 
   // Generated Jobs: every tricky YAML 1.1 scalar in env values, labels and annotations, in every
