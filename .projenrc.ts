@@ -91,7 +91,7 @@ project.npmignore?.addPatterns('!/lib/runtime/wrapper.sh', '/examples/', '/bench
 // What the package ships, as an allow-list (npm adds package.json, README.md and LICENSE itself):
 // the compiled library and its bin, the jsii assembly other languages load, the docs, and the
 // Helm 4 plugin. Nothing else of the repository (scripts/, docs/, test/, examples/, bench/).
-project.package.addField('files', ['lib/', '.jsii', 'API.md', 'CHANGELOG.md', 'helm-plugin/']);
+project.package.addField('files', ['lib/', '.jsii', 'API.md', 'CHANGELOG.md', 'helm-plugin/', 'kustomize-plugin/']);
 
 // jsii-pacmak packs what jsii compiled (.jsii and lib/), so `package:js` on a fresh clone, and a
 // plain `npm pack`, compile first when nothing is compiled or a source changed since.

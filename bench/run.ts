@@ -37,6 +37,8 @@ const MEMORY_RUNS = QUICK ? 2 : 10;
 const TARGET = {
   synthRatio: 1.25,
   growth: 5.5,
+  /** YAML a default single-container Istio MeshJob adds over the plain cdk8s-plus Job, in KiB. */
+  addedYamlKiB: 6,
   readyToStartMs: 120,
   exitToQuitMs: 20,
 };
@@ -230,6 +232,15 @@ function summaryTable(r: Results): string {
       `MeshJob synth time growth, ${fmt(GROWTH_FROM)} → ${fmt(GROWTH_TO)} Jobs (CPU; wall-clock ${fmtRatio(growth(t, 'meshjob', 'yaml', GROWTH_FROM, GROWTH_TO, 'wall'))}; ` +
         `plain Jobs ${fmtRatio(growth(t, 'plain', 'yaml', GROWTH_FROM, GROWTH_TO, CLOCK))})`,
       `≤ ${TARGET.growth}×`, fmtRatio(g), verdict(g, TARGET.growth),
+    ]);
+  }
+  const plain = r.footprints.find((f) => f.mode.startsWith('plain'));
+  const istio = r.footprints.find((f) => f.mode.includes('busybox runtime'));
+  if (plain && istio) {
+    const added = (istio.yamlBytes - plain.yamlBytes) / 1024;
+    rows.push([
+      `YAML a default Istio MeshJob adds over the plain Job (${fmtBytes(istio.yamlBytes)} against ${fmtBytes(plain.yamlBytes)})`,
+      `≤ ${TARGET.addedYamlKiB} KiB`, `${added.toFixed(1)} KiB`, verdict(added, TARGET.addedYamlKiB),
     ]);
   }
   for (const s of r.wrapper.setups.filter((x) => !x.skipped && x.setup !== 'dash + curl')) {

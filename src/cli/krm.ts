@@ -78,7 +78,8 @@ function fromConfigMapData(data: unknown, source: string): FunctionConfigOptions
       default: {
         // A new kind of option does not compile until a ConfigMap's string can say it.
         const unread: never = kind;
-        throw new Error(`option "${key}" of kind ${unread} cannot be read from a ConfigMap`);
+        problems.push(`${source}: option "${key}" of kind ${unread} cannot be read from a ConfigMap: use a MeshJobTransformer`);
+        break;
       }
     }
   }

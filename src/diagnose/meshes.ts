@@ -1,8 +1,8 @@
 import { ContainerSpec, ContainerStatus, Pod } from './pod';
-import { CONSUL_INJECT_ANNOTATION, CONSUL_INJECTED_CONTAINERS, CONSUL_LIFECYCLE_ANNOTATION } from '../meshes/consul';
-import { ISTIO_INJECT_LABEL, ISTIO_INJECTED_CONTAINERS, ISTIO_PROXY_CONFIG_ANNOTATION } from '../meshes/istio';
-import { KUMA_INJECTED_CONTAINERS, KUMA_INJECTION_LABEL, KUMA_WAIT_ANNOTATION } from '../meshes/kuma';
-import { LINKERD_ADMIN_SHUTDOWN_ANNOTATION, LINKERD_INJECT_ANNOTATION, LINKERD_INJECTED_CONTAINERS, LINKERD_PROXY_AWAIT_ANNOTATION } from '../meshes/linkerd';
+import { CONSUL_INJECT_ANNOTATION, CONSUL_INJECTED_CONTAINERS, CONSUL_PROXY_CONTAINER, CONSUL_LIFECYCLE_ANNOTATION } from '../meshes/consul';
+import { ISTIO_INJECT_LABEL, ISTIO_INJECTED_CONTAINERS, ISTIO_PROXY_CONTAINER, ISTIO_PROXY_CONFIG_ANNOTATION } from '../meshes/istio';
+import { KUMA_INJECTED_CONTAINERS, KUMA_PROXY_CONTAINER, KUMA_INJECTION_LABEL, KUMA_WAIT_ANNOTATION } from '../meshes/kuma';
+import { LINKERD_ADMIN_SHUTDOWN_ANNOTATION, LINKERD_INJECT_ANNOTATION, LINKERD_INJECTED_CONTAINERS, LINKERD_PROXY_CONTAINER, LINKERD_PROXY_AWAIT_ANNOTATION } from '../meshes/linkerd';
 
 // What diagnose needs to know of each mesh to recognise it in a running pod and to name the fix.
 // Container names and annotation keys come from src/meshes/*.ts (each injector lists its proxy
@@ -43,7 +43,7 @@ export const MESHES: MeshFacts[] = [
   {
     name: 'istio',
     factory: 'Mesh.istio()',
-    proxy: ISTIO_INJECTED_CONTAINERS[0],
+    proxy: ISTIO_PROXY_CONTAINER,
     inits: withoutProxy(ISTIO_INJECTED_CONTAINERS),
     // istio.io/rev selects a revisioned control plane (istio/api label/labels.yaml).
     markers: [ISTIO_INJECT_LABEL, ISTIO_PROXY_CONFIG_ANNOTATION, 'istio.io/rev'],
@@ -56,7 +56,7 @@ export const MESHES: MeshFacts[] = [
   {
     name: 'linkerd',
     factory: 'Mesh.linkerd()',
-    proxy: LINKERD_INJECTED_CONTAINERS[0],
+    proxy: LINKERD_PROXY_CONTAINER,
     inits: withoutProxy(LINKERD_INJECTED_CONTAINERS),
     markers: [LINKERD_INJECT_ANNOTATION, LINKERD_ADMIN_SHUTDOWN_ANNOTATION, LINKERD_PROXY_AWAIT_ANNOTATION],
     // linkerd/linkerd2 pkg/k8s/labels.go: ProxyVersionAnnotation.
@@ -70,7 +70,7 @@ export const MESHES: MeshFacts[] = [
   {
     name: 'consul',
     factory: 'Mesh.consul()',
-    proxy: CONSUL_INJECTED_CONTAINERS[0],
+    proxy: CONSUL_PROXY_CONTAINER,
     inits: withoutProxy(CONSUL_INJECTED_CONTAINERS),
     markers: [CONSUL_INJECT_ANNOTATION, CONSUL_LIFECYCLE_ANNOTATION],
     // The image is hashicorp/consul-dataplane, versioned apart from consul-k8s.
@@ -84,7 +84,7 @@ export const MESHES: MeshFacts[] = [
   {
     name: 'kuma',
     factory: 'Mesh.kuma()',
-    proxy: KUMA_INJECTED_CONTAINERS[0],
+    proxy: KUMA_PROXY_CONTAINER,
     inits: withoutProxy(KUMA_INJECTED_CONTAINERS),
     markers: [KUMA_INJECTION_LABEL, KUMA_WAIT_ANNOTATION],
     // From Kuma 2.11 the webhook's namespaceSelector requires the namespace label.

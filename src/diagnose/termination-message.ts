@@ -1,5 +1,8 @@
 import { ContainerStatus, terminationsOf } from './pod';
 import { WRAPPER_ARGV0 } from '../runtime/layout';
+import { WrapperReason } from '../runtime/wrapper';
+
+export { WrapperReason };
 
 // The line the wrapper writes to its container's termination message when it ends the container
 // for its own reason or leaves the proxy running (src/runtime/wrapper.sh):
@@ -8,18 +11,6 @@ import { WRAPPER_ARGV0 } from '../runtime/layout';
 // containerStatuses[].state.terminated.message (and, after a restart, lastState.terminated.message).
 // The wrapper writes only when the command wrote nothing there, so the line is read wherever it
 // stands in the message.
-
-/** The reasons the wrapper writes. */
-export enum WrapperReason {
-  /** The proxy was not ready in time; the command did not run (exit 75). */
-  PROXY_NOT_READY = 'proxy-not-ready',
-  /** The wrapper got no command (exit 64). */
-  NO_COMMAND = 'no-command',
-  /** A quit request was refused or unanswered; the proxy may still run. */
-  QUIT_FAILED = 'quit-failed',
-  /** The command failed and the proxy was left running, as asked (keepProxyOnFailure). */
-  PROXY_KEPT = 'proxy-kept',
-}
 
 const REASONS = new Set<string>(Object.values(WrapperReason));
 const LINE = new RegExp(`^${WRAPPER_ARGV0}: ([a-z-]+): (.*)$`);

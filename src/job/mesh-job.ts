@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { checkCronSchedule, checkTimeZone } from './schedule';
 import { MeshLifecycleOptions } from '../lifecycle/options';
 import { PodFailureRule } from '../lifecycle/pod-failure-policy';
-import { planPod, PodPlan } from '../lifecycle/pod-plan';
+import { LIFECYCLE_METADATA, planPod, PodPlan } from '../lifecycle/pod-plan';
 import { LifecycleMode, SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
 import { QuitRequest } from '../meshes/endpoint';
 import { Mesh } from '../meshes/mesh';
@@ -121,6 +121,10 @@ const CRON_ONLY: Array<keyof MeshJobProps> = [
  * sidecars. The mesh's labels and annotations are set on the pod template.
  *
  * @example
+ * import { App, Chart, Cron } from 'cdk8s';
+ * import { Mesh, MeshJob } from 'meshjob';
+ *
+ * const chart = new Chart(new App(), 'reports');
  * new MeshJob(chart, 'nightly', {
  *   mesh: Mesh.istio(),
  *   containers: [{ image: 'registry.example.com/report:1.4', command: ['/report'], args: ['--since', '24h'] }],
@@ -199,7 +203,7 @@ export class MeshJob extends Construct {
     this.lifecycleMode = plan.mode;
     this.lifecycleReason = plan.reason;
     this.warnings = [];
-    this.node.addMetadata('meshjob:lifecycle', `${plan.mode}: ${plan.reason}`);
+    this.node.addMetadata(LIFECYCLE_METADATA, `${plan.mode}: ${plan.reason}`);
     plan.warnings.forEach((w) => this.warn(w));
 
     this.workload = this.renderWorkload(props, plan);

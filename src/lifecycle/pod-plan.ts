@@ -134,6 +134,9 @@ export interface PodPlan {
  */
 export const LIFECYCLE_ANNOTATION = 'meshjob/lifecycle';
 
+/** The construct metadata type under which MeshJob records the lifecycle it rendered. */
+export const LIFECYCLE_METADATA = 'meshjob:lifecycle';
+
 /** The name cdk8s-plus gives a container that has none (cdk8s-plus-28 container.ts). */
 export const DEFAULT_CONTAINER_NAME = 'main';
 

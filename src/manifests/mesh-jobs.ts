@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { applyToManifest, isJobManifest } from './apply';
-import { MeshJob } from '../job/mesh-job';
+import { LIFECYCLE_METADATA } from '../lifecycle/pod-plan';
 import { MeshLifecycleOptions } from '../lifecycle/options';
 
 /**
@@ -22,6 +22,29 @@ export interface ApplyToJobsOptions extends MeshLifecycleOptions {
    */
   readonly labels?: { [key: string]: string };
 
+  /**
+   * The entrypoint (argv) of each image, by image reference: the `command` of a container that
+   * has none (charts' Jobs often rely on the image's entrypoint) when wrapping needs one. Matched
+   * on the whole reference, then without digest, then without tag.
+   *
+   * @default - none: a Job whose container has no command is left unchanged, with a warning
+   */
+  readonly entrypoints?: { [image: string]: string[] };
+
+  /**
+   * Names of the Jobs' own sidecar containers (a log shipper in a chart's Job): stopped once the
+   * other containers end, instead of being waited for as main containers.
+   *
+   * @default - every container is a main container
+   */
+  readonly sidecarContainers?: string[];
+
+  /**
+   * Fail, instead of leaving the Job unchanged with a warning, when a Job cannot be wrapped.
+   *
+   * @default false
+   */
+  readonly strict?: boolean;
 }
 
 /**
@@ -58,6 +81,8 @@ export class MeshJobs {
         if (result.outcome === 'applied') {
           result.warnings.forEach((w) => console.warn(`[meshjob] ${result.subject}: ${w}`));
           changed.push(`${result.subject}: ${result.mode}`);
+        } else if (result.problem) {
+          console.warn(`[meshjob] ${result.subject}: left unchanged: ${result.problem}`);
         }
       }
       applyAtSynth(child, options);
@@ -76,8 +101,9 @@ function isJobObject(c: IConstruct): c is ApiObject {
   return ApiObject.isApiObject(c) && isJobManifest({ apiVersion: c.apiVersion, kind: c.kind });
 }
 
+/** True inside a MeshJob construct (it records its lifecycle in its construct metadata). */
 function insideMeshJob(c: IConstruct): boolean {
-  return c.node.scopes.some((s) => s instanceof MeshJob);
+  return c.node.scopes.some((s) => s.node.metadata.some((m) => m.type === LIFECYCLE_METADATA));
 }
 
 /**

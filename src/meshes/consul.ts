@@ -19,7 +19,9 @@ import { parseVersion } from '../versions';
 /** Envoy's admin port in consul-dataplane. */
 export const CONSUL_ENVOY_ADMIN_PORT = 19000;
 /** Containers the injector adds (control-plane/connect-inject/webhook). */
-export const CONSUL_INJECTED_CONTAINERS = ['consul-dataplane', 'consul-connect-inject-init'];
+/** The proxy container the injector adds. */
+export const CONSUL_PROXY_CONTAINER = 'consul-dataplane';
+export const CONSUL_INJECTED_CONTAINERS = [CONSUL_PROXY_CONTAINER, 'consul-connect-inject-init'];
 /** consul-dataplane's lifecycle (graceful) port. */
 export const CONSUL_GRACEFUL_PORT = 20600;
 /** The annotation that turns injection on or off. */

@@ -47,6 +47,8 @@ export function customContract(options: CustomMeshOptions): MeshContract {
   const subject = `mesh '${name}'`;
   if (options.readinessUrl !== undefined) assertLoopbackUrl(options.readinessUrl, subject, 'readiness URL');
   const quit: QuitCall[] = toQuitCalls(options.quitRequests ?? [], subject);
+  for (const [key, value] of Object.entries(options.podLabels ?? {})) checkLabel(subject, key, value);
+  for (const key of Object.keys(options.podAnnotations ?? {})) checkKey(subject, 'annotation', key);
   const hasProxy = options.readinessUrl !== undefined || quit.length > 0;
   return {
     name,
@@ -54,4 +56,24 @@ export function customContract(options: CustomMeshOptions): MeshContract {
     podAnnotations: { ...options.podAnnotations },
     proxy: hasProxy ? { readinessUrl: options.readinessUrl, quit } : undefined,
   };
+}
+
+// Kubernetes' syntax for label and annotation keys and label values (apimachinery
+// pkg/util/validation: IsQualifiedName, IsValidLabelValue): the API server refuses others.
+const NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function checkKey(subject: string, kind: string, key: string): void {
+  const [prefix, name, extra] = key.includes('/') ? key.split('/') : [undefined, key];
+  const ok = extra === undefined && NAME.test(name) && name.length <= 63 && (prefix === undefined || (PREFIX.test(prefix) && prefix.length <= 253));
+  if (!ok) {
+    throw new Error(`${subject}: pod ${kind} key ${JSON.stringify(key)} is not a Kubernetes key: use [prefix/]name, the name at most 63 letters, digits, '-', '_' or '.'`);
+  }
+}
+
+function checkLabel(subject: string, key: string, value: string): void {
+  checkKey(subject, 'label', key);
+  if (value !== '' && (!NAME.test(value) || value.length > 63)) {
+    throw new Error(`${subject}: pod label ${key}=${JSON.stringify(value)} has a value Kubernetes refuses: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`);
+  }
 }

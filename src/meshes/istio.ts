@@ -124,7 +124,9 @@ export function istioInjectionOff(value: string): boolean {
 }
 
 /** Containers Istio's injection template adds (injection-template.yaml). */
-export const ISTIO_INJECTED_CONTAINERS = ['istio-proxy', 'istio-init', 'istio-validation'];
+/** The proxy container the injector adds. */
+export const ISTIO_PROXY_CONTAINER = 'istio-proxy';
+export const ISTIO_INJECTED_CONTAINERS = [ISTIO_PROXY_CONTAINER, 'istio-init', 'istio-validation'];
 
 /**
  * Combines the pod's own proxy.istio.io/config with the settings the mesh options need, keeping

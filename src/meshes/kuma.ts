@@ -14,7 +14,9 @@ import { atLeast, parseVersion } from '../versions';
 /** The label that turns injection on or off. */
 export const KUMA_INJECTION_LABEL = 'kuma.io/sidecar-injection';
 /** Containers the injector adds (pkg/plugins/runtime/k8s/webhooks/injector). */
-export const KUMA_INJECTED_CONTAINERS = ['kuma-sidecar', 'kuma-init', 'kuma-validation'];
+/** The proxy container the injector adds. */
+export const KUMA_PROXY_CONTAINER = 'kuma-sidecar';
+export const KUMA_INJECTED_CONTAINERS = [KUMA_PROXY_CONTAINER, 'kuma-init', 'kuma-validation'];
 /** The annotation that holds the application until the dataplane is ready. */
 export const KUMA_WAIT_ANNOTATION = 'kuma.io/wait-for-dataplane-ready';
 
@@ -91,7 +93,7 @@ export function kumaContract(options: KumaOptions): MeshContract {
     },
     notes: namespaceRule ? [
       `Kuma >= ${KUMA_NAMESPACE_LABEL_MIN_VERSION} injects a pod only in a namespace labelled ${KUMA_INJECTION_LABEL} ` +
-      `(any value): label the Job's namespace, or its pod runs outside the mesh without a word`,
+      '(any value): label the Job\'s namespace, or its pod runs outside the mesh without a word',
     ] : [],
   };
 }

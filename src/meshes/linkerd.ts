@@ -15,7 +15,9 @@ import { atLeast, parseVersion, Version, VERSION_FORMS } from '../versions';
 /** The proxy's admin port. */
 export const LINKERD_ADMIN_PORT = 4191;
 /** Containers the injector adds (pkg/inject (proxy, init and network-validator containers)). */
-export const LINKERD_INJECTED_CONTAINERS = ['linkerd-proxy', 'linkerd-init', 'linkerd-network-validator'];
+/** The proxy container the injector adds. */
+export const LINKERD_PROXY_CONTAINER = 'linkerd-proxy';
+export const LINKERD_INJECTED_CONTAINERS = [LINKERD_PROXY_CONTAINER, 'linkerd-init', 'linkerd-network-validator'];
 /** The annotation that turns injection on or off. */
 export const LINKERD_INJECT_ANNOTATION = 'linkerd.io/inject';
 /** The annotation that enables POST /shutdown. */

@@ -22,6 +22,21 @@ export class WrapperExitCode {
 }
 
 /**
+ * The reasons wrapper.sh writes to the termination message (`report REASON ...`), as
+ * `meshjob: <reason>: <details>`; `meshjob diagnose` reads them back. @internal
+ */
+export enum WrapperReason {
+  /** The proxy was not ready in time; the command did not run (exit 75). */
+  PROXY_NOT_READY = 'proxy-not-ready',
+  /** The wrapper got no command (exit 64). */
+  NO_COMMAND = 'no-command',
+  /** A quit request was refused or unanswered; the proxy may still run. */
+  QUIT_FAILED = 'quit-failed',
+  /** The command failed and the proxy was left running, as asked (keepProxyOnFailure). */
+  PROXY_KEPT = 'proxy-kept',
+}
+
+/**
  * How often a wrapped sidecar looks for the main containers' done files: it runs for the whole
  * Job, so a slower pace than readiness polling keeps its cost negligible (4 forks a second).
  */

@@ -95,6 +95,8 @@ const CATALOGUE: Entry[] = [
   { fragment: 'leaves the user and group to the platform', test: [ERRORS, 'fails when the busybox runtime is given a user ID and told the platform assigns one'] },
   { fragment: 'has no status port to wait on', test: [MESHES, 'fails for Istio before 1.1, which has no status port'] },
   { fragment: 'has no /quitquitquit (it came in', test: [MESHES, 'fails for Istio before 1.3 with the quit endpoint, pointing to KILL_PILOT_AGENT'] },
+  { fragment: 'is not a Kubernetes key: use [prefix/]name', test: [MESHES, 'fails on a label or annotation key that is not a Kubernetes key'] },
+  { fragment: 'has a value Kubernetes refuses', test: [MESHES, 'fails on a label the API server would refuse, naming it'] },
   { fragment: 'is not a revision or tag name', test: [MESHES, 'fails on a revision that is not a label value'] },
 ];
 

@@ -10,6 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'fs';
 import { dirname, join } from 'path';
 import { parseAllDocuments } from 'yaml';
 import { createApp, distFiles, FIXTURES, packLibrary, run, tarballFiles } from './app';
+import { wrappedCommandOf } from '../support/render';
 import { podMetadataOf, podSpecOf, validateAll } from '../support/schema';
 
 const UPDATE = process.argv.includes('-u') || process.argv.includes('--updateSnapshot');
@@ -26,7 +27,7 @@ afterAll(() => apps.forEach((dir) => rmSync(dirname(dir), { recursive: true, for
 describe('the package', () => {
   test('GIVEN npx projen package:js WHEN the tarball is listed THEN it holds lib/, the bin, README, LICENSE, API.md, the assembly, CHANGELOG and the Helm plugin, and nothing else of the repository', () => {
     const files = tarballFiles(tarball);
-    const allowed = /^(lib\/.+\.(js|d\.ts)|lib\/runtime\/wrapper\.sh|node_modules\/yaml\/.+|helm-plugin\/.+|package\.json|README\.md|LICENSE|API\.md|CHANGELOG\.md|\.jsii)$/;
+    const allowed = /^(lib\/.+\.(js|d\.ts)|lib\/runtime\/wrapper\.sh|node_modules\/yaml\/.+|(helm|kustomize)-plugin\/.+|package\.json|README\.md|LICENSE|API\.md|CHANGELOG\.md|\.jsii)$/;
     expect(files.filter((f) => !allowed.test(f))).toEqual([]);
     expect(files).toEqual(expect.arrayContaining([
       'lib/index.js', 'lib/index.d.ts', 'lib/cli/main.js', 'lib/runtime/wrapper.sh', 'lib/testing/jest-serializer.js',
@@ -79,7 +80,7 @@ describe.each([
     expect(podMetadataOf(job).labels['sidecar.istio.io/inject']).toBe('true');
     expect(podMetadataOf(job).annotations['meshjob/lifecycle']).toBe('wrap');
     const main = podSpecOf(job).containers[0];
-    expect(main.command.slice(-2)).toEqual(['meshjob', '/report']);
+    expect(wrappedCommandOf(main)).toEqual(['meshjob', '/report']);
     expect(main.args).toEqual(['--since', '24h']);
     expect(main.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 1000 });
     expect(main.resources.requests).toEqual({ cpu: '100m', memory: '128Mi' });
@@ -107,7 +108,7 @@ describe.each([
       copyFileSync(join(dir, SNAPSHOT), join(FIXTURES, name, SNAPSHOT));
     }
     const snapshot = readFileSync(join(dir, SNAPSHOT), 'utf-8');
-    expect(snapshot.match(/<meshjob wrapper [0-9a-f]{12}>/g)).toHaveLength(1);
+    expect(snapshot.match(/<meshjob wrapper [a-z,-]+ [0-9a-f]{12}>/g)).toHaveLength(1);
     expect(snapshot).not.toContain('set -f');
   }, SLOW);
 });

@@ -8,7 +8,7 @@ import { ApiObject, Chart, Cron, Include, JsonPatch, Testing, Yaml } from 'cdk8s
 import * as kplus28 from 'cdk8s-plus-28';
 import * as kplus34 from 'cdk8s-plus-34';
 import { Mesh, MeshJobs } from '../../src';
-import { envOf } from '../support/render';
+import { settingsOf, wrappedCommandOf } from '../support/render';
 import { podMetadataOf, podSpecOf, validateAll } from '../support/schema';
 
 const IMAGE = 'registry.example.com/report:1.4';
@@ -67,7 +67,7 @@ describe('MeshJobs.applyTo on typed Job and CronJob objects', () => {
     expect(changed).toHaveLength(1);
     expect(changed[0]).toMatch(/^(Job|CronJob) \S+: wrap$/);
     expect(podMetadataOf(jobOf(typed)).annotations['meshjob/lifecycle']).toBe('wrap');
-    expect(podSpecOf(jobOf(typed)).containers[0].command.slice(-2)).toEqual(['meshjob', '/report']);
+    expect(wrappedCommandOf(podSpecOf(jobOf(typed)).containers[0])).toEqual(['meshjob', '/report']);
     expect(typed).toEqual(included);
   });
 
@@ -78,8 +78,8 @@ describe('MeshJobs.applyTo on typed Job and CronJob objects', () => {
     job.addContainer({ name: 'upload', image: IMAGE, command: ['/upload'] });
 
     const pod = podSpecOf(jobOf(validateAll(Testing.synth(chart))));
-    expect(pod.containers.map((c: any) => c.command.slice(-2))).toEqual([['meshjob', '/report'], ['meshjob', '/upload']]);
-    expect(pod.containers.map((c: any) => envOf(c).MESHJOB_PEERS)).toEqual(['main upload', 'main upload']);
+    expect(pod.containers.map((c: any) => wrappedCommandOf(c))).toEqual([['meshjob', '/report'], ['meshjob', '/upload']]);
+    expect(pod.containers.map((c: any) => settingsOf(c).MESHJOB_PEERS)).toEqual(['main upload', 'main upload']);
   });
 
   test('GIVEN a JSON patch added after applyTo THEN the lifecycle sees the patched manifest', () => {
@@ -89,7 +89,7 @@ describe('MeshJobs.applyTo on typed Job and CronJob objects', () => {
     ApiObject.of(job).addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/args', ['--since', '24h']));
 
     const main = podSpecOf(jobOf(validateAll(Testing.synth(chart)))).containers[0];
-    expect(main.command.slice(-2)).toEqual(['meshjob', '/report']);
+    expect(wrappedCommandOf(main)).toEqual(['meshjob', '/report']);
     expect(main.args).toEqual(['--since', '24h']);
   });
 
@@ -116,14 +116,26 @@ describe('MeshJobs.applyTo on typed Job and CronJob objects', () => {
   test('fails at applyTo, naming the Job and the container, when a typed Job\'s container has no command to wrap', () => {
     const chart = Testing.chart();
     const job = new kplus34.Job(chart, 'report', { containers: [{ name: 'main', image: IMAGE }] });
-    expect(() => MeshJobs.applyTo(chart, { mesh: mesh() })).toThrow(new RegExp(`Job ${job.name}.*'main'.*command`));
+    expect(() => MeshJobs.applyTo(chart, { mesh: mesh(), strict: true })).toThrow(new RegExp(`Job ${job.name}.*'main'.*command`));
   });
 
-  test('fails at synth, naming the Job and the container, when a container without a command is added after applyTo', () => {
+  test('with strict, fails at synth, naming the Job and the container, when a container without a command is added after applyTo', () => {
     const chart = Testing.chart();
     const job = new kplus34.Job(chart, 'report', { containers: [{ name: 'main', image: IMAGE, command: ['/report'] }] });
-    MeshJobs.applyTo(chart, { mesh: mesh() });
+    MeshJobs.applyTo(chart, { mesh: mesh(), strict: true });
     job.addContainer({ name: 'upload', image: IMAGE });
     expect(() => Testing.synth(chart)).toThrow(new RegExp(`Job ${job.name}.*'upload'.*command`));
+  });
+
+  test('GIVEN a typed Job whose container has no command THEN it is left unchanged with a warning, or wrapped with its image\'s entrypoint', () => {
+    const chart = Testing.chart();
+    new kplus34.Job(chart, 'report', { containers: [{ name: 'main', image: IMAGE }] });
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    expect(MeshJobs.applyTo(chart, { mesh: mesh() })).toEqual([]);
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/left unchanged: container 'main' has no command/));
+    const wrapped = Testing.chart();
+    new kplus34.Job(wrapped, 'report', { containers: [{ name: 'main', image: IMAGE }] });
+    expect(MeshJobs.applyTo(wrapped, { mesh: mesh(), entrypoints: { [IMAGE]: ['/report'] } })).toHaveLength(1);
+    expect(wrappedCommandOf(podSpecOf(jobOf(validateAll(Testing.synth(wrapped)))).containers[0])).toEqual(['meshjob', '/report']);
   });
 });

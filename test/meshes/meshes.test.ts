@@ -313,3 +313,20 @@ describe('Mesh.consul() in production installs', () => {
     });
   });
 });
+
+describe('Mesh.custom() labels and annotations', () => {
+  test('fails on a label the API server would refuse, naming it', () => {
+    expect(() => Mesh.custom({ podLabels: { 'corp.example.com/mesh': 'on please' } })).toThrow(
+      'mesh \'custom\': pod label corp.example.com/mesh="on please" has a value Kubernetes refuses: at most 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending with a letter or digit',
+    );
+  });
+
+  test('fails on a label or annotation key that is not a Kubernetes key', () => {
+    expect(() => Mesh.custom({ podLabels: { 'Corp/Mesh/x': 'on' } })).toThrow(/pod label key "Corp\/Mesh\/x" is not a Kubernetes key/);
+    expect(() => Mesh.custom({ podAnnotations: { 'inject me': 'yes' } })).toThrow(/pod annotation key "inject me" is not a Kubernetes key/);
+  });
+
+  test('accepts the keys and values Kubernetes accepts', () => {
+    expect(() => Mesh.custom({ podLabels: { 'corp.example.com/mesh': 'enabled', 'tier': '' }, podAnnotations: { 'corp.example.com/mesh-config': '{"a": 1}' } })).not.toThrow();
+  });
+});

@@ -1,4 +1,6 @@
-import { escapeKubeletExpansion, wrapperScript } from '../../src/runtime/wrapper';
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { escapeKubeletExpansion, wrapperScript, WrapperReason } from '../../src/runtime/wrapper';
 import { expandKubelet } from '../support/kubelet';
 
 // The cases of kubernetes/third_party/forked/golang/expansion/expand_test.go (doExpansionTest).
@@ -95,5 +97,13 @@ describe('escapeKubeletExpansion survives the kubelet', () => {
     // Guards the round-trip test above: with this env it can fail.
     const script = wrapperScript(['wget', 'curl', 'peers', 'single', 'sidecars', 'sidecar-role', 'kill']);
     expect(expandKubelet(script, env)).not.toBe(script);
+  });
+});
+
+describe('the wrapper\'s termination-message reasons', () => {
+  test('are the ones wrapper.sh writes, and it writes no other', () => {
+    const source = readFileSync(join(__dirname, '..', '..', 'src', 'runtime', 'wrapper.sh'), 'utf8');
+    const written = [...source.matchAll(/\breport ([a-z-]+) /g)].map((m) => m[1]);
+    expect(new Set(written)).toEqual(new Set(Object.values(WrapperReason)));
   });
 });

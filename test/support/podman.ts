@@ -22,7 +22,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import * as yaml from 'yaml';
-import { expandKubelet } from './kubelet';
+import { expandKubelet, settingsIndex } from './kubelet';
 import { validateManifest } from './schema';
 
 /** Every image the suite builds, runs or leaves behind for reruns is named under this prefix. */
@@ -182,15 +182,15 @@ async function standInImage(programs: string[], withShellAndCurl: boolean): Prom
 }
 
 /**
- * The program a container runs: the name after the `$0` of a `sh -c SCRIPT NAME PROGRAM...`
- * command (a wrapped container), else the command's first element; undefined when the image's
- * entrypoint runs.
+ * The program a container runs: the one after the `$0` and the settings of a
+ * `sh -c SCRIPT meshjob SETTINGS PROGRAM...` command (a wrapped container), else the command's
+ * first element; undefined when the image's entrypoint runs.
  */
 export function programOf(container: any): string | undefined {
   const command: string[] | undefined = container.command;
   if (!command || command.length === 0) return undefined;
-  const c = command.indexOf('-c');
-  return c >= 0 && c <= 2 && command.length > c + 3 ? command[c + 3] : command[0];
+  const settings = settingsIndex(command);
+  return settings >= 0 ? command[settings + 1] : command[0];
 }
 
 /** Removes the suite's images of other versions (left by earlier source states). */
