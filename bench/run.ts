@@ -20,6 +20,7 @@ import {
   cell, Clock, CPU_CLOCK, growth, HeapResult, Kind, KIND_LABEL, KINDS, measureHeaps, pairedRatios, ratio, REPO_ROOT,
   timeSynth, TimingResult, tsconfigPath,
 } from './synth';
+import { benchTransformer } from './transformer';
 import { benchWrapper, defaultTimings, WrapperBench } from './wrapper';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -490,7 +491,7 @@ async function main(): Promise<void> {
     footprints,
     elapsedS: (nowMs() - started) / 1000,
   };
-  const markdown = renderResults(results);
+  const markdown = renderResults(results) + await benchTransformer(QUICK);
   process.stdout.write(markdown);
   if (!QUICK) {
     const file = join(__dirname, 'RESULTS.md');

@@ -1,18 +1,22 @@
 #!/usr/bin/env node
 // meshjob: makes the Jobs and CronJobs of a YAML stream mesh-safe. Works as Helm 3's
 // `--post-renderer` executable and behind the Helm 4 plugin in helm-plugin/.
-import { readFileSync } from 'fs';
+import { once } from 'events';
+import { appendFileSync, closeSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
 import { parse } from 'yaml';
 import { krm } from './krm';
-import { checkConfig, CliOptions, FLAGS, LIFECYCLES, MESHES, toManifestLifecycle } from './options';
-import { postRender } from './post-render';
+import { checkConfig, CliOptions, FLAGS, isSwitch, LIFECYCLES, mergeOptions, MESHES, readFlag, toManifestLifecycle, toSelectors } from './options';
+import { StreamOptions, StreamTransformer } from './post-render';
 import { diagnoseMain } from '../diagnose/main';
 
 const USAGE = `usage: meshjob [--check] [--config FILE] --mesh MESH [options] < manifests.yaml > out.yaml
 
 Applies MeshJob's lifecycle to every Job and CronJob of a multi-document YAML stream on stdin and
-writes the stream to stdout, every other document unchanged and in order. With --check, writes
-nothing but the Jobs and CronJobs that would hang under the mesh, and exits 1 if there are any.
+writes the stream to stdout: every other document byte for byte as it came, in order; in a changed
+Job only the fields MeshJob adds or replaces differ. With --check, writes nothing but the Jobs and
+CronJobs that would hang under the mesh, and exits 1 if there are any.
 
   --mesh MESH                   ${MESHES.join(', ')}
   --mesh-version V              e.g. 1.24 (native sidecars need a known version)
@@ -22,78 +26,187 @@ nothing but the Jobs and CronJobs that would hang under the mesh, and exits 1 if
   --ready-timeout-seconds N     how long wrapped commands wait for the proxy
   --envoy-admin-port N          for --mesh envoy
   --default-pod-failure-rules true|false
-  --config FILE                 the same options as JSON or YAML keys (meshVersion, ...)
+  --entrypoint IMAGE=PATH[,ARG...]
+                                the image's entrypoint, for containers without a command (repeatable)
+  --sidecar NAME                a chart's own sidecar container: stopped, not wrapped (repeatable)
+  --select SELECTOR             only these Jobs, e.g. kind=CronJob,namespace=prod,name=backup-*,label:app=shop
+                                (terms all match; repeated --select: any of them)
+  --exclude SELECTOR            never these Jobs (repeatable)
+  --strict                      a Job that cannot be made mesh-safe, or empty input, fails the stream
+  --config FILE                 the same options as JSON or YAML keys (meshVersion, entrypoints, sidecars, ...)
   --help
+
+Jobs annotated meshjob/skip: "true", or carrying the mesh's own injection opt-out, are left alone.
+MESHJOB_LOG=FILE appends every message to FILE too (Helm 4 does not show a plugin's stderr).
 `;
 
-export function main(argv: string[], stdin: string): { code: number; stdout: string; stderr: string } {
-  if (argv[0] === 'diagnose') return diagnoseMain(argv.slice(1), stdin);
-  if (argv[0] === 'krm') return krm(argv.slice(1), stdin, main); // KRM function / kustomize plugin: src/cli/krm.ts
-  const fail = (lines: string[]) => ({ code: 1, stdout: '', stderr: lines.map((l) => `meshjob: ${l}\n`).join('') });
-  const options: CliOptions = {};
+/** What a run prints and returns. */
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** What a run will do once the stream is read. */
+interface Run {
+  readonly check: boolean;
+  readonly strict: boolean;
+  readonly mesh: string;
+  readonly stream: StreamOptions;
+}
+type Plan = { readonly done: CliResult } | Run;
+
+const line = (l: string) => `meshjob: ${l}\n`;
+const failure = (lines: string[]): CliResult => ({ code: 1, stdout: '', stderr: lines.map(line).join('') });
+
+/** Reads the arguments and the config file into what to do, or the result to give right away. */
+function plan(argv: string[]): Plan {
+  const flags: CliOptions = {};
   let check = false;
   let config: string | undefined;
   const problems: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
-    if (flag === '--help' || flag === '-h') return { code: 0, stdout: USAGE, stderr: '' };
+    if (flag === '--help' || flag === '-h') return { done: { code: 0, stdout: USAGE, stderr: '' } };
     if (flag === '--check') { check = true; continue; }
-    const spec = FLAGS[flag];
-    if (!spec && flag !== '--config') {
+    if (!FLAGS[flag] && flag !== '--config') {
       problems.push(flag.startsWith('-') ? `unknown option "${flag}" (see --help)` : `unexpected argument "${flag}": meshjob reads manifests from stdin`);
       continue;
     }
-    const value = inline ?? argv[++i];
-    if (value === undefined) { problems.push(`${flag} needs a value`); continue; }
-    if (flag === '--config') { config = value; continue; }
-    if (spec.kind === 'number') {
-      if (!/^\d+$/.test(value)) { problems.push(`${flag} must be a whole number, not "${value}"`); continue; }
-      (options as any)[spec.key] = Number(value);
-    } else if (spec.kind === 'boolean') {
-      if (value !== 'true' && value !== 'false') { problems.push(`${flag} must be true or false, not "${value}"`); continue; }
-      (options as any)[spec.key] = value === 'true';
-    } else {
-      (options as any)[spec.key] = value;
+    const value = inline ?? (isSwitch(flag) ? undefined : argv[++i]);
+    if (flag === '--config') {
+      if (value === undefined) problems.push('--config needs a value');
+      else config = value;
+      continue;
     }
+    const problem = readFlag(flags, flag, value);
+    if (problem) problems.push(problem);
   }
-  let merged: CliOptions = options;
+  let options = flags;
   if (config !== undefined) {
     try {
-      const fromFile = parse(readFileSync(config, 'utf-8')) ?? {};
+      const fromFile = parse(readFileSync(config, 'utf-8'), { version: '1.1', merge: true }) ?? {};
       if (typeof fromFile !== 'object' || Array.isArray(fromFile)) throw new Error('it is not a map of options');
-      problems.push(...checkConfig(fromFile, config));
-      merged = { ...fromFile, ...options };
+      const found = checkConfig(fromFile, config);
+      problems.push(...found);
+      if (found.length === 0) options = mergeOptions(fromFile, flags);
     } catch (e) {
       problems.push(`cannot read config ${config}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
-  if (problems.length > 0) return fail(problems);
-
-  let what;
+  if (problems.length > 0) return { done: failure(problems) };
   try {
-    what = toManifestLifecycle(merged);
+    const lifecycle = toManifestLifecycle(options);
+    return { check, strict: options.strict === true, mesh: options.mesh!, stream: { lifecycle, ...toSelectors(options) } };
   } catch (e) {
-    return fail([(e as Error).message]);
+    return { done: failure([(e as Error).message]) };
   }
-  const result = postRender(stdin, what);
-  if (result.problems.length > 0) return fail(result.problems);
-  if (check) {
-    const hanging = result.results.filter((r) => r.outcome === 'applied' && r.mode !== 'none');
-    const lines = hanging.map((r) => `${r.subject} would hang under ${merged.mesh}: MeshJob would apply the ${r.mode} lifecycle (${r.reason})`);
-    return { code: lines.length > 0 ? 1 : 0, stdout: lines.map((l) => `${l}\n`).join(''), stderr: lines.length > 0 ? '' : 'meshjob: no Job or CronJob would hang\n' };
+}
+
+/** The exit code, stdout lines (for --check) and stderr lines once the stream has been read. */
+function verdict(t: StreamTransformer, p: Run): { code: number; report: string[]; messages: string[]; writeStream: boolean } {
+  if (t.problems.length > 0) return { code: 1, report: [], messages: t.problems, writeStream: false };
+  if (t.documents === 0) {
+    if (p.strict) return { code: 1, report: [], messages: ['no YAML documents on stdin (--strict)'], writeStream: false };
+    return { code: 0, report: [], messages: p.check ? ['nothing to check: no YAML documents on stdin'] : [], writeStream: !p.check };
   }
-  return { code: 0, stdout: result.output!, stderr: result.results.flatMap((r) => r.warnings.map((w) => `meshjob: ${r.subject}: ${w}\n`)).join('') };
+  if (!p.check) return { code: 0, report: [], messages: t.warnings, writeStream: true };
+  const report = t.reports.flatMap(({ index, result: r }) => {
+    const outcome = r.outcome;
+    if (outcome === 'applied' && r.mode !== 'none') return [`${r.subject} would hang under ${p.mesh}: MeshJob would apply the ${r.mode} lifecycle (${r.reason}) (document ${index})`];
+    if (outcome === 'left-unchanged') return [`${r.subject} would hang under ${p.mesh} and cannot be made mesh-safe: ${r.problem} (document ${index})`];
+    return [];
+  });
+  return { code: report.length > 0 ? 1 : 0, report, messages: report.length > 0 ? [] : ['no Job or CronJob would hang'], writeStream: false };
+}
+
+function log(env: NodeJS.ProcessEnv, stderr: string): void {
+  if (env.MESHJOB_LOG && stderr) {
+    try {
+      appendFileSync(env.MESHJOB_LOG, stderr);
+    } catch {
+      // The log is a copy of stderr; failing to write it must not fail the stream.
+    }
+  }
+}
+
+/** Runs meshjob on a stream held in memory (tests, embedding). */
+export function main(argv: string[], stdin: string | Buffer, env: NodeJS.ProcessEnv = process.env): CliResult {
+  if (argv[0] === 'diagnose') return diagnoseMain(argv.slice(1), stdin.toString());
+  if (argv[0] === 'krm') return krm(argv.slice(1), stdin.toString(), main); // KRM function / kustomize plugin: src/cli/krm.ts
+  const p = plan(argv);
+  if ('done' in p) {
+    log(env, p.done.stderr);
+    return p.done;
+  }
+  const out: Buffer[] = [];
+  const t = new StreamTransformer(p.stream, (b) => { if (!p.check) out.push(b); });
+  t.push(typeof stdin === 'string' ? Buffer.from(stdin, 'utf-8') : stdin);
+  t.end();
+  const v = verdict(t, p);
+  const stderr = v.messages.map(line).join('');
+  log(env, stderr);
+  return { code: v.code, stdout: v.writeStream ? Buffer.concat(out).toString('utf-8') : v.report.map((l) => `${l}\n`).join(''), stderr };
+}
+
+/**
+ * Runs meshjob as a process: stdin read in chunks and transformed document by document, the output
+ * spooled to a temporary file and copied to stdout only once the whole stream is accepted.
+ */
+export async function runProcess(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (SUBCOMMANDS.includes(argv[0])) return runInMemory(argv);
+  const p = plan(argv);
+  if ('done' in p) {
+    process.stdout.write(p.done.stdout);
+    process.stderr.write(p.done.stderr);
+    log(env, p.done.stderr);
+    return p.done.code;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'meshjob-'));
+  const spool = join(dir, 'out.yaml');
+  let fd: number | undefined = openSync(spool, 'w');
+  try {
+    const out = fd;
+    const t = new StreamTransformer(p.stream, (b) => { if (!p.check) writeSync(out, b); });
+    for await (const chunk of process.stdin) t.push(chunk as Buffer);
+    t.end();
+    closeSync(fd);
+    fd = undefined;
+    const v = verdict(t, p);
+    if (v.writeStream) {
+      for await (const chunk of createReadStream(spool, { highWaterMark: 1024 * 1024 })) {
+        if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+      }
+    }
+    const stderr = v.messages.map(line).join('');
+    process.stdout.write(v.report.map((l) => `${l}\n`).join(''));
+    process.stderr.write(stderr);
+    log(env, stderr);
+    return v.code;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Subcommands that read their whole input at once. */
+const SUBCOMMANDS = ['diagnose', 'krm'];
+
+async function runInMemory(argv: string[]): Promise<number> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const r = main(argv, Buffer.concat(chunks));
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  return r.code;
 }
 
 if (require.main === module) {
-  let stdin = '';
-  try {
-    stdin = readFileSync(0, 'utf-8');
-  } catch {
-    stdin = '';
-  }
-  const r = main(process.argv.slice(2), stdin);
-  process.stdout.write(r.stdout);
-  process.stderr.write(r.stderr);
-  process.exitCode = r.code;
+  runProcess(process.argv.slice(2)).then(
+    (code) => { process.exitCode = code; },
+    (e) => {
+      process.stderr.write(line(`internal error: ${(e as Error).message}`));
+      process.exitCode = 1;
+    },
+  );
 }

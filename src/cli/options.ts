@@ -1,4 +1,5 @@
 import { Duration } from 'cdk8s';
+import { parseSelector, Selector } from './select';
 import { SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
 import { ManifestLifecycle } from '../manifests/apply';
 import { Mesh } from '../meshes/mesh';
@@ -16,10 +17,31 @@ export interface CliOptions {
   readyTimeoutSeconds?: number;
   envoyAdminPort?: number;
   defaultPodFailureRules?: boolean;
+  strict?: boolean;
+  /** Image reference → the image's entrypoint argv. */
+  entrypoints?: Record<string, string[]>;
+  sidecars?: string[];
+  select?: string[];
+  exclude?: string[];
 }
 
+/**
+ * One flag: the option it sets, the type of its value (`string`, `number`, `boolean`), and, for
+ * flags not given once with one value, their form: `switch` takes no value (`--strict` means
+ * true), `list` may be repeated, `entrypoint` is `IMAGE=PATH[,ARG…]`, repeatable.
+ */
+export interface FlagSpec {
+  readonly key: keyof CliOptions;
+  readonly kind: 'string' | 'number' | 'boolean';
+  readonly form?: 'switch' | 'list' | 'entrypoint';
+}
+
+/** How a flag is read: its form if it has one, else its value's type. */
+type Shape = FlagSpec['kind'] | NonNullable<FlagSpec['form']>;
+const shapeOf = (spec: FlagSpec): Shape => spec.form ?? spec.kind;
+
 /** Flag name → option, with how to read its value. */
-export const FLAGS: Record<string, { key: keyof CliOptions; kind: 'string' | 'number' | 'boolean' }> = {
+export const FLAGS: Record<string, FlagSpec> = {
   '--mesh': { key: 'mesh', kind: 'string' },
   '--mesh-version': { key: 'meshVersion', kind: 'string' },
   '--kubernetes-version': { key: 'kubernetesVersion', kind: 'string' },
@@ -28,19 +50,138 @@ export const FLAGS: Record<string, { key: keyof CliOptions; kind: 'string' | 'nu
   '--ready-timeout-seconds': { key: 'readyTimeoutSeconds', kind: 'number' },
   '--envoy-admin-port': { key: 'envoyAdminPort', kind: 'number' },
   '--default-pod-failure-rules': { key: 'defaultPodFailureRules', kind: 'boolean' },
+  '--strict': { key: 'strict', kind: 'boolean', form: 'switch' },
+  '--entrypoint': { key: 'entrypoints', kind: 'string', form: 'entrypoint' },
+  '--sidecar': { key: 'sidecars', kind: 'string', form: 'list' },
+  '--select': { key: 'select', kind: 'string', form: 'list' },
+  '--exclude': { key: 'exclude', kind: 'string', form: 'list' },
 };
 
 export const MESHES = ['istio', 'istio-ambient', 'linkerd', 'consul', 'kuma', 'envoy', 'none'];
 export const LIFECYCLES = ['auto', 'wrap', 'native', 'none'];
 
+/** True when the flag takes no value. */
+export function isSwitch(flag: string): boolean {
+  return FLAGS[flag]?.form === 'switch';
+}
+
+/** Reads one flag's value into `options`; returns a problem line or undefined. */
+export function readFlag(options: CliOptions, flag: string, value: string | undefined): string | undefined {
+  const spec = FLAGS[flag];
+  const o = options as Record<string, unknown>;
+  const shape = shapeOf(spec);
+  if (shape === 'switch') {
+    if (value !== undefined && value !== 'true' && value !== 'false') return `${flag} takes no value (or =true/=false), not "${value}"`;
+    o[spec.key] = value !== 'false';
+    return undefined;
+  }
+  if (value === undefined) return `${flag} needs a value`;
+  switch (shape) {
+    case 'number':
+      if (!/^\d+$/.test(value)) return `${flag} must be a whole number, not "${value}"`;
+      o[spec.key] = Number(value);
+      return undefined;
+    case 'boolean':
+      if (value !== 'true' && value !== 'false') return `${flag} must be true or false, not "${value}"`;
+      o[spec.key] = value === 'true';
+      return undefined;
+    case 'list':
+      o[spec.key] = [...((o[spec.key] as string[]) ?? []), value];
+      return undefined;
+    case 'entrypoint': {
+      const eq = value.indexOf('=');
+      const argv = value.slice(eq + 1).split(',');
+      if (eq <= 0 || argv[0] === '') {
+        return `${flag} "${value}" is not IMAGE=PATH[,ARG...]: give the image reference and its entrypoint, e.g. ${flag} registry.k8s.io/ingress-nginx/kube-webhook-certgen=/kube-webhook-certgen`;
+      }
+      o[spec.key] = { ...(o[spec.key] as Record<string, string[]>), [value.slice(0, eq)]: argv };
+      return undefined;
+    }
+    default:
+      o[spec.key] = value;
+      return undefined;
+  }
+}
+
+/**
+ * The flags that say the same as `options`: the inverse of readFlag, for options given another way
+ * (a KRM function's config). Lists and entrypoints become one flag per item; an entrypoint's
+ * arguments are joined with commas, so an argument that holds a comma does not survive.
+ */
+export function toFlags(options: CliOptions): string[] {
+  return Object.entries(FLAGS).flatMap(([flag, spec]) => {
+    const value = options[spec.key];
+    if (value === undefined) return [];
+    switch (shapeOf(spec)) {
+      case 'list':
+        return (value as string[]).map((v) => `${flag}=${v}`);
+      case 'entrypoint':
+        return Object.entries(value as Record<string, string[]>).map(([image, argv]) => `${flag}=${image}=${argv.join(',')}`);
+      default:
+        return [`${flag}=${value}`];
+    }
+  });
+}
+
+/**
+ * Reads one option given as text under its config key (a ConfigMap's `data`, where every value is
+ * a string): a list or an entrypoint map takes one item a line (`IMAGE=PATH[,ARG...]` for
+ * entrypoints). Returns a problem line, or undefined (also for an unknown key: checkConfig names it).
+ */
+export function readOptionText(options: CliOptions, key: string, text: string): string | undefined {
+  const flag = Object.keys(FLAGS).find((f) => FLAGS[f].key === key);
+  if (!flag) return undefined;
+  const form = FLAGS[flag].form;
+  const values = form === 'list' || form === 'entrypoint' ? text.split('\n').map((l) => l.trim()).filter((l) => l !== '') : [text];
+  for (const value of values) {
+    const problem = readFlag(options, flag, value);
+    if (problem) return `option "${key}": ${problem}`;
+  }
+  return undefined;
+}
+
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
 /** Checks a config file's keys and value types; returns the problems found. */
 export function checkConfig(config: Record<string, unknown>, source: string): string[] {
-  const known = new Map(Object.values(FLAGS).map((f) => [f.key as string, f.kind]));
+  const known = new Map(Object.values(FLAGS).map((f) => [f.key as string, shapeOf(f)]));
   return Object.entries(config).flatMap(([key, value]) => {
     const kind = known.get(key);
     if (!kind) return [`${source}: unknown option "${key}" (known: ${[...known.keys()].join(', ')})`];
-    return typeof value === kind ? [] : [`${source}: option "${key}" must be a ${kind}, not ${JSON.stringify(value)}`];
+    const expected: Record<Shape, [string, (v: unknown) => boolean]> = {
+      string: ['a string', (v) => typeof v === 'string'],
+      number: ['a number', (v) => typeof v === 'number'],
+      boolean: ['true or false', (v) => typeof v === 'boolean'],
+      switch: ['true or false', (v) => typeof v === 'boolean'],
+      list: ['a list of strings', isStrings],
+      entrypoint: [
+        'a map of image reference to the entrypoint as a list of strings',
+        (v) => !!v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => isStrings(x) && x.length > 0),
+      ],
+    };
+    const [what, ok] = expected[kind];
+    return ok(value) ? [] : [`${source}: option "${key}" must be ${what}, not ${JSON.stringify(value)}`];
   });
+}
+
+/** Merges a config file's options under the flags' (flags win; lists and entrypoints add up). */
+export function mergeOptions(file: CliOptions, flags: CliOptions): CliOptions {
+  return {
+    ...file,
+    ...flags,
+    entrypoints: file.entrypoints || flags.entrypoints ? { ...file.entrypoints, ...flags.entrypoints } : undefined,
+    sidecars: file.sidecars || flags.sidecars ? [...(file.sidecars ?? []), ...(flags.sidecars ?? [])] : undefined,
+    select: flags.select ?? file.select,
+    exclude: file.exclude || flags.exclude ? [...(file.exclude ?? []), ...(flags.exclude ?? [])] : undefined,
+  };
+}
+
+/** The --select and --exclude selectors; throws with a one-line message when one is wrong. */
+export function toSelectors(o: CliOptions): { select: Selector[]; exclude: Selector[] } {
+  return {
+    select: (o.select ?? []).map((s) => parseSelector('--select', s)),
+    exclude: (o.exclude ?? []).map((s) => parseSelector('--exclude', s)),
+  };
 }
 
 /** The mesh and lifecycle the options describe; throws with a one-line message when they are wrong. */
@@ -78,5 +219,8 @@ export function toManifestLifecycle(o: CliOptions): ManifestLifecycle {
     lifecycle: lifecycle(),
     kubernetesVersion: o.kubernetesVersion,
     defaultPodFailureRules: o.defaultPodFailureRules,
+    entrypoints: o.entrypoints,
+    sidecarContainers: o.sidecars,
+    strict: o.strict,
   };
 }
