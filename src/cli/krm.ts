@@ -1,7 +1,10 @@
 import { readFileSync } from 'fs';
 import { Document, isMap, isSeq, parse, parseDocument, YAMLMap } from 'yaml';
-import { checkConfig, CliOptions, FLAGS, MESHES, toManifestLifecycle } from './options';
-import { applyToManifest, ManifestLifecycle, ManifestResult, SKIP_ANNOTATION } from '../manifests/apply';
+import { checkConfig, CliOptions, FLAGS, MESHES, readOptionText, toFlags, toManifestLifecycle } from './options';
+import { annotateResult, describeOutcome } from './outcome';
+import { applyToManifest, ManifestLifecycle, ManifestResult } from '../manifests/apply';
+
+export { describeOutcome };
 
 // `meshjob krm`: MeshJob as a KRM function and as a kustomize transformer plugin.
 //
@@ -56,32 +59,18 @@ function fromConfigMapData(data: unknown, source: string): FunctionConfigOptions
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     return { options: {}, problems: [`${source}: data ${JSON.stringify(data)} is not a map: give each option as key: "value" under data`] };
   }
-  const kinds = new Map(Object.values(FLAGS).map((f) => [f.key as string, f.kind]));
+  const known = new Set(Object.values(FLAGS).map((f) => f.key as string));
   const options: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [key, raw] of Object.entries(data)) {
-    const value = String(raw);
-    const kind = kinds.get(key);
-    switch (kind) {
-      case 'number':
-        if (/^\d+$/.test(value)) options[key] = Number(value);
-        else problems.push(`${source}: option "${key}" must be a whole number, not "${value}"`);
-        break;
-      case 'boolean':
-        if (value === 'true' || value === 'false') options[key] = value === 'true';
-        else problems.push(`${source}: option "${key}" must be true or false, not "${value}"`);
-        break;
-      case 'string':
-      case undefined: // an unknown key: checkConfig names it below
-        options[key] = value;
-        break;
-      default: {
-        // A new kind of option does not compile until a ConfigMap's string can say it.
-        const unread: never = kind;
-        problems.push(`${source}: option "${key}" of kind ${unread} cannot be read from a ConfigMap: use a MeshJobTransformer`);
-        break;
-      }
+    // An unknown key is kept as it is: checkConfig names it below. A list or an entrypoint map
+    // takes one item a line.
+    if (!known.has(key)) {
+      options[key] = String(raw);
+      continue;
     }
+    const problem = readOptionText(options as CliOptions, key, String(raw));
+    if (problem) problems.push(`${source}: ${problem}`);
   }
   // Only the values converted above are in `options`: checkConfig adds the unknown keys.
   return { options: options as CliOptions, problems: [...problems, ...checkConfig(options, source)] };
@@ -89,10 +78,7 @@ function fromConfigMapData(data: unknown, source: string): FunctionConfigOptions
 
 /** The command line flags that say the same as the options. */
 export function optionsToFlags(options: CliOptions): string[] {
-  return Object.entries(FLAGS).flatMap(([flag, spec]) => {
-    const value = options[spec.key];
-    return value === undefined ? [] : [`${flag}=${value}`];
-  });
+  return toFlags(options);
 }
 
 /** A KRM result (functions-spec.md, "results"). */
@@ -166,7 +152,7 @@ function resourceList(stdin: string) {
       const obj = (node as any)?.toJS?.(doc) ?? node;
       try {
         const r = applyToManifest(obj, what!);
-        if (r.outcome === 'applied') {
+        if (annotateResult(obj, r)) {
           // The changed object replaces the item; a comment before it stays with it.
           const changed = doc.createNode(obj, { aliasDuplicateObjects: false }) as any;
           changed.commentBefore = (node as any)?.commentBefore;
@@ -181,23 +167,6 @@ function resourceList(stdin: string) {
   setResults(doc, list, results);
   const failed = results.some((r) => r.severity === 'error');
   return { code: failed ? 1 : 0, stdout: doc.toString({ lineWidth: 0 }), stderr: '' };
-}
-
-/**
- * What MeshJob did to a Job or CronJob, or why it left it alone, in a few words that do not name
- * the object ("wrap lifecycle applied (...)", "left alone: annotated meshjob/skip: \"true\"").
- */
-export function describeOutcome(r: ManifestResult): string {
-  // Every outcome has its words: a new outcome does not compile until it has them too.
-  const words: Record<ManifestResult['outcome'], string> = {
-    'applied': `${r.mode} lifecycle applied (${r.reason})`,
-    'already-applied': `left alone: MeshJob already applied the ${r.mode} lifecycle to it`,
-    'skipped': `left alone: annotated ${SKIP_ANNOTATION}: "true"`,
-    'opted-out': `left alone: ${r.problem}`,
-    'left-unchanged': `left alone, and it may hang: ${r.problem}`,
-    'not-a-job': 'left alone: not a Job or CronJob',
-  };
-  return words[r.outcome];
 }
 
 /**

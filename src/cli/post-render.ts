@@ -1,5 +1,5 @@
 import { parseAllDocuments } from 'yaml';
-import { describeOutcome } from './krm';
+import { annotateResult, describeOutcome, RESULT_ANNOTATION } from './outcome';
 import { isSelected, Selector } from './select';
 import { applyToManifest, describeManifest, isJobManifest, ManifestLifecycle, ManifestResult } from '../manifests/apply';
 import { deepEqual, rewriteDocument } from '../manifests/yaml/edit';
@@ -11,8 +11,7 @@ import { YAML11 } from '../manifests/yaml/yaml11';
 // changed one is edited in place (src/manifests/yaml/edit.ts), so only the fields MeshJob adds or
 // replaces differ.
 
-/** Annotation on a Job's or CronJob's own metadata saying what MeshJob did to it and why. */
-export const RESULT_ANNOTATION = 'meshjob/result';
+export { RESULT_ANNOTATION };
 
 /** What to do to a stream. */
 export interface StreamOptions {
@@ -139,12 +138,8 @@ export class StreamTransformer {
     this.reports.push({ where, index, result });
     const outcome = result.outcome;
     result.warnings.forEach((w) => this.warnings.push(`${where}: ${w}`));
-    if (outcome !== 'applied' && outcome !== 'left-unchanged') return;
-    // The same words as the KRM function's results (describeOutcome), with the warnings after them.
-    const summary = [describeOutcome(result), ...result.warnings].join('; ');
     if (outcome === 'left-unchanged') this.warnings.push(`${where}: ${describeOutcome(result)}`);
-    obj.metadata = obj.metadata ?? {};
-    obj.metadata.annotations = { ...obj.metadata.annotations, [RESULT_ANNOTATION]: summary };
+    annotateResult(obj, result);
   }
 }
 

@@ -62,7 +62,7 @@ describe('Helm 3: --post-renderer meshjob --post-renderer-args', () => {
     const malformed = 'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: seed\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n        name: seed\n';
     const outcome = helm3PostRender('helm install shop ./shop --post-renderer meshjob --post-renderer-args=--mesh=istio', malformed, env, installed.project);
     expect(outcome.output).toBeUndefined();
-    expect(outcome.error).toMatch(/^error while running command .*meshjob\. error output:\nmeshjob: Job seed: .*it is not a valid Job\n$/);
+    expect(outcome.error).toMatch(/^error while running command .*meshjob\. error output:\nmeshjob: document 1: Job seed: .*it is not a valid Job\n$/);
   });
 });
 
@@ -110,7 +110,7 @@ describe('Helm 4: the post-renderer plugin', () => {
     expect(outcome.error).toBeUndefined();
     const log = readFileSync(env.MESHJOB_LOG, 'utf-8').trimEnd().split('\n');
     expect(log[0]).toMatch(/^meshjob helm plugin: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ post-render/);
-    expect(log.slice(1)).toContainEqual(expect.stringMatching(/^meshjob: CronJob shop-backup: restartPolicy OnFailure became Never/));
+    expect(log.slice(1)).toContainEqual(expect.stringMatching(/^meshjob: document 6 \(CronJob shop-backup\): restartPolicy OnFailure became Never/));
   });
 
   test('fails, saying why in MESHJOB_LOG, when a copy of the plugin outside the package finds no meshjob on PATH', () => {

@@ -112,7 +112,10 @@ describe('meshjob krm: a KRM function', () => {
     const config = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm' }, data: { mesh: 'istio', lifecycle: 'wrap' } };
     const r = krm(resourceList([noCommand], config));
     expect(r.code).toBe(0);
-    expect(r.list.items[0]).toEqual(noCommand);
+    // Left as it was, but for the annotation that says why (as the command line writes it).
+    const { 'meshjob/result': result, ...annotations } = r.list.items[0].metadata.annotations;
+    expect({ ...r.list.items[0], metadata: { ...r.list.items[0].metadata, annotations } }).toEqual(noCommand);
+    expect(result).toMatch(/^left alone, and it may hang: container 'm' has no command/);
     expect(r.list.results).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringMatching(/^left alone, and it may hang: container 'm' has no command/) })]);
   });
 

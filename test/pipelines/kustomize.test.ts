@@ -121,7 +121,7 @@ describe('the KRM function under kpt', () => {
     const before = readFileSync(join(deploy, 'migrate-job.yaml'), 'utf-8');
     const r = sh('kpt fn eval deploy --exec ./node_modules/meshjob/kustomize-plugin/meshjob-krm -- mesh=istio readyTimeoutSeconds=soon', installed.project, cleanEnv(installed));
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('[error]: functionConfig: option "readyTimeoutSeconds" must be a whole number, not "soon"');
+    expect(r.stderr).toContain('[error]: functionConfig: option "readyTimeoutSeconds": --ready-timeout-seconds must be a whole number, not "soon"');
     expect(readFileSync(join(deploy, 'migrate-job.yaml'), 'utf-8')).toBe(before);
   });
 });
