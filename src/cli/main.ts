@@ -19,7 +19,8 @@ Job only the fields MeshJob adds or replaces differ. With --check, writes nothin
 CronJobs that would hang under the mesh, and exits 1 if there are any.
 
   --mesh MESH                   ${MESHES.join(', ')}
-  --mesh-version V              e.g. 1.24 (native sidecars need a known version)
+  --mesh-version V              e.g. 1.24, v1.24.3, stable-2.14.10, edge-24.11.8 (native sidecars need a known version)
+  --istio-revision REV          the Istio revision or tag that injects (label istio.io/rev instead of sidecar.istio.io/inject)
   --kubernetes-version V        e.g. 1.30
   --lifecycle L                 ${LIFECYCLES.join(', ')} (default auto)
   --busybox-image IMAGE         the wrapper runtime's busybox image
@@ -37,6 +38,11 @@ CronJobs that would hang under the mesh, and exits 1 if there are any.
   --help
 
 Jobs annotated meshjob/skip: "true", or carrying the mesh's own injection opt-out, are left alone.
+
+  meshjob diagnose [FILE...]    reads pods (kubectl get pods -A -o json) and names the Jobs stuck or
+                                looping because of a sidecar, with the cause and the fix (--help)
+  meshjob krm [CONFIG]          a KRM function (ResourceList on stdin), or kustomize's exec plugin with CONFIG
+
 MESHJOB_LOG=FILE appends every message to FILE too (Helm 4 does not show a plugin's stderr).
 `;
 
@@ -194,7 +200,9 @@ const SUBCOMMANDS = ['diagnose', 'krm'];
 
 async function runInMemory(argv: string[]): Promise<number> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  // `meshjob diagnose pods.json` typed in a terminal reads its files, not the keyboard.
+  const filesOnly = argv[0] === 'diagnose' && process.stdin.isTTY && argv.slice(1).some((a) => !a.startsWith('-') && a !== '-');
+  if (!filesOnly) for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   const r = main(argv, Buffer.concat(chunks));
   process.stdout.write(r.stdout);
   process.stderr.write(r.stderr);

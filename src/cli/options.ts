@@ -11,6 +11,7 @@ import { WrapperRuntime } from '../runtime/wrapper-runtime';
 export interface CliOptions {
   mesh?: string;
   meshVersion?: string;
+  istioRevision?: string;
   kubernetesVersion?: string;
   lifecycle?: string;
   busyboxImage?: string;
@@ -44,6 +45,7 @@ const shapeOf = (spec: FlagSpec): Shape => spec.form ?? spec.kind;
 export const FLAGS: Record<string, FlagSpec> = {
   '--mesh': { key: 'mesh', kind: 'string' },
   '--mesh-version': { key: 'meshVersion', kind: 'string' },
+  '--istio-revision': { key: 'istioRevision', kind: 'string' },
   '--kubernetes-version': { key: 'kubernetesVersion', kind: 'string' },
   '--lifecycle': { key: 'lifecycle', kind: 'string' },
   '--busybox-image': { key: 'busyboxImage', kind: 'string' },
@@ -189,7 +191,7 @@ export function toManifestLifecycle(o: CliOptions): ManifestLifecycle {
   if (!o.mesh) throw new Error(`--mesh is required: one of ${MESHES.join(', ')}`);
   const version = o.meshVersion;
   const meshes: Record<string, () => Mesh> = {
-    'istio': () => Mesh.istio({ version }),
+    'istio': () => Mesh.istio({ version, revision: o.istioRevision }),
     'istio-ambient': () => Mesh.istioAmbient(),
     'linkerd': () => Mesh.linkerd({ version }),
     'consul': () => Mesh.consul({ version }),

@@ -177,11 +177,15 @@ function injectedInitFailures(c: PodContext): Finding[] {
 
 function noCommand(c: PodContext): Finding[] {
   return c.containers.flatMap((v) => wrapperMessagesOf(v.status)
-    .filter((m) => m.reason === WrapperReason.NO_COMMAND)
+    .filter((m) => m.reason === WrapperReason.NO_COMMAND || m.reason === WrapperReason.NO_HTTP_CLIENT)
     .slice(0, 1)
-    .map((m) => finding(c, FindingKind.NO_COMMAND, v.spec.name, m.finishedAt,
-      `the wrapper of ${v.spec.name} got no command and exited ${m.exitCode ?? WrapperExitCode.USAGE}: ${m.details}`,
-      `give container ${v.spec.name} a command (the image's entrypoint), or use lifecycle: SidecarLifecycle.native() / meshjob --lifecycle native`)));
+    .map((m) => (m.reason === WrapperReason.NO_COMMAND
+      ? finding(c, FindingKind.NO_COMMAND, v.spec.name, m.finishedAt,
+        `the wrapper of ${v.spec.name} got no command and exited ${m.exitCode ?? WrapperExitCode.USAGE}: ${m.details}`,
+        `give container ${v.spec.name} a command (the image's entrypoint), or use lifecycle: SidecarLifecycle.native() / meshjob --lifecycle native`)
+      : finding(c, FindingKind.NO_COMMAND, v.spec.name, m.finishedAt,
+        `the wrapper of ${v.spec.name} found no HTTP client in the image and exited ${m.exitCode ?? WrapperExitCode.USAGE}: ${m.details}`,
+        'use the default runtime, WrapperRuntime.busybox() (an init container brings busybox), or an image with wget and timeout, or curl'))));
 }
 
 /** istio#51883: a native sidecar that never turns ready holds the main containers and the pod forever. */

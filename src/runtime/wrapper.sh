@@ -64,13 +64,13 @@ now_cs() {
 http() {
 #@ curl
   if [ "$1" = GET ]; then
-    code=`unset $proxy_vars; curl -s -o /dev/null -w '%{http_code}' --max-time "$MESHJOB_REQUEST_TIMEOUT" "$2" 2>/dev/null`
+    code=`unset $proxy_vars; curl -q -s -o /dev/null -w '%{http_code}' --noproxy '*' --max-time "$MESHJOB_REQUEST_TIMEOUT" "$2" 2>/dev/null`
   else
-    code=`unset $proxy_vars; curl -s -o /dev/null -w '%{http_code}' --max-time "$MESHJOB_REQUEST_TIMEOUT" -X "$1" -d '' "$2" 2>/dev/null`
+    code=`unset $proxy_vars; curl -q -s -o /dev/null -w '%{http_code}' --noproxy '*' --max-time "$MESHJOB_REQUEST_TIMEOUT" -X "$1" -d '' "$2" 2>/dev/null`
   fi
-  case "$?" in 7) why=refused ;; *) why="got no answer" ;; esac
-  [ "$code" = 000 ] || why="answered $code"
+  case "$?" in 7) why=refused ;; 126|127) why=no-client ;; *) why="got no answer" ;; esac
   code=${code:-000}
+  [ "$code" = 000 ] || why="answered $code"
 #@ end
 #@ wget
   if [ "$1" = GET ]; then
@@ -86,7 +86,7 @@ http() {
       *) code=000 ;;
     esac
   fi
-  case "$err" in *refused*) why=refused ;; *) why="got no answer" ;; esac
+  case "$err" in *refused*) why=refused ;; *"not found"*|*"can't execute"*|*"failed to run command"*) why=no-client ;; *) why="got no answer" ;; esac
   [ "$code" = 000 ] || why="answered $code"
 #@ end
   case "$code" in 2??) return 0 ;; esac
@@ -100,6 +100,11 @@ wait_ready() {
   deadline=$((now + MESHJOB_READY_TIMEOUT * 100))
   for waiting_for in $MESHJOB_READY_URL; do
     until http GET "$waiting_for"; do
+      if [ "$why" = no-client ]; then
+        say "cannot run the HTTP client the wrapper needs (wget with timeout, or curl): exiting $MESHJOB_EXIT_USAGE without running the command"
+        report no-http-client "the image has no HTTP client for the wrapper (wget with timeout, or curl); exit $MESHJOB_EXIT_USAGE"
+        exit "$MESHJOB_EXIT_USAGE"
+      fi
       [ -z "$stopping" ] || return 1
       now_cs
       [ "$now" -lt "$deadline" ] || return 1

@@ -34,6 +34,8 @@ export enum WrapperReason {
   QUIT_FAILED = 'quit-failed',
   /** The command failed and the proxy was left running, as asked (keepProxyOnFailure). */
   PROXY_KEPT = 'proxy-kept',
+  /** The image has no HTTP client the wrapper can run (WrapperRuntime.imageShell); exit 64. */
+  NO_HTTP_CLIENT = 'no-http-client',
 }
 
 /**

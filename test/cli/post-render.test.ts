@@ -71,6 +71,15 @@ describe('the meshjob post-renderer', () => {
     expect(r.stderr).toContain('meshjob: document 6 (CronJob shop-backup): restartPolicy OnFailure became Never');
   });
 
+  test('labels the pods for an Istio revision with --istio-revision', () => {
+    const r = render(['--mesh', 'istio', '--istio-revision', 'canary']);
+    expect(r.code).toBe(0);
+    for (const job of jobsOf(docsOf(r.stdout))) {
+      expect(podMetadataOf(job).labels['istio.io/rev']).toBe('canary');
+      expect(podMetadataOf(job).labels['sidecar.istio.io/inject']).toBeUndefined();
+    }
+  });
+
   test('renders native sidecars for known versions that support them', () => {
     const r = render(['--mesh', 'istio', '--mesh-version', '1.24', '--kubernetes-version', '1.33']);
     const job = jobsOf(docsOf(r.stdout))[0];

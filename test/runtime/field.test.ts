@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { HttpMethod, QuitCall } from '../../src/meshes/endpoint';
 import { WrapperExitCode } from '../../src/runtime/wrapper';
+import { HttpClient } from '../../src/runtime/wrapper-runtime';
 import { FakeProxy, QUIT_PATH } from '../support/fake-proxy';
 import {
   cleanup, missingPrograms, runWrapper, sharedDir, SHELL_SETUPS, sleep, startProxy, tempDir, terminationLogOf,
@@ -120,5 +121,22 @@ describe.each(SHELL_SETUPS)('the wrapper in the field, on $name', (setup) => {
     expect(quits(proxy).map((q) => q.status)).toEqual([200]);
     expect(b.stderrLines).toEqual([expect.stringMatching(/^meshjob\[b\]: the quit lock is held but no quit was sent within \d+s: sending the quits$/)]);
     expect(existsSync(join(dir, 'quit.done'))).toBe(true);
+  });
+
+  // dash + busybox wget only: busybox sh runs its own wget and timeout applets without PATH, and
+  // the curl setup finds curl.
+  const noClientTest = setup.busybox !== undefined && setup.shell[0] === '/usr/bin/dash' ? test : test.skip;
+  noClientTest('fails at once with exit 64 when the image has no HTTP client, instead of waiting out readyTimeout', async () => {
+    const proxy = await startProxy();
+    const dir = sharedDir();
+    const r = await runWrapper({
+      setup,
+      env: { PATH: '/nonexistent' },
+      command: ['/bin/true'],
+      settings: { dir, busybox: undefined, httpClient: HttpClient.WGET, readyUrls: [proxy.readinessUrl], readyTimeoutSeconds: 30 },
+    }).result;
+    expect(r.code).toBe(WrapperExitCode.USAGE);
+    expect(r.stderrLines).toEqual([expect.stringMatching(/^meshjob\[main\]: cannot run the HTTP client the wrapper needs/)]);
+    expect(readFileSync(terminationLogOf({ dir, container: 'main' }), 'utf8')).toMatch(/^meshjob: no-http-client: /);
   });
 });
