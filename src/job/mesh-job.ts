@@ -1,4 +1,4 @@
-import { ApiObject, Cron, Duration, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Chart, Cron, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkCronSchedule, checkTimeZone } from './schedule';
@@ -284,11 +284,19 @@ export class MeshJob extends Construct {
 
   /** The headless Service the mesh registers the pod through, selecting the workload's pods. */
   private renderService(service: { name?: string; port: number }): void {
-    new kplus.Service(this, 'Service', {
+    const rendered = new kplus.Service(this, 'Service', {
       metadata: service.name === undefined ? undefined : { name: service.name },
       clusterIP: 'None',
       selector: this.workload,
       ports: [{ port: service.port }],
+    });
+    // Two Services of one name (two Jobs sharing a ServiceAccount) would leave one Job's pods
+    // unregistered: `kubectl apply` keeps the last.
+    this.node.addValidation({
+      validate: () => Chart.of(this).node.findAll()
+        .filter((c): c is ApiObject => ApiObject.isApiObject(c) && c.kind === 'Service' && c !== ApiObject.of(rendered) && c.name === rendered.name)
+        .map((other) => `meshjob '${this.node.path}': the registration Service ${rendered.name} has the name of ${other.node.path}'s, ` +
+          'so one of the two Jobs\' pods would not be registered: give the Jobs their own ServiceAccounts, or set registrationService: false on one and select both Jobs\' pods with a Service of your own'),
     });
   }
 

@@ -1,27 +1,27 @@
 // Checks of a CronJob's schedule and time zone, so that a typo fails synth instead of being
 // rejected by the API server (or, for some typos, accepted and never run). The field rules are
-// the standard cron ones that Kubernetes' CronJob controller parses (robfig/cron/v3 standard
-// parser): minute 0-59, hour 0-23, day of month 1-31, month 1-12 or JAN-DEC, day of week 0-7 or
-// SUN-SAT (7 is Sunday), each a "*", a value, a range, a step ("*/15", "1-30/5") or a list of these;
-// "?" in the day fields; or one of the macros @yearly, @annually, @monthly, @weekly, @daily,
-// @midnight, @hourly.
+// the standard cron ones that Kubernetes' CronJob controller parses (robfig/cron/v3
+// ParseStandard, which the API server also validates with): minute 0-59, hour 0-23, day of month
+// 1-31, month 1-12 or JAN-DEC, day of week 0-6 or SUN-SAT, each a "*" or "?", a value, a range, a
+// step ("*/15", "1-30/5") or a list of these; or one of the macros @yearly, @annually, @monthly,
+// @weekly, @daily, @midnight, @hourly, or @every DURATION.
 
 const MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
 
-const FIELDS: Array<{ name: string; min: number; max: number; names?: string[]; question?: boolean }> = [
+const FIELDS: Array<{ name: string; min: number; max: number; names?: string[] }> = [
   { name: 'minute', min: 0, max: 59 },
   { name: 'hour', min: 0, max: 23 },
-  { name: 'day of month', min: 1, max: 31, question: true },
+  { name: 'day of month', min: 1, max: 31 },
   { name: 'month', min: 1, max: 12, names: MONTHS },
-  { name: 'day of week', min: 0, max: 7, names: DAYS, question: true },
+  { name: 'day of week', min: 0, max: 6, names: DAYS },
 ];
 
 /** Throws, naming the subject, the field and the accepted range, when `expression` is not a valid schedule. @internal */
 export function checkCronSchedule(subject: string, expression: string): void {
   const text = expression.trim();
-  if (MACROS.includes(text)) return;
+  if (MACROS.includes(text) || /^@every (\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(text)) return;
   const parts = text.split(/\s+/);
   const fail = (why: string): never => {
     throw new Error(`${subject}: schedule ${JSON.stringify(expression)} ${why}: use five fields (minute hour day-of-month month day-of-week), e.g. Cron.daily() or Cron.schedule({ minute: '0', hour: '3' })`);
@@ -38,7 +38,7 @@ export function checkCronSchedule(subject: string, expression: string): void {
       return n;
     };
     for (const item of part.split(',')) {
-      if (field.question && item === '?') continue;
+      if (item === '?') continue;
       const [range, step, extra] = item.split('/');
       if (extra !== undefined || (step !== undefined && !/^[1-9]\d*$/.test(step))) fail(`has ${field.name} step ${JSON.stringify(item)}`);
       if (range === '*') continue;

@@ -267,7 +267,7 @@ function nameContainers(input: PodInput): { main: string[]; sidecars: string[]; 
     if (seen.has(name)) {
       throw new Error(
         `${subject} has two containers named '${name}': give each container a unique \`name\` ` +
-        '(an unnamed container is called \'main\')',
+        '(an unnamed container is called \'main\', an unnamed init container \'init-N\' after its place)',
       );
     }
     seen.add(name);

@@ -2,6 +2,7 @@ import { MeshLifecycleOptions } from '../lifecycle/options';
 import { ContainerInput, LIFECYCLE_ANNOTATION, missingCommandOf, planPod, PodPlan } from '../lifecycle/pod-plan';
 import { LifecycleMode, SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
 import { injectionOptOut } from '../meshes/mesh-contract';
+import { escapeKubeletExpansion } from '../runtime/wrapper';
 import { MountPlan } from '../runtime/wrapper-runtime';
 import { parseKubernetesVersion } from '../versions';
 
@@ -82,7 +83,11 @@ export function applyToManifest(obj: any, what: ManifestLifecycle): ManifestResu
 
   const sidecarNames = what.sidecarContainers ?? [];
   const containers: any[] = pod.containers;
+  if (containers.every((c) => sidecarNames.includes(c.name))) {
+    throw new Error(`${subject}: every container is named as a sidecar (${sidecarNames.join(', ')}): leave at least one main container out of the sidecars`);
+  }
   const input = (c: any) => containerInput(c, what.entrypoints ?? {});
+  const noCommand = new Set(containers.filter((c) => c.command === undefined).map((c) => c.name));
   let plan: PodPlan;
   try {
     plan = planPod({
@@ -117,12 +122,18 @@ export function applyToManifest(obj: any, what: ManifestLifecycle): ManifestResu
     };
   }
   writePlan(spec, plan);
+  // With `command` set, the kubelet no longer adds the image's CMD: an entrypoint given for a
+  // container without args must hold the default arguments too.
+  const cmdLost = plan.containers.filter((c) => c.wrap && noCommand.has(c.name)).map((c) => containers.find((x) => x.name === c.name))
+    .filter((c) => c.args === undefined)
+    .map((c) => `container '${c.name}' runs the entrypoint given for its image with no args: the image's CMD is not added once command is ` +
+      'set, so the entrypoint given must include its default arguments (ENTRYPOINT and CMD)');
   // One object in, one out: the Service the mesh needs is the chart's to provide.
   const service = plan.service && [
     `mesh '${what.mesh.name}' registers a pod only through a Service that selects it: make sure the chart has a headless ` +
     `Service selecting this ${obj.kind}'s pods${plan.service.name ? ` named ${plan.service.name} (as its ServiceAccount)` : ''}, or the pod fails to start`,
   ];
-  return { subject, outcome: 'applied', mode: plan.mode, reason: plan.reason, warnings: [...plan.warnings, ...(service ?? [])] };
+  return { subject, outcome: 'applied', mode: plan.mode, reason: plan.reason, warnings: [...plan.warnings, ...cmdLost, ...(service ?? [])] };
 }
 
 function isTrue(value: unknown): boolean {
@@ -154,9 +165,11 @@ function checkPodShape(subject: string, kind: string, pod: any): void {
 
 /** A manifest container as the plan sees it; the image's entrypoint stands in for a missing command. */
 function containerInput(c: any, entrypoints: Record<string, string[]>): ContainerInput {
+  // An image's entrypoint was never subject to the kubelet's $(VAR) expansion: in `command` it is
+  // escaped so that it reaches the program as the image would run it.
   return {
     name: c.name,
-    command: c.command ?? entrypointOf(c.image, entrypoints),
+    command: c.command ?? entrypointOf(c.image, entrypoints)?.map(escapeKubeletExpansion),
     args: c.args,
     envNames: (c.env ?? []).map((e: any) => e.name),
     mountPaths: (c.volumeMounts ?? []).map((m: any) => m.mountPath),

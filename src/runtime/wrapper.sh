@@ -256,6 +256,9 @@ stop_sidecars() {
   if [ -n "$failed" ] && [ "$MESHJOB_KEEP_PROXY_ON_FAILURE" = true ]; then
     say "command failed ($failed ): keeping the proxy running for debugging, as asked"
     report proxy-kept "command failed ($failed ); proxy left running as asked (keepProxyOnFailure)"
+#@ peers
+    : > "$MESHJOB_DIR/quit.done"
+#@ end
     return 0
   fi
 #@ sidecars

@@ -180,10 +180,14 @@ export function quitDelays(s: WrapperSettings): number[] {
   return Array.from({ length: s.quitAttempts - 1 }, (_, i) => Math.min(cap, s.quitRetryDelaySeconds * 2 ** i));
 }
 
-/** The longest all quit steps can take (every attempt unanswered), in whole seconds. @internal */
+/**
+ * The longest the last main container can take to stop the sidecars: waiting for the done-file
+ * sidecars, then every quit step with every attempt unanswered; in whole seconds. @internal
+ */
 export function quitWindowSeconds(s: WrapperSettings): number {
   const perStep = quitDelays(s).reduce((a, d) => a + d, 0) + s.quitAttempts * s.requestTimeoutSeconds;
-  return Math.ceil(Math.max(1, s.quit.length) * perStep) + 1;
+  const sidecars = (s.sidecars ?? []).length > 0 ? s.sidecarStopTimeoutSeconds + 1 : 0;
+  return Math.ceil(sidecars + Math.max(1, s.quit.length) * perStep) + 1;
 }
 
 /** The settings one wrapper runs with, as name/value pairs (names without the prefix). @internal */

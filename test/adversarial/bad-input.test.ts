@@ -87,6 +87,7 @@ const CATALOGUE: Entry[] = [
   { fragment: 'is not a Kubernetes version MeshJob renders for', test: [VERSIONS, 'fails on "1.3", the typo of "1.30", showing the accepted forms'] },
   { fragment: 'is not a Linkerd 2 version', test: [VERSIONS, 'fails on a Linkerd version that is not a Linkerd 2 release'] },
   { fragment: 'it is not a valid', test: 'here' },
+  { fragment: 'every container is named as a sidecar', test: ['test/manifests/apply.test.ts', 'fails when every container is named as a sidecar, naming the option'] },
   { fragment: 'is not a loopback http:// URL', test: [ERRORS, 'fails when a quit request is not on the loopback address'] },
   { fragment: 'is not a port number', test: [MESHES, 'fails when the admin port is not a port number'] },
   { fragment: 'is not a valid image reference', test: [ERRORS, 'fails when the busybox image is not an image reference'] },

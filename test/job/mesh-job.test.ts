@@ -233,7 +233,7 @@ describe('MeshJob wraps the containers', () => {
     expect(pod.initContainers).toBeUndefined();
     expect(pod.containers[0].command.slice(0, 2)).toEqual(['/bin/bash', '-c']);
     expect(settingsOf(pod.containers[0])).toMatchObject({ MESHJOB_BUSYBOX: '' });
-    expect(pod.containers[0].command[2]).toContain('curl -s -o /dev/null');
+    expect(pod.containers[0].command[2]).toContain('curl -q -s -o /dev/null');
     expect(pod.containers[0].command[2]).not.toContain(' wget ');
     expect(pod.containers[0].volumeMounts).toEqual([{ mountPath: '/meshjob/run', name: 'meshjob' }]);
   });

@@ -1,5 +1,6 @@
 import { Mesh } from '../../src';
 import { applyToManifest } from '../../src/manifests/apply';
+import { expandKubelet } from '../support/kubelet';
 import { validateManifest } from '../support/schema';
 
 /** A chart's Job as plain JSON, e.g. an admission-webhook Job that relies on the image's entrypoint. */
@@ -89,5 +90,20 @@ describe('applyToManifest on a chart\'s Job', () => {
     job.spec.podFailurePolicy = policy;
     applyToManifest(job, { mesh: Mesh.istio(), kubernetesVersion: '1.30' });
     expect(job.spec.podFailurePolicy).toEqual(policy);
+  });
+
+  test('fails when every container is named as a sidecar, naming the option', () => {
+    const job = chartJob({ containers: [{ name: 'logs', image: 'x', command: ['/x'] }] });
+    expect(() => applyToManifest(job, { mesh: Mesh.istio(), sidecarContainers: ['logs'] }))
+      .toThrow('Job ingress/admission-create: every container is named as a sidecar (logs): leave at least one main container out of the sidecars');
+  });
+
+  test('escapes an entrypoint for the kubelet, and warns when the container has no args to stand for the image\'s CMD', () => {
+    const job = chartJob({ containers: [{ name: 'm', image: 'registry.example.com/migrate:1' }] });
+    const r = applyToManifest(job, { mesh: Mesh.istio(), entrypoints: { 'registry.example.com/migrate': ['/entry.sh', 'price=$(AMOUNT)$$'] } });
+    // What the kubelet hands the program: the entrypoint as written, even with AMOUNT in the env.
+    const command: string[] = job.spec.template.spec.containers[0].command;
+    expect(command.slice(-2).map((a) => expandKubelet(a, { AMOUNT: '5' }))).toEqual(['/entry.sh', 'price=$(AMOUNT)$$']);
+    expect(r.warnings).toContainEqual(expect.stringMatching(/^container 'm' runs the entrypoint given for its image with no args: the image's CMD is not added/));
   });
 });

@@ -300,6 +300,14 @@ describe('Mesh.consul() in production installs', () => {
     expect(Object.entries(service.spec.selector).every(([k, v]) => job.spec.template.metadata.labels[k] === v)).toBe(true);
   });
 
+  test('fails synth when two Jobs sharing a ServiceAccount would render two registration Services of one name', () => {
+    const chart = newChart();
+    const sa = new kplus.ServiceAccount(chart, 'sa', { metadata: { name: 'reporter' } });
+    new MeshJob(chart, 'nightly', { mesh: Mesh.consul(), containers: [main], serviceAccount: sa });
+    new MeshJob(chart, 'weekly', { mesh: Mesh.consul(), containers: [main], serviceAccount: sa });
+    expect(() => Testing.synth(chart)).toThrow(/meshjob 'reports\/nightly': the registration Service reporter has the name of reports\/weekly\/Service\/Resource's/);
+  });
+
   test('renders no Service when asked not to', () => {
     const chart = newChart();
     new MeshJob(chart, 'nightly', { mesh: Mesh.consul({ registrationService: false }), containers: [main] });
