@@ -314,7 +314,10 @@ function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }
   const wrapped = (name: string, c: ContainerInput, settings: Omit<WrapperSettings, keyof typeof common | 'container'>) => {
     checkWrappedContainer(subject, name, c);
     return {
-      command: [...wrapperCommand(runtime.shell, { ...common, ...settings, container: name, terminationMessagePath: c.terminationMessagePath }), ...c.command!],
+      command: [
+        ...wrapperCommand(runtime.shell, { ...common, ...settings, container: name, terminationMessagePath: c.terminationMessagePath }),
+        ...c.command!,
+      ],
       mounts: runtime.mounts,
     };
   };

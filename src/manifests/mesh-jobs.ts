@@ -1,8 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { applyToManifest, isJobManifest } from './apply';
-import { LIFECYCLE_METADATA } from '../lifecycle/pod-plan';
 import { MeshLifecycleOptions } from '../lifecycle/options';
+import { LIFECYCLE_METADATA } from '../lifecycle/pod-plan';
 
 /**
  * Options for `MeshJobs.applyTo()`: the shared lifecycle options and which objects to change.

@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { parse, parseAllDocuments } from 'yaml';
+import { main } from '../../src/cli/main';
 import { meshjobExecutable, runPostRenderer } from '../support/cli';
 import { podMetadataOf, podSpecOf, validateAll, validateManifest } from '../support/schema';
 import { cleanup, tempDir } from '../support/wrapper-harness';
-import { main } from '../../src/cli/main';
 
 const CHART_OUTPUT = readFileSync(join(__dirname, '..', 'fixtures', 'helm', 'app-chart.yaml'), 'utf-8');
 const docsOf = (yaml: string): any[] => parseAllDocuments(yaml).map((d) => d.toJS());

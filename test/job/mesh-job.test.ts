@@ -4,9 +4,9 @@ import {
   HttpClient, HttpMethod, Mesh, MeshJob, ReadyTimeoutAction, SidecarInjection, SidecarLifecycle, WrapperExitCode,
   WrapperRuntime,
 } from '../../src';
+import { wrapperScript } from '../../src/runtime/wrapper';
 import { envOf, newChart, renderMeshJob, settingsOf } from '../support/render';
 import { validateAll } from '../support/schema';
-import { wrapperScript } from '../../src/runtime/wrapper';
 
 const report = { name: 'report', image: 'registry.example.com/report:1.4', command: ['/report'], args: ['--since', '24h'] };
 
@@ -361,7 +361,9 @@ describe('MeshJob keeps its plan honest', () => {
 
   test('renders the busybox init container as the user and group asked for', () => {
     const { pod } = renderMeshJob({
-      mesh: Mesh.istio(), containers: [report], lifecycle: SidecarLifecycle.wrap({ runtime: WrapperRuntime.busybox({ runAsUser: 1000710000, runAsGroup: 0 + 1000710000 }) }),
+      mesh: Mesh.istio(),
+      containers: [report],
+      lifecycle: SidecarLifecycle.wrap({ runtime: WrapperRuntime.busybox({ runAsUser: 1000710000, runAsGroup: 1000710000 }) }),
     });
     expect(pod.initContainers[0].securityContext).toMatchObject({ runAsUser: 1000710000, runAsGroup: 1000710000, runAsNonRoot: true });
   });

@@ -5,8 +5,8 @@ import * as kplus from 'cdk8s-plus-28';
 import {
   HttpMethod, LifecycleMode, Mesh, PodFailurePolicyAction, PodFailureRule, SidecarLifecycle, WrapperExitCode,
 } from '../../src';
-import { envOf, renderMeshJob } from '../support/render';
 import { renderLifecycleTable } from '../../src/lifecycle/version-table';
+import { envOf, renderMeshJob } from '../support/render';
 
 const main = { name: 'main', image: 'registry.example.com/app:1', command: ['/app'], args: ['run'] };
 const logs = { name: 'logs', image: 'fluent/fluent-bit:3.1', command: ['/fluent-bit/bin/fluent-bit'], readinessUrl: 'http://localhost:2020/api/v1/health' };

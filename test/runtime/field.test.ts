@@ -30,7 +30,9 @@ describe.each(SHELL_SETUPS)('the wrapper in the field, on $name', (setup) => {
     const corporate = `http://127.0.0.1:${await FakeProxy.gonePort()}`;
     const env = { http_proxy: corporate, HTTP_PROXY: corporate, https_proxy: corporate, HTTPS_PROXY: corporate, ALL_PROXY: corporate, no_proxy: 'localhost' };
     const r = await runWrapper({
-      setup, env, command: [ENV],
+      setup,
+      env,
+      command: [ENV],
       settings: { readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)], readyTimeoutSeconds: 3 },
     }).result;
     expect(r.code).toBe(0);

@@ -97,7 +97,10 @@ describe.each(SHELL_SETUPS)('sidecars and quit steps on $name', (setup) => {
     const run = runWrapper({
       setup,
       env: child.env({ exit: 0 }),
-      settings: { readyUrls: [proxy.readinessUrl, sqlProxy.readinessUrl], quit: [{ method: HttpMethod.GET, url: sqlProxy.quitUrl }, post(proxy.quitUrl)] },
+      settings: {
+        readyUrls: [proxy.readinessUrl, sqlProxy.readinessUrl],
+        quit: [{ method: HttpMethod.GET, url: sqlProxy.quitUrl }, post(proxy.quitUrl)],
+      },
     });
     expect((await run.result).code).toBe(0);
     expect(sqlProxy.quits.map((q) => q.method)).toEqual(['GET']);
