@@ -25,25 +25,24 @@
 set -f
 eval "$1"
 shift
-# Where an HTTP proxy is configured for the command; the wrapper's own calls never use one.
-proxy_vars='http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY'
 if [ -n "$MESHJOB_BUSYBOX" ]; then
   x() { "$MESHJOB_BUSYBOX" "$@"; }
 else
   x() { "$@"; }
 fi
 say() { printf 'meshjob[%s]: %s\n' "$MESHJOB_CONTAINER" "$*" >&2; }
-# report REASON DETAILS: one line in the container's termination message, where `kubectl describe`
-# and `meshjob diagnose` read it, unless something (the command) already wrote one.
+# report REASON MESSAGE: says MESSAGE on stderr, and writes it as one line in the container's
+# termination message, where `kubectl describe` and `meshjob diagnose` read it, unless something
+# (the command) already wrote one.
 report() {
+  say "$2"
   [ -s "$MESHJOB_TERMINATION_LOG" ] && return 0
   { printf 'meshjob: %s: %s\n' "$1" "$2" > "$MESHJOB_TERMINATION_LOG"; } 2>/dev/null
 }
 
 if [ "$#" -eq 0 ]; then
-  say "no command to run: the wrapper needs the original command as its arguments"
-  report no-command "the wrapper was started without the command to run"
-  exit "$MESHJOB_EXIT_USAGE"
+  report no-command "no command to run: the wrapper needs the original command as its arguments"
+  exit @EXIT_USAGE@
 fi
 
 # Monotonic-enough clock in centiseconds without forking: /proc/uptime (Linux), else date.
@@ -62,23 +61,18 @@ now_cs() {
 # is bounded by MESHJOB_REQUEST_TIMEOUT seconds. The proxy variables are unset for the client only
 # (busybox wget honours http_proxy and ignores no_proxy): the command keeps them.
 http() {
+  post=
+  [ "$1" = GET ] || post=1
 #@ curl
-  if [ "$1" = GET ]; then
-    code=`unset $proxy_vars; curl -q -s -o /dev/null -w '%{http_code}' --noproxy '*' --max-time "$MESHJOB_REQUEST_TIMEOUT" "$2" 2>/dev/null`
-  else
-    code=`unset $proxy_vars; curl -q -s -o /dev/null -w '%{http_code}' --noproxy '*' --max-time "$MESHJOB_REQUEST_TIMEOUT" -X "$1" -d '' "$2" 2>/dev/null`
-  fi
+  # -q: no .curlrc; --noproxy '*': no proxy from the environment either.
+  code=`curl -q -s -o /dev/null -w '%{http_code}' --noproxy '*' --max-time "$MESHJOB_REQUEST_TIMEOUT" ${post:+--data-binary @/dev/null} "$2" 2>/dev/null`
   case "$?" in 7) why=refused ;; 126|127) why=no-client ;; *) why="got no answer" ;; esac
   code=${code:-000}
   [ "$code" = 000 ] || why="answered $code"
 #@ end
 #@ wget
-  if [ "$1" = GET ]; then
-    err=`unset $proxy_vars; x timeout "$MESHJOB_REQUEST_TIMEOUT" $MESHJOB_BUSYBOX wget -q -S -O /dev/null "$2" 2>&1`
-  else
-    err=`unset $proxy_vars; x timeout "$MESHJOB_REQUEST_TIMEOUT" $MESHJOB_BUSYBOX wget -q -S -O /dev/null --post-data '' "$2" 2>&1`
-  fi
-  if [ "$?" -eq 0 ]; then
+  # busybox wget honours http_proxy and friends and ignores no_proxy: they are unset for it alone.
+  if err=`unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY; x timeout "$MESHJOB_REQUEST_TIMEOUT" $MESHJOB_BUSYBOX wget -q -S -O /dev/null ${post:+--post-data=} "$2" 2>&1`; then
     code=200
   else
     case "$err" in
@@ -101,9 +95,8 @@ wait_ready() {
   for waiting_for in $MESHJOB_READY_URL; do
     until http GET "$waiting_for"; do
       if [ "$why" = no-client ]; then
-        say "cannot run the HTTP client the wrapper needs (wget with timeout, or curl): exiting $MESHJOB_EXIT_USAGE without running the command"
-        report no-http-client "the image has no HTTP client for the wrapper (wget with timeout, or curl); exit $MESHJOB_EXIT_USAGE"
-        exit "$MESHJOB_EXIT_USAGE"
+        report no-http-client "cannot run the HTTP client the wrapper needs (wget with timeout, or curl): exiting @EXIT_USAGE@ without running the command"
+        exit @EXIT_USAGE@
       fi
       [ -z "$stopping" ] || return 1
       now_cs
@@ -222,14 +215,13 @@ quit() {
     http "$1" "$2" && return 0
     case "$code" in
       000) [ -n "$answered" ] && return 0 ;;
-      4??) say "$1 $2 answered $code: not retried; the sidecar may still be running"; report quit-failed "$1 $2 answered $code"; return 1 ;;
+      4??) report quit-failed "$1 $2 answered $code: not retried; the sidecar may still be running"; return 1 ;;
       *) answered=1 ;;
     esac
     [ "$delay" = last ] || [ -n "$stopping" ] && break
     x sleep "$delay"
   done
-  say "$1 $2: $why (attempts: $n): the sidecar may still be running"
-  report quit-failed "$1 $2: $why (attempts: $n)"
+  report quit-failed "$1 $2: $why (attempts: $n): the sidecar may still be running"
   return 1
 }
 
@@ -254,8 +246,7 @@ kill_named() {
 # Phase 4. Waits for the done-file sidecars, then sends every quit step in order.
 stop_sidecars() {
   if [ -n "$failed" ] && [ "$MESHJOB_KEEP_PROXY_ON_FAILURE" = true ]; then
-    say "command failed ($failed ): keeping the proxy running for debugging, as asked"
-    report proxy-kept "command failed ($failed ); proxy left running as asked (keepProxyOnFailure)"
+    report proxy-kept "command failed ($failed ): keeping the proxy running for debugging, as asked"
 #@ peers
     : > "$MESHJOB_DIR/quit.done"
 #@ end
@@ -336,10 +327,9 @@ if ! wait_ready; then
   if [ "$MESHJOB_ON_READY_TIMEOUT" = start ]; then
     say "not ready at $waiting_for after ${MESHJOB_READY_TIMEOUT}s: starting the command anyway, as asked"
   else
-    say "not ready at $waiting_for after ${MESHJOB_READY_TIMEOUT}s: exiting $MESHJOB_EXIT_PROXY_NOT_READY without running the command"
-    report proxy-not-ready "$waiting_for not ready after ${MESHJOB_READY_TIMEOUT}s; exit $MESHJOB_EXIT_PROXY_NOT_READY without running the command"
-    finish "$MESHJOB_EXIT_PROXY_NOT_READY"
-    exit "$MESHJOB_EXIT_PROXY_NOT_READY"
+    report proxy-not-ready "not ready at $waiting_for after ${MESHJOB_READY_TIMEOUT}s: exiting @EXIT_PROXY_NOT_READY@ without running the command"
+    finish @EXIT_PROXY_NOT_READY@
+    exit @EXIT_PROXY_NOT_READY@
   fi
 fi
 

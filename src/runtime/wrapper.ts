@@ -115,7 +115,9 @@ export function wrapperScript(features: WrapperFeature[]): string {
       }
       if (keep && line !== '' && !line.startsWith('#')) lines.push(line);
     }
-    script = joinLines(lines);
+    // The wrapper's own exit codes are facts of this module (WrapperExitCode), written in.
+    script = joinLines(lines).replace(/@EXIT_USAGE@/g, String(WrapperExitCode.USAGE))
+      .replace(/@EXIT_PROXY_NOT_READY@/g, String(WrapperExitCode.PROXY_NOT_READY));
     rendered.set(key, script);
   }
   return script;
@@ -125,12 +127,12 @@ export function wrapperScript(features: WrapperFeature[]): string {
 const CONTINUES = /(?:\bthen|\bdo|\belse|\bin|\{|;;|&|\|)$/;
 
 /**
- * The script's lines as one line: each statement ends with "; " unless the line opens a compound
+ * The script's lines as one line: each statement ends with ";" unless the line opens a compound
  * command or continues a list. In a pod spec every line of a multi-line string costs its YAML
  * indentation, which was a fifth of what the wrapper added to a Job.
  */
 function joinLines(lines: string[]): string {
-  return lines.map((line, i) => (i === lines.length - 1 ? line : CONTINUES.test(line) ? `${line} ` : `${line}; `)).join('') + '\n';
+  return lines.map((line, i) => (i === lines.length - 1 ? line : CONTINUES.test(line) ? `${line} ` : `${line};`)).join('') + '\n';
 }
 
 /**
@@ -207,8 +209,6 @@ export function wrapperSettings(s: WrapperSettings): Array<[string, string]> {
     ['QUIT_WINDOW', String(quitWindowSeconds(s))],
     ['TERMINATION_LOG', s.terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH],
     ['KEEP_PROXY_ON_FAILURE', String(s.keepProxyOnFailure)],
-    ['EXIT_PROXY_NOT_READY', String(WrapperExitCode.PROXY_NOT_READY)],
-    ['EXIT_USAGE', String(WrapperExitCode.USAGE)],
   ];
   if (features.includes('peers')) settings.push(['PEERS', s.peers.join(' ')]);
   if (features.includes('sidecar-role')) {

@@ -269,9 +269,12 @@ describe('MeshJob wraps the containers', () => {
     expect(settings.MESHJOB_TERMINATION_LOG).toBe('/dev/termination-log');
   });
 
-  test('tells the wrapper its documented exit code for a proxy that never got ready', () => {
+  test('renders the wrapper with its documented exit codes for a proxy that never got ready and a missing command', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
-    expect(settingsOf(pod.containers[0]).MESHJOB_EXIT_PROXY_NOT_READY).toBe(String(WrapperExitCode.PROXY_NOT_READY));
+    const script: string = pod.containers[0].command[3];
+    expect(script).toContain(`exit ${WrapperExitCode.PROXY_NOT_READY};`);
+    expect(script).toContain(`exit ${WrapperExitCode.USAGE};`);
+    expect(script).not.toContain('@EXIT_');
   });
 
   test('calls extra quit endpoints before the mesh proxy\'s, so those sidecars keep their network to the end', () => {

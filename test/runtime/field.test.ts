@@ -70,7 +70,8 @@ describe.each(SHELL_SETUPS)('the wrapper in the field, on $name', (setup) => {
     const r = await runWrapper({ setup, command: ['/bin/false'], settings: { dir, quit: [post(url)], quitAttempts: 2, quitRetryDelaySeconds: 0.05 } }).result;
     expect(r.code).toBe(1);
     expect(r.stderrLines).toEqual([`meshjob[main]: POST ${url}: refused (attempts: 2): the sidecar may still be running`]);
-    expect(readFileSync(terminationLogOf({ dir, container: 'main' }), 'utf8')).toBe(`meshjob: quit-failed: POST ${url}: refused (attempts: 2)\n`);
+    expect(readFileSync(terminationLogOf({ dir, container: 'main' }), 'utf8'))
+      .toBe(`meshjob: quit-failed: POST ${url}: refused (attempts: 2): the sidecar may still be running\n`);
   });
 
   test('tries a quit once after SIGTERM: the pod is being deleted, its proxy too', async () => {
@@ -93,7 +94,7 @@ describe.each(SHELL_SETUPS)('the wrapper in the field, on $name', (setup) => {
     }).result;
     expect(r.code).toBe(WrapperExitCode.PROXY_NOT_READY);
     expect(readFileSync(terminationLogOf({ dir, container: 'main' }), 'utf8')).toBe(
-      `meshjob: proxy-not-ready: ${proxy.readinessUrl} not ready after 1s; exit 75 without running the command\n`,
+      `meshjob: proxy-not-ready: not ready at ${proxy.readinessUrl} after 1s: exiting 75 without running the command\n`,
     );
   });
 
