@@ -246,7 +246,7 @@ kill_named() {
 # Phase 4. Waits for the done-file sidecars, then sends every quit step in order.
 stop_sidecars() {
   if [ -n "$failed" ] && [ "$MESHJOB_KEEP_PROXY_ON_FAILURE" = true ]; then
-    report proxy-kept "command failed ($failed ): keeping the proxy running for debugging, as asked"
+    report proxy-kept "command failed ($failed ): keeping the proxy running for debugging, as asked (keepProxyOnFailure)"
 #@ peers
     : > "$MESHJOB_DIR/quit.done"
 #@ end

@@ -280,7 +280,7 @@ runtime('podman runtime', () => {
 
       expect(run.exitCodes).toEqual({ 'meshjob-busybox': 0, 'istio-proxy': 'running', 'sync': 1 });
       expect(quitsOf(run, 'istio-proxy', '/quitquitquit')).toEqual([]);
-      expect(run.stderr('sync')).toEqual(['meshjob[sync]: command failed ( sync=1 ): keeping the proxy running for debugging, as asked']);
+      expect(run.stderr('sync')).toEqual(['meshjob[sync]: command failed ( sync=1 ): keeping the proxy running for debugging, as asked (keepProxyOnFailure)']);
     });
 
     test('image-shell: runs on the image\'s own shell and curl, with no init container, and stops the proxy', async () => {
