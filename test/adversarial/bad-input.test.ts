@@ -3,6 +3,7 @@ import { join, relative } from 'path';
 import { ApiObject, Chart, Cron, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
+import { parseDocument } from 'yaml';
 import { apiServerObjections, restrictedViolations } from './api-rules';
 import {
   HttpClient, HttpMethod, IstioStopMethod, Mesh, MeshJob, MeshJobProps, MeshJobs, PodFailurePolicyAction, PodFailureRule,
@@ -11,6 +12,8 @@ import {
 import { main as cliMain } from '../../src/cli/main';
 import { toManifestLifecycle } from '../../src/cli/options';
 import { withLifecycleTable } from '../../src/lifecycle/version-table';
+import { rewriteDocument } from '../../src/manifests/yaml/edit';
+import { YAML11 } from '../../src/manifests/yaml/yaml11';
 import { newChart } from '../support/render';
 import { podMetadataOf, podSpecOf, validateAll } from '../support/schema';
 import { cleanup, tempDir } from '../support/wrapper-harness';
@@ -87,6 +90,8 @@ const CATALOGUE: Entry[] = [
   { fragment: 'is not a Kubernetes version MeshJob renders for', test: [VERSIONS, 'fails on "1.3", the typo of "1.30", showing the accepted forms'] },
   { fragment: 'is not a Linkerd 2 version', test: [VERSIONS, 'fails on a Linkerd version that is not a Linkerd 2 release'] },
   { fragment: 'it is not a valid', test: 'here' },
+  { fragment: 'is not FIELD=VALUE', test: ['test/cli/post-renderer.test.ts', 'fails on a bad selector, saying the syntax'] },
+  { fragment: 'does not read back as the changed object', test: 'here' },
   { fragment: 'every container is named as a sidecar', test: ['test/manifests/apply.test.ts', 'fails when every container is named as a sidecar, naming the option'] },
   { fragment: 'is not a loopback http:// URL', test: [ERRORS, 'fails when a quit request is not on the loopback address'] },
   { fragment: 'is not a port number', test: [MESHES, 'fails when the admin port is not a port number'] },
@@ -139,6 +144,13 @@ describe('the bad-input catalogue', () => {
   // The throw sites no other test raised.
   describe('errors no other test raises', () => {
     afterEach(cleanup);
+
+    test('a YAML edit whose result would not read back as the change (an internal check: a value YAML 1.1 cannot carry)', () => {
+      // go-yaml reads a timestamp back as a string, so a Date cannot be written into a document.
+      const text = 'a: &x 1\nb: *x\n';
+      expect(() => rewriteDocument(text, parseDocument(text, YAML11), { a: 1, b: 1 }, { a: 1, b: 1, c: new Date(0) }))
+        .toThrow('the rewritten document does not read back as the changed object');
+    });
 
     test('extra quit requests with native sidecars (unreachable through the public API)', () => {
       // SidecarLifecycle.native() takes no wrap options and auto() wraps whenever extra quit
@@ -663,7 +675,7 @@ describe('the post-renderer with malformed Jobs', () => {
   test('refuses each with one line on stderr that names the Job, not a bare TypeError', () => {
     const outcomes = Object.fromEntries(Object.entries(CASES).map(([name, yaml]) => {
       const r = cliMain(['--mesh', 'istio'], yaml);
-      const clear = r.code === 1 && r.stdout === '' && /^meshjob: Job broken\b[^\n]*\n$/.test(r.stderr)
+      const clear = r.code === 1 && r.stdout === '' && /^meshjob: document 1: Job broken\b[^\n]*\n$/.test(r.stderr)
         && !/Cannot read properties|is not a function|Cannot use 'in' operator/.test(r.stderr);
       return [name, clear ? 'refused clearly' : `exit ${r.code}: ${JSON.stringify(r.stderr)}`];
     }));
