@@ -4,6 +4,7 @@ import { HttpMethod, QuitCall } from '../../src/meshes/endpoint';
 import { WrapperExitCode } from '../../src/runtime/wrapper';
 import { HttpClient } from '../../src/runtime/wrapper-runtime';
 import { FakeProxy, QUIT_PATH } from '../support/fake-proxy';
+import { expandKubelet } from '../support/kubelet';
 import {
   cleanup, missingPrograms, runWrapper, sharedDir, SHELL_SETUPS, sleep, startProxy, tempDir, terminationLogOf,
 } from '../support/wrapper-harness';
@@ -141,5 +142,15 @@ describe.each(SHELL_SETUPS)('the wrapper in the field, on $name', (setup) => {
     expect(r.code).toBe(WrapperExitCode.USAGE);
     expect(r.stderrLines).toEqual([expect.stringMatching(/^meshjob\[main\]: cannot run the HTTP client the wrapper needs/)]);
     expect(readFileSync(terminationLogOf({ dir, container: 'main' }), 'utf8')).toMatch(/^meshjob: no-http-client: /);
+  });
+
+  test('hands the command a nested "$(MESHJOB_A$(FOO)" exactly as the kubelet hands it unwrapped', async () => {
+    const env = { FOO: 'foo', MESHJOB_A: 'never' };
+    const args = ['$(MESHJOB_A$(FOO)', '$(MESHJOB_CONTAINER)', 'x$(FOO)y'];
+    const r = await runWrapper({ setup, env: { FOO: 'foo' }, command: ['/usr/bin/printf', '%s\\0'], args, settings: { quit: [] } }).result;
+    expect(r.code).toBe(0);
+    // What an unwrapped container gets: its own env decides, and no MESHJOB_* variable is in it.
+    expect(r.stdout.split('\0').slice(0, -1)).toEqual(args.map((a) => expandKubelet(a, { FOO: env.FOO })));
+    expect(r.stdout.split('\0')[1]).toBe('$(MESHJOB_CONTAINER)');
   });
 });
