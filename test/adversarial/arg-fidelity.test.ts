@@ -2,9 +2,9 @@ import { accessSync, constants } from 'fs';
 import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
 import { argument, argumentList, REFERENCE_NAMES, USER_ENV } from './arbitraries';
-import { kubeletArgv, mapLimit, runLight } from './light-runner';
 import { Mesh } from '../../src';
 import { expandKubelet } from '../support/kubelet';
+import { kubeletArgv, mapLimit, runLight } from '../support/light-runner';
 import { renderMeshJob } from '../support/render';
 import { cleanup, missingPrograms, runWrapper, sharedDir, SHELL_SETUPS } from '../support/wrapper-harness';
 

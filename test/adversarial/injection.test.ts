@@ -7,13 +7,13 @@ import * as fc from 'fast-check';
 import { SHELL_PIECES } from './arbitraries';
 import { CanaryCommand } from './canary';
 import { ChaosProxy } from './chaos-proxy';
-import { mapLimit } from './light-runner';
-import { HOST_BUSYBOX, kubeletEnv, runPod } from './pod-runner';
 import {
   HttpClient, HttpMethod, Mesh, MeshJob, MeshJobProps, PodFailurePolicyAction, PodFailureRule, SidecarContainerProps, SidecarLifecycle,
   WrapperRuntime,
 } from '../../src';
 import { expandKubelet } from '../support/kubelet';
+import { mapLimit } from '../support/light-runner';
+import { HOST_BUSYBOX, kubeletEnv, runPod } from '../support/pod-runner';
 import { podMetadataOf, podSpecOf, validateAll } from '../support/schema';
 import { MINIMAL_PATH } from '../support/wrapper-harness';
 
@@ -21,7 +21,7 @@ import { MINIMAL_PATH } from '../support/wrapper-harness';
 // env values, readiness and quit URLs, labels and annotations, the busybox image, the image shell,
 // container names, mesh names and versions, time zones, pod condition types) is either rejected at
 // synth time by an Error that names the construct or the value, or rendered and then, when the
-// rendered pod is run as a kubelet would (test/adversarial/pod-runner.ts), passed as data: a
+// rendered pod is run as a kubelet would (test/support/pod-runner.ts), passed as data: a
 // canary executable embedded in every hostile string (after ";", "|", "&", a newline, in "$(...)",
 // backticks, half-closed quotes) never runs, and the command gets its arguments exactly as the
 // kubelet hands them.

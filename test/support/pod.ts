@@ -7,6 +7,49 @@ import { CHILD_JS, tempDir } from './wrapper-harness';
 /** Debian's static busybox, standing in for the busybox image's /bin/busybox. */
 export const BUSYBOX = '/usr/bin/busybox';
 
+/** Where MeshJob mounts its emptyDirs (run/ and bin/) in every container. */
+const MOUNT = '/meshjob';
+
+/** A temp dir standing for MeshJob's emptyDirs, with their run/ and bin/ as the kubelet makes them. */
+export function emptyDirs(root: string): string {
+  const volume = join(root, 'emptyDir');
+  mkdirSync(join(volume, 'run'), { recursive: true });
+  mkdirSync(join(volume, 'bin'));
+  return volume;
+}
+
+/** A path under MeshJob's mount, moved into `volume`; any other string unchanged. */
+export function mountIn(volume: string, s: string): string {
+  return s === MOUNT || s.startsWith(`${MOUNT}/`) ? volume + s.slice(MOUNT.length) : s;
+}
+
+/**
+ * Runs MeshJob's own init containers of a rendered pod (not native sidecars, not the user's), the
+ * image's /bin/busybox being Debian's static busybox and the mount a temp dir; throws if one fails.
+ */
+export function runMeshJobInit(pod: any, volume: string, cwd?: string): void {
+  for (const init of pod.initContainers ?? []) {
+    if (init.restartPolicy === 'Always' || init.name !== 'meshjob-busybox') continue;
+    const [file, ...args] = init.command.map((s: string) => mountIn(volume, s === '/bin/busybox' ? BUSYBOX : s));
+    const r = spawnSync(file, args, { env: { PATH: '/nonexistent' }, cwd });
+    if (r.status !== 0) throw new Error(`init container ${init.name} failed: ${r.stderr}`);
+  }
+}
+
+/**
+ * A wrapped container's kubelet-expanded argv with the test-only substitutions: its settings
+ * argument's paths in `volume` (the termination message file as `terminationLog`), each `from`
+ * of `ports` replaced by its `to`, and the shell at argv[0] moved into `volume`. Other arguments
+ * (the user's) are never touched.
+ */
+export function localizeWrapped(argv: string[], volume: string, terminationLog: string, ports: Record<string, string>): string[] {
+  const settings = settingsIndex(argv);
+  if (settings < 0) return argv;
+  let value = argv[settings].split(MOUNT).join(volume).split('/dev/termination-log').join(terminationLog);
+  for (const [from, to] of Object.entries(ports)) value = value.split(from).join(to);
+  return argv.map((s, i) => (i === settings ? value : i === 0 ? mountIn(volume, s) : s));
+}
+
 /** Runs a rendered pod's containers as a kubelet would. */
 export interface Kubelet {
   /** The stderr lines of every container run so far (what `kubectl logs` would show). */
@@ -23,29 +66,19 @@ export interface Kubelet {
  * PATH, as in a FROM scratch image. Runs the init containers at once, in order.
  */
 export function kubeletFor(pod: any, ports: Record<string, number>): Kubelet {
-  // MeshJob's emptyDirs are mounted under /meshjob (run/ and bin/): one temp dir stands for all.
-  const volumeDir = join(tempDir(), 'emptyDir');
-  mkdirSync(join(volumeDir, 'run'), { recursive: true });
-  mkdirSync(join(volumeDir, 'bin'));
-  // The termination message file the kubelet mounts in each container: one temp file for all here.
-  const mount = (s: string) => s.split('/meshjob').join(volumeDir).split('/dev/termination-log').join(join(volumeDir, 'termination-log'));
-  const localize = (s: string) => Object.entries(ports).reduce((acc, [from, to]) => acc.split(from).join(`127.0.0.1:${to}`), s);
-  for (const init of pod.initContainers ?? []) {
-    if (init.restartPolicy === 'Always') continue; // a native sidecar: not ours to run here
-    const [file, ...args] = init.command.map((s: string) => mount(s.replace(/^\/bin\/busybox$/, BUSYBOX)));
-    const r = spawnSync(file, args, { env: { PATH: '/nonexistent' } });
-    if (r.status !== 0) throw new Error(`init container ${init.name} failed: ${r.stderr}`);
-  }
+  // One temp dir stands for MeshJob's emptyDirs, and one file for every container's termination message.
+  const volume = emptyDirs(tempDir());
+  const localPorts = Object.fromEntries(Object.entries(ports).map(([from, to]) => [from, `127.0.0.1:${to}`]));
+  runMeshJobInit(pod, volume);
   const stderr: string[] = [];
   return {
     stderr,
     run(container, extraEnv) {
       const env: Record<string, string> = { PATH: '/nonexistent', ...extraEnv };
       for (const e of container.env ?? []) env[e.name] = e.value;
-      const settings = settingsIndex(container.command);
-      const argv = [...container.command, ...(container.args ?? [])]
-        .map((s: string) => expandKubelet(s, env))
-        .flatMap((s: string, i: number) => (i === 0 || i === settings ? [mount(localize(s))] : s === '/report' ? [process.execPath, CHILD_JS] : [s]));
+      const expanded = [...container.command, ...(container.args ?? [])].map((s: string) => expandKubelet(s, env));
+      const argv = localizeWrapped(expanded, volume, join(volume, 'termination-log'), localPorts)
+        .flatMap((s: string) => (s === '/report' ? [process.execPath, CHILD_JS] : [s]));
       const [file, ...args] = argv;
       const p = spawn(file, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';

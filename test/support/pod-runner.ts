@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from 'child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'fs';
+import { spawn } from 'child_process';
+import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { expandKubelet, settingsIndex } from '../support/kubelet';
+import { expandKubelet, settingsIndex } from './kubelet';
+import { BUSYBOX, emptyDirs, localizeWrapped, runMeshJobInit } from './pod';
 
 // A rendered pod run as a kubelet would (as test/e2e/rendered-pod.test.ts does, generalised):
 // MeshJob's init container copies busybox into the emptyDir, then every container starts at once
@@ -13,9 +14,7 @@ import { expandKubelet, settingsIndex } from '../support/kubelet';
 // static busybox, an image shell path a host shell, and the given loopback host:port pairs
 // another port (e.g. Istio's 15021 and 15020 to a fake proxy).
 
-export const HOST_BUSYBOX = '/usr/bin/busybox';
-const MOUNT = '/meshjob';
-const INIT_NAME = 'meshjob-busybox';
+export const HOST_BUSYBOX = BUSYBOX;
 
 export interface PodRunOptions {
   /** The rendered pod spec. */
@@ -53,17 +52,9 @@ export function kubeletEnv(env: Array<{ name: string; value?: string }>): Record
 /** Runs the pod's init container (MeshJob's only) and then all its containers; returns when all ended. */
 export async function runPod(o: PodRunOptions): Promise<ContainerRun[]> {
   const root = mkdtempSync(join(tmpdir(), 'meshjob-pod-'));
-  const volume = join(root, 'emptyDir');
-  mkdirSync(join(volume, 'run'), { recursive: true });
-  mkdirSync(join(volume, 'bin'));
-  const mount = (s: string): string => (s === MOUNT || s.startsWith(`${MOUNT}/`) ? volume + s.slice(MOUNT.length) : s);
+  const volume = emptyDirs(root);
   try {
-    for (const init of o.pod.initContainers ?? []) {
-      if (init.name !== INIT_NAME) continue;
-      const [file, ...args] = init.command.map((s: string) => mount(s === '/bin/busybox' ? HOST_BUSYBOX : s));
-      const r = spawnSync(file, args, { env: { PATH: '/nonexistent' }, cwd: o.cwd });
-      if (r.status !== 0) throw new Error(`init container ${init.name} failed: ${r.stderr}`);
-    }
+    runMeshJobInit(o.pod, volume, o.cwd);
     return await Promise.all((o.pod.containers as any[]).map((c) => runContainer(c, o, volume)));
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -72,17 +63,11 @@ export async function runPod(o: PodRunOptions): Promise<ContainerRun[]> {
 
 function runContainer(c: any, o: PodRunOptions, volume: string): Promise<ContainerRun> {
   const env = kubeletEnv(c.env ?? []);
-  const settings = settingsIndex(c.command ?? []);
-  const wrapped = settings >= 0;
-  const argv: string[] = [...(c.command ?? []), ...(c.args ?? [])].map((s: string) => expandKubelet(s, env));
-  if (wrapped) {
-    // The termination message file the kubelet mounts at terminationMessagePath: a file per container here.
-    let value = argv[settings].split(MOUNT).join(volume).split('/dev/termination-log').join(join(volume, `termination-log.${c.name}`));
-    for (const [from, to] of Object.entries(o.ports ?? {})) value = value.split(from).join(to);
-    argv[settings] = value;
-    if (argv[0].startsWith(`${MOUNT}/`)) argv[0] = volume + argv[0].slice(MOUNT.length);
-    else if (o.imageShell) argv[0] = o.imageShell;
-  }
+  const wrapped = settingsIndex(c.command ?? []) >= 0;
+  const expanded: string[] = [...(c.command ?? []), ...(c.args ?? [])].map((s: string) => expandKubelet(s, env));
+  // The termination message file the kubelet mounts at terminationMessagePath: a file per container here.
+  const argv = localizeWrapped(expanded, volume, join(volume, `termination-log.${c.name}`), o.ports ?? {});
+  if (wrapped && argv[0] === expanded[0] && o.imageShell) argv[0] = o.imageShell;
   const [file, ...args] = argv;
   return new Promise((resolve) => {
     const p = spawn(file, args, { env: { PATH: o.path, ...env }, cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -2,9 +2,9 @@ import { spawn } from 'child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { expandKubelet } from './kubelet';
+import { baseSettings, MINIMAL_PATH, ShellSetup, terminationLogOf } from './wrapper-harness';
 import { wrapperCommand, WrapperSettings } from '../../src/runtime/wrapper';
-import { expandKubelet } from '../support/kubelet';
-import { baseSettings, MINIMAL_PATH, ShellSetup, terminationLogOf } from '../support/wrapper-harness';
 
 // A cheap, many-times runner for the property tests: the wrapper started exactly as
 // test/support/wrapper-harness.ts `runWrapper` starts it (same argv: [...wrapperCommand(shell),
