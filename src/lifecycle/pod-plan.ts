@@ -6,7 +6,7 @@ import { assertLoopbackUrl, KILL_BY_NAME, QuitCall, QuitRequest, toQuitCalls } f
 import { injectionOptOut, MeshContract } from '../meshes/mesh-contract';
 import { WRAPPER_ENV_PREFIX, WRAPPER_MOUNT_PATH } from '../runtime/layout';
 import { wrapperCommand, WrapperSettings } from '../runtime/wrapper';
-import { INIT_CONTAINER_NAME, InitContainerPlan, MountPlan, VolumePlan } from '../runtime/wrapper-runtime';
+import { INIT_CONTAINER_NAME, InitContainerPlan, MountPlan, RuntimeParts, VolumePlan } from '../runtime/wrapper-runtime';
 import { Version } from '../versions';
 
 // The pure lifecycle core. From a mesh, a lifecycle and the pod's containers (plain data) it
@@ -285,8 +285,8 @@ function nameContainers(input: PodInput): { main: string[]; sidecars: string[]; 
 function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }) {
   const { subject, mesh } = input;
   const wrap = input.lifecycle._wrap;
-  checkWrappable(input);
   const runtime = wrap.runtime._parts();
+  checkWrappable(input, runtime);
   const sidecars = input.sidecars ?? [];
   const fileSidecars = sidecars.map((c, i) => ({ c, i })).filter(({ c }) => c.quitRequest === undefined);
   const sidecarQuits = toQuitCalls(sidecars.flatMap((c) => (c.quitRequest ? [c.quitRequest] : [])), subject);
@@ -384,7 +384,7 @@ function checkWrappedContainer(subject: string, name: string, c: ContainerInput)
 }
 
 /** What makes wrapping impossible whatever the containers: the pod's restartPolicy and volume names. */
-function checkWrappable(input: PodInput): void {
+function checkWrappable(input: PodInput, runtime: RuntimeParts): void {
   const { subject } = input;
   const changeable = input.restartPolicy === 'OnFailure' && input.onFailureMayBecomeNever;
   if (input.restartPolicy !== undefined && input.restartPolicy !== 'Never' && !changeable) {
@@ -394,8 +394,7 @@ function checkWrappable(input: PodInput): void {
       'Leave restartPolicy unset (Never) and let the Job retry with new pods through `backoffLimit`',
     );
   }
-  const parts = input.lifecycle._wrap.runtime._parts();
-  for (const volume of parts.volumes) {
+  for (const volume of runtime.volumes) {
     if ((input.volumeNames ?? []).includes(volume.name)) {
       throw new Error(`${subject}: volume name '${volume.name}' is reserved for the wrapper's shared directory: rename your volume`);
     }

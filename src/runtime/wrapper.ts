@@ -100,7 +100,7 @@ const rendered = new Map<string, string>();
  * of `features`, without comment lines, indentation or blank lines, on one line. @internal
  */
 export function wrapperScript(features: WrapperFeature[]): string {
-  const key = [...features].sort().join(',');
+  const key = featureKey(features);
   let script = rendered.get(key);
   if (script === undefined) {
     source ??= readFileSync(join(__dirname, 'wrapper.sh'), 'utf-8');
@@ -123,7 +123,25 @@ export function wrapperScript(features: WrapperFeature[]): string {
   return script;
 }
 
-/** A line after which the next one follows with a space, not "; ": it opens a compound or continues a list. */
+/** The cache key of a set of sections, as snapshot lines name it: "single,wget". */
+function featureKey(features: WrapperFeature[]): string {
+  return [...features].sort().join(',');
+}
+
+const escaped = new Map<string, string>();
+
+/** wrapperScript(features) escaped for the kubelet, as a container's `command` holds it; rendered once per set of sections. */
+function escapedWrapperScript(features: WrapperFeature[]): string {
+  const key = featureKey(features);
+  let script = escaped.get(key);
+  if (script === undefined) {
+    script = escapeKubeletExpansion(wrapperScript(features));
+    escaped.set(key, script);
+  }
+  return script;
+}
+
+/** A line after which the next one follows with a space, not ";": it opens a compound or continues a list. */
 const CONTINUES = /(?:\bthen|\bdo|\belse|\bin|\{|;;|&|\|)$/;
 
 /**
@@ -146,7 +164,7 @@ export function renderedWrapperScripts(): Map<string, string> {
       const optional: WrapperFeature[][] = coordination === 'single' ? [[], ['kill']] : [[], ['sidecars'], ['sidecar-role'], ['kill'], ['sidecars', 'kill']];
       for (const extra of optional) {
         const features: WrapperFeature[] = [client, coordination, ...extra];
-        scripts.set([...features].sort().join(','), escapeKubeletExpansion(wrapperScript(features)));
+        scripts.set(featureKey(features), escapedWrapperScript(features));
       }
     }
   }
@@ -193,8 +211,7 @@ export function quitWindowSeconds(s: WrapperSettings): number {
 }
 
 /** The settings one wrapper runs with, as name/value pairs (names without the prefix). @internal */
-export function wrapperSettings(s: WrapperSettings): Array<[string, string]> {
-  const features = wrapperFeatures(s);
+export function wrapperSettings(s: WrapperSettings, features = wrapperFeatures(s)): Array<[string, string]> {
   const settings: Array<[string, string]> = [
     ['CONTAINER', s.container],
     ['DIR', s.dir],
@@ -229,6 +246,7 @@ export function wrapperSettings(s: WrapperSettings): Array<[string, string]> {
  * @internal
  */
 export function wrapperCommand(shell: string[], s: WrapperSettings): string[] {
-  const settings = wrapperSettings(s).map(([name, value]) => `${WRAPPER_ENV_PREFIX}${name}=${shellWord(value)}`).join(' ');
-  return [...shell, '-c', escapeKubeletExpansion(wrapperScript(wrapperFeatures(s))), WRAPPER_ARGV0, escapeKubeletExpansion(settings)];
+  const features = wrapperFeatures(s);
+  const settings = wrapperSettings(s, features).map(([name, value]) => `${WRAPPER_ENV_PREFIX}${name}=${shellWord(value)}`).join(' ');
+  return [...shell, '-c', escapedWrapperScript(features), WRAPPER_ARGV0, escapeKubeletExpansion(settings)];
 }
