@@ -87,7 +87,7 @@ export function applyToManifest(obj: any, what: ManifestLifecycle): ManifestResu
     throw new Error(`${subject}: every container is named as a sidecar (${sidecarNames.join(', ')}): leave at least one main container out of the sidecars`);
   }
   const input = (c: any) => containerInput(c, what.entrypoints ?? {});
-  const noCommand = new Set(containers.filter((c) => c.command === undefined).map((c) => c.name));
+  const noCommand = new Set(containers.filter((c) => c.command == null).map((c) => c.name));
   let plan: PodPlan;
   try {
     plan = planPod({
@@ -105,8 +105,8 @@ export function applyToManifest(obj: any, what: ManifestLifecycle): ManifestResu
       podLabels: meta.labels,
       podAnnotations: meta.annotations,
       // A chart's own podFailurePolicy is kept as it is.
-      defaultPodFailureRules: what.defaultPodFailureRules !== false && spec.podFailurePolicy === undefined,
-      activeDeadline: spec.activeDeadlineSeconds !== undefined,
+      defaultPodFailureRules: what.defaultPodFailureRules !== false && spec.podFailurePolicy == null,
+      activeDeadline: spec.activeDeadlineSeconds != null,
       serviceAccountName: pod.serviceAccountName,
     });
   } catch (e) {
@@ -125,7 +125,7 @@ export function applyToManifest(obj: any, what: ManifestLifecycle): ManifestResu
   // With `command` set, the kubelet no longer adds the image's CMD: an entrypoint given for a
   // container without args must hold the default arguments too.
   const cmdLost = plan.containers.filter((c) => c.wrap && noCommand.has(c.name)).map((c) => containers.find((x) => x.name === c.name))
-    .filter((c) => c.args === undefined)
+    .filter((c) => c.args == null)
     .map((c) => `container '${c.name}' runs the entrypoint given for its image with no args: the image's CMD is not added once command is ` +
       'set, so the entrypoint given must include its default arguments (ENTRYPOINT and CMD)');
   // One object in, one out: the Service the mesh needs is the chart's to provide.
@@ -150,15 +150,15 @@ function checkPodShape(subject: string, kind: string, pod: any): void {
     throw bad('it has no pod template with containers');
   }
   for (const field of ['initContainers', 'volumes']) {
-    if (pod[field] !== undefined && !isMaps(pod[field])) throw bad(`spec.template.spec.${field} is not a list of maps`);
+    if (pod[field] != null && !isMaps(pod[field])) throw bad(`spec.template.spec.${field} is not a list of maps`);
   }
   for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
     if (typeof c.name !== 'string') throw bad(`container name ${JSON.stringify(c.name)} is not a string`);
     for (const field of ['command', 'args']) {
-      if (c[field] !== undefined && !isStrings(c[field])) throw bad(`container '${c.name}' ${field} ${JSON.stringify(c[field])} is not a list of strings`);
+      if (c[field] != null && !isStrings(c[field])) throw bad(`container '${c.name}' ${field} ${JSON.stringify(c[field])} is not a list of strings`);
     }
     for (const field of ['env', 'volumeMounts']) {
-      if (c[field] !== undefined && !isMaps(c[field])) throw bad(`container '${c.name}' ${field} is not a list of maps`);
+      if (c[field] != null && !isMaps(c[field])) throw bad(`container '${c.name}' ${field} is not a list of maps`);
     }
   }
 }
@@ -170,7 +170,7 @@ function containerInput(c: any, entrypoints: Record<string, string[]>): Containe
   return {
     name: c.name,
     command: c.command ?? entrypointOf(c.image, entrypoints)?.map(escapeKubeletExpansion),
-    args: c.args,
+    args: c.args ?? undefined,
     envNames: (c.env ?? []).map((e: any) => e.name),
     mountPaths: (c.volumeMounts ?? []).map((m: any) => m.mountPath),
     terminationMessagePath: typeof c.terminationMessagePath === 'string' ? c.terminationMessagePath : undefined,
@@ -232,5 +232,5 @@ function writePlan(spec: any, plan: PodPlan): void {
   if (initContainer || natives.length > 0) {
     pod.initContainers = [...(initContainer ? [initContainer] : []), ...natives, ...(pod.initContainers ?? [])];
   }
-  if (plan.podFailureRules && spec.podFailurePolicy === undefined) spec.podFailurePolicy = { rules: plan.podFailureRules };
+  if (plan.podFailureRules && spec.podFailurePolicy == null) spec.podFailurePolicy = { rules: plan.podFailureRules };
 }
