@@ -5,7 +5,8 @@ import { App, Chart, Testing, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { HttpClient, Mesh, MeshJob, SidecarLifecycle, WrapperRuntime } from '../src';
 import { CONTAINER } from './synth';
-import { escapeKubeletExpansion, wrapperScript } from '../src/runtime/wrapper';
+import { escapeKubeletExpansion } from '../src/runtime/kubelet';
+import { wrapperScript } from '../src/runtime/script';
 
 export interface Mode {
   readonly name: string;

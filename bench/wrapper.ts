@@ -17,7 +17,7 @@ import { Mesh, MeshJob } from '../src';
 import { median, nowMs, percentile, progress } from './stats';
 import { CONTAINER } from './synth';
 import { HttpMethod } from '../src/meshes/endpoint';
-import { WrapperSettings } from '../src/runtime/wrapper';
+import { WrapperSettings } from '../src/runtime/settings';
 import { QUIT_PATH, READY_PATH } from '../test/support/fake-proxy';
 import { settingsOf } from '../test/support/render';
 import {

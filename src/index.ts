@@ -16,7 +16,7 @@ export type { ExitCodeRuleOptions } from './lifecycle/pod-failure-policy';
 export type { WrapOptions } from './lifecycle/sidecar-lifecycle';
 export { WrapperRuntime, HttpClient } from './runtime/wrapper-runtime';
 export type { BusyboxRuntimeOptions, ImageShellRuntimeOptions } from './runtime/wrapper-runtime';
-export { WrapperExitCode } from './runtime/wrapper';
+export { WrapperExitCode } from './runtime/exit-codes';
 export type { MeshLifecycleOptions } from './lifecycle/options';
 export { MeshJob } from './job/mesh-job';
 export type { MeshJobProps, SidecarContainerProps } from './job/mesh-job';

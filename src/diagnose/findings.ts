@@ -2,8 +2,9 @@ import { describeMesh, imageName, KNOWN_SIDECAR_IMAGES, MeshFacts, meshOf, SeenM
 import { containersOf, ContainerView, cronJobNameOf, envValue, Job, jobNameOf, Pod, terminationsOf } from './pod';
 import { WrapperMessage, wrapperMessagesOf, WrapperReason } from './termination-message';
 import { LIFECYCLE_ANNOTATION } from '../lifecycle/pod-plan';
+import { WrapperExitCode } from '../runtime/exit-codes';
 import { WRAPPER_ARGV0, WRAPPER_ENV_PREFIX } from '../runtime/layout';
-import { WrapperExitCode } from '../runtime/wrapper';
+import { readWrapperCommand } from '../runtime/settings';
 
 /** Why a Job's pod is stuck or looping. */
 export enum FindingKind {
@@ -128,25 +129,16 @@ const elapsed = (c: PodContext, since: string | undefined) =>
   since !== undefined && c.options.now - Date.parse(since) >= c.options.stuckAfterSeconds * 1000;
 
 /**
- * A wrapper setting of a container (`ROLE`, ...): from the settings argument that follows `$0`
- * in MeshJob's wrapped command, or from the env of pods MeshJob rendered before its settings left
- * the environment.
+ * A wrapper setting of a container (`ROLE`, ...): from the settings argument of MeshJob's wrapped
+ * command, or from the env of pods MeshJob rendered before its settings left the environment.
  */
 function wrapperSetting(v: ContainerView, name: string): string | undefined {
-  const command = v.spec.command ?? [];
-  const script = command.indexOf('-c');
-  if (script >= 0 && command[script + 2] === WRAPPER_ARGV0) {
-    const assignment = new RegExp(`(?:^|\\s)${WRAPPER_ENV_PREFIX}${name}=('[^']*'|\\S*)`).exec(command[script + 3] ?? '');
-    if (assignment) return assignment[1].replace(/^'(.*)'$/s, '$1');
-  }
-  return envValue(v.spec, `${WRAPPER_ENV_PREFIX}${name}`);
+  return readWrapperCommand(v.spec.command)?.settings[name] ?? envValue(v.spec, `${WRAPPER_ENV_PREFIX}${name}`);
 }
 
-/** A container MeshJob wrapped: its command runs the wrapper as `meshjob`, or (older pods) its env names its role. */
+/** A container MeshJob wrapped: its command runs the wrapper, or (older pods) its env names its role. */
 function isWrapped(v: ContainerView): boolean {
-  const command = v.spec.command ?? [];
-  const script = command.indexOf('-c');
-  return (script >= 0 && command[script + 2] === WRAPPER_ARGV0) || envValue(v.spec, `${WRAPPER_ENV_PREFIX}ROLE`) !== undefined;
+  return readWrapperCommand(v.spec.command) !== undefined || envValue(v.spec, `${WRAPPER_ENV_PREFIX}ROLE`) !== undefined;
 }
 
 /** A container that runs beside the job's work and does not end on its own. */

@@ -1,4 +1,4 @@
-import { WrapperExitCode } from '../runtime/wrapper';
+import { WrapperExitCode } from '../runtime/exit-codes';
 import { atLeast, K8S_POD_FAILURE_POLICY_BETA, Version } from '../versions';
 
 /**

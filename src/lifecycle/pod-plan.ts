@@ -5,7 +5,7 @@ import { LifecycleMode, ReadyTimeoutAction, ResolvedWrap, SidecarLifecycle } fro
 import { assertLoopbackUrl, KILL_BY_NAME, QuitCall, QuitRequest, toQuitCalls } from '../meshes/endpoint';
 import { injectionOptOut, MeshContract } from '../meshes/mesh-contract';
 import { WRAPPER_ENV_PREFIX, WRAPPER_MOUNT_PATH } from '../runtime/layout';
-import { wrapperCommand, WrapperSettings } from '../runtime/wrapper';
+import { wrapperCommand, WrapperSettings } from '../runtime/settings';
 import { INIT_CONTAINER_NAME, InitContainerPlan, MountPlan, RuntimeParts, VolumePlan } from '../runtime/wrapper-runtime';
 import { Version } from '../versions';
 

@@ -2,7 +2,7 @@ import { MeshLifecycleOptions } from '../lifecycle/options';
 import { ContainerInput, LIFECYCLE_ANNOTATION, missingCommandOf, planPod, PodPlan } from '../lifecycle/pod-plan';
 import { LifecycleMode, SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
 import { injectionOptOut } from '../meshes/mesh-contract';
-import { escapeKubeletExpansion } from '../runtime/wrapper';
+import { escapeKubeletExpansion } from '../runtime/kubelet';
 import { MountPlan } from '../runtime/wrapper-runtime';
 import { parseKubernetesVersion } from '../versions';
 

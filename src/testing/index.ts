@@ -1,7 +1,7 @@
 // Snapshot helpers for apps that use MeshJob: `meshjob/lib/testing`. Not part of the jsii API (a
 // jest serializer is JavaScript-only), so src/index.ts does not export it.
 import { createHash } from 'crypto';
-import { renderedWrapperScripts } from '../runtime/wrapper';
+import { renderedWrapperScripts } from '../runtime/settings';
 
 let cachedScripts: Map<string, string> | undefined;
 

@@ -2,7 +2,8 @@ import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { CHAOS_QUIT_PATH, CHAOS_READY_PATH, ChaosOptions, ChaosProxy, Ending } from './chaos-proxy';
 import { HttpMethod, QuitCall } from '../../src/meshes/endpoint';
-import { WrapperExitCode, WrapperSettings } from '../../src/runtime/wrapper';
+import { WrapperExitCode } from '../../src/runtime/exit-codes';
+import { WrapperSettings } from '../../src/runtime/settings';
 import { FakeProxy } from '../support/fake-proxy';
 import {
   Child, ChildBehaviour, cleanup, missingPrograms, processRunning, runWrapper, SHELL_SETUPS, ShellSetup, SignalAt, sleep, tempDir, until,

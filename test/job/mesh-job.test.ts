@@ -4,7 +4,7 @@ import {
   HttpClient, HttpMethod, Mesh, MeshJob, ReadyTimeoutAction, SidecarInjection, SidecarLifecycle, WrapperExitCode,
   WrapperRuntime,
 } from '../../src';
-import { wrapperScript } from '../../src/runtime/wrapper';
+import { wrapperScript } from '../../src/runtime/script';
 import { envOf, newChart, renderMeshJob, settingsOf } from '../support/render';
 import { validateAll } from '../support/schema';
 

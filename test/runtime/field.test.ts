@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { HttpMethod, QuitCall } from '../../src/meshes/endpoint';
-import { WrapperExitCode } from '../../src/runtime/wrapper';
+import { WrapperExitCode } from '../../src/runtime/exit-codes';
 import { HttpClient } from '../../src/runtime/wrapper-runtime';
 import { FakeProxy, QUIT_PATH } from '../support/fake-proxy';
 import { expandKubelet } from '../support/kubelet';

@@ -1,6 +1,8 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { escapeKubeletExpansion, wrapperScript, WrapperReason } from '../../src/runtime/wrapper';
+import { WrapperReason } from '../../src/runtime/exit-codes';
+import { escapeKubeletExpansion } from '../../src/runtime/kubelet';
+import { wrapperScript } from '../../src/runtime/script';
 import { expandKubelet } from '../support/kubelet';
 
 // The cases of kubernetes/third_party/forked/golang/expansion/expand_test.go (doExpansionTest).

@@ -2,7 +2,7 @@ import { spawn } from 'child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { HttpMethod, KILL_BY_NAME, QuitCall } from '../../src/meshes/endpoint';
-import { WrapperSettings } from '../../src/runtime/wrapper';
+import { WrapperSettings } from '../../src/runtime/settings';
 import {
   Child, cleanup, missingPrograms, processRunning, runWrapper, sharedDir, SHELL_SETUPS, startProxy, tempDir, until,
 } from '../support/wrapper-harness';

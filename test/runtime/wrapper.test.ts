@@ -2,7 +2,9 @@ import { spawnSync } from 'child_process';
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { HttpMethod, QuitCall } from '../../src/meshes/endpoint';
-import { escapeKubeletExpansion, WrapperExitCode, WrapperSettings } from '../../src/runtime/wrapper';
+import { WrapperExitCode } from '../../src/runtime/exit-codes';
+import { escapeKubeletExpansion } from '../../src/runtime/kubelet';
+import { WrapperSettings } from '../../src/runtime/settings';
 import { FakeProxy, READY_PATH } from '../support/fake-proxy';
 import {
   allowedCpus, Child, childPids, cleanup, IGNORES_SIGINT_SH, missingPrograms, PERL, processRunning, runWrapper, sharedDir,

@@ -4,7 +4,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { expandKubelet } from './kubelet';
 import { baseSettings, MINIMAL_PATH, ShellSetup, terminationLogOf } from './wrapper-harness';
-import { wrapperCommand, WrapperSettings } from '../../src/runtime/wrapper';
+import { wrapperCommand, WrapperSettings } from '../../src/runtime/settings';
 
 // A cheap, many-times runner for the property tests: the wrapper started exactly as
 // test/support/wrapper-harness.ts `runWrapper` starts it (same argv: [...wrapperCommand(shell),

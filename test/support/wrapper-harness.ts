@@ -4,7 +4,7 @@ import { tmpdir } from 'os';
 import { delimiter, join } from 'path';
 import { FakeProxy, FakeProxyOptions, nowMs } from './fake-proxy';
 import { expandKubelet } from './kubelet';
-import { wrapperCommand, WrapperSettings } from '../../src/runtime/wrapper';
+import { wrapperCommand, WrapperSettings } from '../../src/runtime/settings';
 import { HttpClient } from '../../src/runtime/wrapper-runtime';
 
 /** The PATH a minimal container image has. */
