@@ -1,8 +1,8 @@
-// Rewrites generated parts of README.md: `npx projen docs`.
+// Rewrites the generated parts of README.md: `npx projen docs`.
 import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { withLifecycleTable } from '../src/lifecycle/version-table';
+import { withGeneratedBlocks } from './readme-tables';
 
 const path = join(__dirname, '..', 'README.md');
-writeFileSync(path, withLifecycleTable(readFileSync(path, 'utf-8')));
-console.log('README.md: lifecycle table updated');
+writeFileSync(path, withGeneratedBlocks(readFileSync(path, 'utf-8')));
+console.log('README.md: generated tables updated');

@@ -69,3 +69,15 @@ export function parseKubernetesVersion(text: string, subject: string): Version {
   }
   return v;
 }
+
+/**
+ * True when `v` is at least `min`, or at least one of `backports` on that backport's own
+ * major.minor line ("1.8.2": 1.8.2 and later 1.8 patches). @internal
+ */
+export function atLeastOrBackport(v: Version, min: string, backports: readonly string[] = []): boolean {
+  if (atLeast(v, min)) return true;
+  return backports.some((b) => {
+    const backport = version(b);
+    return backport.major === v.major && backport.minor === v.minor && atLeast(v, backport);
+  });
+}

@@ -59,7 +59,7 @@ describe('Linkerd versions', () => {
     const annotationsFor = (version: string) => {
       const chart = newChart();
       new MeshJob(chart, 'nightly', {
-        mesh: Mesh.linkerd({ version }), kubernetesVersion: '1.30', containers: [{ image: 'registry.example.com/app:1', command: ['/app'] }],
+        mesh: Mesh.linkerd({ version }), kubernetesVersion: '1.31', containers: [{ image: 'registry.example.com/app:1', command: ['/app'] }],
       });
       return chart.toJson().find((o: any) => o.kind === 'Job').spec.template.metadata.annotations;
     };
@@ -69,6 +69,6 @@ describe('Linkerd versions', () => {
 
   test('fails on a Linkerd version that is not a Linkerd 2 release', () => {
     expect(() => Mesh.linkerd({ version: '1.9' })).toThrow(/linkerd version "1.9" is not a Linkerd 2 version: write it as "stable-2.16.1", "edge-24.11.8"/);
-    expect(() => Mesh.linkerd({ version: 'edge-24' })).toThrow(/linkerd version "edge-24" is not a version/);
+    expect(() => Mesh.linkerd({ version: 'edge-24' })).toThrow(/linkerd version "edge-24" is not a Linkerd version: write it as "stable-2.16.1", "edge-24.11.8", "enterprise-2.19.6", "preview-25.10.7"/);
   });
 });

@@ -1,8 +1,8 @@
 import { readFileSync } from 'fs';
 import { Document, isMap, isSeq, parse, parseDocument, YAMLMap } from 'yaml';
 import { checkConfig, CliOptions, FLAGS, MESHES, readOptionText, toFlags, toManifestLifecycle } from './options';
-import { annotateResult, describeOutcome } from './outcome';
 import { applyToManifest, ManifestLifecycle, ManifestResult } from '../manifests/apply';
+import { annotateResult, describeOutcome } from '../manifests/outcome';
 
 export { describeOutcome };
 

@@ -1,22 +1,24 @@
 import { Duration } from 'cdk8s';
 import { parseSelector, Selector } from './select';
-import { SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
+import { ProxyNotInjectedAction, SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
 import { ManifestLifecycle } from '../manifests/apply';
 import { Mesh } from '../meshes/mesh';
+import { CLI_MESHES } from '../meshes/registry';
 import { WrapperRuntime } from '../runtime/wrapper-runtime';
 
 // The command line's options, from flags or a config file (JSON or YAML, same names in camelCase).
+// Each flag is declared once, here, with its help text; a mesh's own flags come from its
+// descriptor (src/meshes/registry.ts).
 
 /** Options as read, before they become a mesh and a lifecycle. */
 export interface CliOptions {
   mesh?: string;
   meshVersion?: string;
-  istioRevision?: string;
   kubernetesVersion?: string;
   lifecycle?: string;
   busyboxImage?: string;
   readyTimeoutSeconds?: number;
-  envoyAdminPort?: number;
+  proxyNotInjected?: string;
   defaultPodFailureRules?: boolean;
   strict?: boolean;
   /** Image reference → the image's entrypoint argv. */
@@ -24,43 +26,79 @@ export interface CliOptions {
   sidecars?: string[];
   select?: string[];
   exclude?: string[];
+  /** A mesh's own options (`istioRevision`, `envoyAdminPort`, ...), by the keys its descriptor's flags name. */
+  [meshKey: string]: unknown;
 }
 
 /**
  * One flag: the option it sets, the type of its value (`string`, `number`, `boolean`), and, for
  * flags not given once with one value, their form: `switch` takes no value (`--strict` means
- * true), `list` may be repeated, `entrypoint` is `IMAGE=PATH[,ARG…]`, repeatable.
+ * true), `list` may be repeated, `entrypoint` is `IMAGE=PATH[,ARG…]`, repeatable. `value` names
+ * the value in the help, `help` says what it is for; `mesh` names the one mesh the flag applies to.
  */
 export interface FlagSpec {
-  readonly key: keyof CliOptions;
+  readonly key: string;
   readonly kind: 'string' | 'number' | 'boolean';
   readonly form?: 'switch' | 'list' | 'entrypoint';
+  readonly value?: string;
+  readonly help: string;
+  readonly mesh?: string;
 }
 
 /** How a flag is read: its form if it has one, else its value's type. */
 type Shape = FlagSpec['kind'] | NonNullable<FlagSpec['form']>;
 const shapeOf = (spec: FlagSpec): Shape => spec.form ?? spec.kind;
 
-/** Flag name → option, with how to read its value. */
+/** The mesh names `--mesh` takes. */
+export const MESHES = CLI_MESHES.map((m) => m.name);
+/** The lifecycles `--lifecycle` takes. */
+export const LIFECYCLES = ['auto', 'wrap', 'native', 'none'];
+const ON_NOT_INJECTED: Record<string, ProxyNotInjectedAction> = { fail: ProxyNotInjectedAction.FAIL, start: ProxyNotInjectedAction.START };
+
+const versionForms = CLI_MESHES.filter((m) => m.versionForms).map((m) => m.versionForms).join(', ');
+
+/** Flag name → option, with how to read its value and its help: the common flags, then each mesh's own. */
 export const FLAGS: Record<string, FlagSpec> = {
-  '--mesh': { key: 'mesh', kind: 'string' },
-  '--mesh-version': { key: 'meshVersion', kind: 'string' },
-  '--istio-revision': { key: 'istioRevision', kind: 'string' },
-  '--kubernetes-version': { key: 'kubernetesVersion', kind: 'string' },
-  '--lifecycle': { key: 'lifecycle', kind: 'string' },
-  '--busybox-image': { key: 'busyboxImage', kind: 'string' },
-  '--ready-timeout-seconds': { key: 'readyTimeoutSeconds', kind: 'number' },
-  '--envoy-admin-port': { key: 'envoyAdminPort', kind: 'number' },
-  '--default-pod-failure-rules': { key: 'defaultPodFailureRules', kind: 'boolean' },
-  '--strict': { key: 'strict', kind: 'boolean', form: 'switch' },
-  '--entrypoint': { key: 'entrypoints', kind: 'string', form: 'entrypoint' },
-  '--sidecar': { key: 'sidecars', kind: 'string', form: 'list' },
-  '--select': { key: 'select', kind: 'string', form: 'list' },
-  '--exclude': { key: 'exclude', kind: 'string', form: 'list' },
+  '--mesh': { key: 'mesh', kind: 'string', value: 'MESH', help: MESHES.join(', ') },
+  '--mesh-version': { key: 'meshVersion', kind: 'string', value: 'V', help: `e.g. ${versionForms} (native sidecars need a known version)` },
+  '--kubernetes-version': { key: 'kubernetesVersion', kind: 'string', value: 'V', help: 'e.g. 1.30' },
+  '--lifecycle': { key: 'lifecycle', kind: 'string', value: 'L', help: `${LIFECYCLES.join(', ')} (default auto)` },
+  '--busybox-image': { key: 'busyboxImage', kind: 'string', value: 'IMAGE', help: "the wrapper runtime's busybox image" },
+  '--ready-timeout-seconds': { key: 'readyTimeoutSeconds', kind: 'number', value: 'N', help: 'how long wrapped commands wait for the proxy' },
+  '--proxy-not-injected': {
+    key: 'proxyNotInjected',
+    kind: 'string',
+    value: 'fail|start',
+    help: 'when the pod shows the mesh injected no proxy: fail at once (default), or start the command without it',
+  },
+  '--default-pod-failure-rules': { key: 'defaultPodFailureRules', kind: 'boolean', value: 'true|false', help: 'retry "proxy never ready" and disruptions on fresh pods (default true)' },
+  '--strict': { key: 'strict', kind: 'boolean', form: 'switch', help: 'a Job that cannot be made mesh-safe, or empty input, fails the stream' },
+  '--entrypoint': {
+    key: 'entrypoints',
+    kind: 'string',
+    form: 'entrypoint',
+    value: 'IMAGE=PATH[,ARG...]',
+    help: "the image's entrypoint, for containers without a command (repeatable)",
+  },
+  '--sidecar': { key: 'sidecars', kind: 'string', form: 'list', value: 'NAME', help: "a chart's own sidecar container: stopped, not wrapped (repeatable)" },
+  '--select': {
+    key: 'select',
+    kind: 'string',
+    form: 'list',
+    value: 'SELECTOR',
+    help: 'only these Jobs, e.g. kind=CronJob,namespace=prod,name=backup-*,label:app=shop (terms all match; repeated --select: any of them)',
+  },
+  '--exclude': { key: 'exclude', kind: 'string', form: 'list', value: 'SELECTOR', help: 'never these Jobs (repeatable)' },
+  ...Object.fromEntries(CLI_MESHES.flatMap((m) => m.cli!.flags.map((f) => [f.flag, { key: f.key, kind: f.kind, value: f.value, help: `${f.help} (--mesh ${m.name})`, mesh: m.name }]))),
 };
 
-export const MESHES = ['istio', 'istio-ambient', 'linkerd', 'consul', 'kuma', 'envoy', 'none'];
-export const LIFECYCLES = ['auto', 'wrap', 'native', 'none'];
+/** The flags' help, one flag a line (two when the flag and its value are long), aligned. */
+export function flagHelp(): string {
+  return Object.entries(FLAGS).map(([flag, spec]) => {
+    const head = `  ${flag}${spec.value && spec.form !== 'switch' ? ` ${spec.value}` : ''}`;
+    return head.length < 32 ? `${head.padEnd(32)}${spec.help}` : `${head}\n${' '.repeat(32)}${spec.help}`;
+  }).join('\n');
+}
 
 /** True when the flag takes no value. */
 export function isSwitch(flag: string): boolean {
@@ -189,24 +227,22 @@ export function toSelectors(o: CliOptions): { select: Selector[]; exclude: Selec
 /** The mesh and lifecycle the options describe; throws with a one-line message when they are wrong. */
 export function toManifestLifecycle(o: CliOptions): ManifestLifecycle {
   if (!o.mesh) throw new Error(`--mesh is required: one of ${MESHES.join(', ')}`);
-  const version = o.meshVersion;
-  const meshes: Record<string, () => Mesh> = {
-    'istio': () => Mesh.istio({ version, revision: o.istioRevision }),
-    'istio-ambient': () => Mesh.istioAmbient(),
-    'linkerd': () => Mesh.linkerd({ version }),
-    'consul': () => Mesh.consul({ version }),
-    'kuma': () => Mesh.kuma({ version }),
-    'envoy': () => {
-      if (o.envoyAdminPort === undefined) throw new Error('--mesh envoy needs --envoy-admin-port');
-      return Mesh.envoy({ adminPort: o.envoyAdminPort });
-    },
-    'none': () => Mesh.none(),
-  };
-  const mesh = meshes[o.mesh];
-  if (!mesh) throw new Error(`unknown mesh "${o.mesh}": use one of ${MESHES.join(', ')}`);
+  const descriptor = CLI_MESHES.find((m) => m.name === o.mesh);
+  if (!descriptor) throw new Error(`unknown mesh "${o.mesh}": use one of ${MESHES.join(', ')}`);
+  const stray = Object.entries(FLAGS).filter(([, spec]) => spec.mesh !== undefined && spec.mesh !== o.mesh && o[spec.key] !== undefined);
+  if (stray.length > 0) {
+    throw new Error(`${stray.map(([flag]) => flag).join(', ')} applies to --mesh ${stray[0][1].mesh} only, not to --mesh ${o.mesh}: remove it`);
+  }
+  const flags = Object.fromEntries(descriptor.cli!.flags.map((f) => [f.key, o[f.key] as string | number | undefined]));
+  const mesh = Mesh._of(descriptor.cli!.contract({ version: o.meshVersion, flags }));
+  const onProxyNotInjected = o.proxyNotInjected === undefined ? undefined : ON_NOT_INJECTED[o.proxyNotInjected];
+  if (o.proxyNotInjected !== undefined && !onProxyNotInjected) {
+    throw new Error(`--proxy-not-injected must be fail or start, not "${o.proxyNotInjected}"`);
+  }
   const wrap = {
     runtime: o.busyboxImage === undefined ? undefined : WrapperRuntime.busybox({ image: o.busyboxImage }),
     readyTimeout: o.readyTimeoutSeconds === undefined ? undefined : Duration.seconds(o.readyTimeoutSeconds),
+    onProxyNotInjected,
   };
   const lifecycles: Record<string, () => SidecarLifecycle> = {
     auto: () => SidecarLifecycle.auto(wrap),
@@ -217,7 +253,7 @@ export function toManifestLifecycle(o: CliOptions): ManifestLifecycle {
   const lifecycle = lifecycles[o.lifecycle ?? 'auto'];
   if (!lifecycle) throw new Error(`unknown lifecycle "${o.lifecycle}": use one of ${LIFECYCLES.join(', ')}`);
   return {
-    mesh: mesh(),
+    mesh,
     lifecycle: lifecycle(),
     kubernetesVersion: o.kubernetesVersion,
     defaultPodFailureRules: o.defaultPodFailureRules,

@@ -1,7 +1,7 @@
 import { parseAllDocuments } from 'yaml';
-import { annotateResult, describeOutcome, RESULT_ANNOTATION } from './outcome';
 import { isSelected, Selector } from './select';
 import { applyToManifest, describeManifest, isJobManifest, ManifestLifecycle, ManifestResult } from '../manifests/apply';
+import { annotateResult, describeOutcome, RESULT_ANNOTATION } from '../manifests/outcome';
 import { deepEqual, rewriteDocument } from '../manifests/yaml/edit';
 import { DocumentSplitter } from '../manifests/yaml/split';
 import { YAML11 } from '../manifests/yaml/yaml11';

@@ -1,4 +1,4 @@
-import { describeMesh, imageName, KNOWN_SIDECAR_IMAGES, MeshFacts, meshOf, SeenMesh } from './meshes';
+import { describeMesh, imageName, imageRepository, KNOWN_SIDECAR_IMAGES, meshOf, releaseCommand, SeenMesh } from './meshes';
 import { containersOf, ContainerView, cronJobNameOf, envValue, Job, jobNameOf, Pod, terminationsOf } from './pod';
 import { WrapperMessage, wrapperMessagesOf, WrapperReason } from './termination-message';
 import { LIFECYCLE_ANNOTATION } from '../lifecycle/pod-plan';
@@ -41,6 +41,8 @@ export interface Finding {
   readonly stuckSeconds?: number;
   readonly cause: string;
   readonly fix: string;
+  /** The command that releases the pod now (stops its proxy from outside), when one can. */
+  readonly release?: string;
 }
 
 /** How diagnose judges pods. */
@@ -101,7 +103,9 @@ interface PodContext {
   readonly options: DiagnoseOptions;
 }
 
-function finding(c: PodContext, kind: FindingKind, container: string, since: string | undefined, cause: string, fix: string): Finding {
+function finding(
+  c: PodContext, kind: FindingKind, container: string, since: string | undefined, cause: string, fix: string, release?: string,
+): Finding {
   const at = since === undefined ? NaN : Date.parse(since);
   return {
     kind,
@@ -114,6 +118,7 @@ function finding(c: PodContext, kind: FindingKind, container: string, since: str
     ...(Number.isNaN(at) ? {} : { since, stuckSeconds: Math.max(0, Math.floor((c.options.now - at) / 1000)) }),
     cause,
     fix,
+    ...(release ? { release } : {}),
   };
 }
 
@@ -143,7 +148,7 @@ function isWrapped(v: ContainerView): boolean {
 
 /** A container that runs beside the job's work and does not end on its own. */
 function isSidecar(c: PodContext, v: ContainerView): boolean {
-  return v.spec.name === c.mesh?.facts.proxy
+  return v.spec.name === c.mesh?.proxy
     || wrapperSetting(v, 'ROLE') === 'sidecar'
     || c.options.sidecars.includes(v.spec.name)
     || KNOWN_SIDECAR_IMAGES.includes(imageName(v.status?.image ?? v.spec.image));
@@ -153,7 +158,7 @@ function injectedInitFailures(c: PodContext): Finding[] {
   const mesh = c.mesh;
   if (!mesh || c.pod.status?.phase === 'Succeeded') return [];
   return c.containers
-    .filter((v) => v.init && mesh.facts.inits.includes(v.spec.name))
+    .filter((v) => v.init && v.spec.name !== mesh.proxy && mesh.descriptor.injectedContainers.includes(v.spec.name))
     .flatMap((v) => {
       // Failed now, or failed before and restarting; an init container that succeeded since is past it.
       const failed = terminationsOf(v.status).find((t) => (t.exitCode ?? 0) !== 0);
@@ -163,7 +168,7 @@ function injectedInitFailures(c: PodContext): Finding[] {
       const restarts = v.status?.restartCount ? `, restarted ${v.status.restartCount} times` : '';
       return [finding(c, FindingKind.INJECTED_INIT_FAILED, v.spec.name, failed.finishedAt,
         `injected init container ${v.spec.name} failed with exit code ${failed.exitCode}${restarts}${said}`,
-        mesh.facts.initFixes[kind])];
+        mesh.descriptor.diagnosis?.initFixes[kind] ?? `kubectl logs ${c.pod.metadata.name} -c ${v.spec.name} shows why`)];
     });
 }
 
@@ -223,12 +228,13 @@ function wrapperLeftProxy(c: PodContext): Finding | undefined {
     if (said?.reason === WrapperReason.QUIT_FAILED && elapsed(c, said.finishedAt)) {
       return finding(c, FindingKind.QUIT_FAILED, main.spec.name, said.finishedAt,
         `${main.spec.name} ended but its quit request failed (${said.details}); ${names(state.running)} still running`,
-        quitFix(c.mesh?.facts, said));
+        quitFix(c.mesh, said), proxyRelease(c, state.running));
     }
     if (said?.reason === WrapperReason.PROXY_KEPT && elapsed(c, said.finishedAt)) {
       return finding(c, FindingKind.PROXY_KEPT, main.spec.name, said.finishedAt,
         `${said.details}; ${names(state.running)} still running`,
-        `debug it, then kubectl delete pod ${c.pod.metadata.name}; set activeDeadline so such pods end on their own, and drop keepProxyOnFailure from SidecarLifecycle.wrap() when done`);
+        `debug it, then kubectl delete pod ${c.pod.metadata.name}; set activeDeadline so such pods end on their own, and drop keepProxyOnFailure from SidecarLifecycle.wrap() when done`,
+        proxyRelease(c, state.running));
     }
   }
   return undefined;
@@ -240,23 +246,30 @@ function sidecarStillRunning(c: PodContext): Finding | undefined {
   const mains = state.mains.map((v) => `${v.spec.name} exited ${v.status!.state!.terminated!.exitCode}`).join(', ');
   return finding(c, FindingKind.SIDECAR_RUNNING, names(state.running), state.endedAt,
     `main containers ended (${mains}); ${names(state.running)} still running`,
-    stillRunningFix(c, state.running));
+    stillRunningFix(c, state.running), proxyRelease(c, state.running));
+}
+
+/** The line that stops the mesh proxy of the pod now, when it is among the running containers. */
+function proxyRelease(c: PodContext, running: ContainerView[]): string | undefined {
+  const mesh = c.mesh;
+  return mesh && running.some((v) => v.spec.name === mesh.proxy) ? releaseCommand(mesh, c.pod) : undefined;
 }
 
 function stillRunningFix(c: PodContext, running: ContainerView[]): string {
-  const mesh = c.mesh?.facts;
+  const mesh = c.mesh;
   const proxyRunning = mesh !== undefined && running.some((v) => v.spec.name === mesh.proxy);
   const others = running.filter((v) => v.spec.name !== mesh?.proxy);
   const lifecycle = c.pod.metadata.annotations?.[LIFECYCLE_ANNOTATION];
   const fixes: string[] = [];
-  if (proxyRunning && mesh.stillRunningFix) {
-    fixes.push(mesh.stillRunningFix);
+  const meshFix = mesh?.descriptor.diagnosis?.stillRunningFix;
+  if (proxyRunning && meshFix) {
+    fixes.push(meshFix);
   } else if (proxyRunning && lifecycle === 'wrap') {
     fixes.push(`the wrapper left no reason: kubectl logs ${c.pod.metadata.name} -c <main container> shows its ${WRAPPER_ARGV0}[...] lines`);
   } else if (proxyRunning && lifecycle !== undefined) {
     fixes.push(`MeshJob rendered lifecycle ${lifecycle} but ${mesh.proxy} runs as a regular container: use lifecycle: SidecarLifecycle.wrap() / meshjob --lifecycle wrap (or a mesh version with native sidecars)`);
   } else if (proxyRunning) {
-    fixes.push(`post-render the Job with meshjob --mesh ${mesh.name}, or render it with MeshJob / MeshJobs.applyTo and ${mesh.factory}`);
+    fixes.push(postRenderFix(c, mesh));
   }
   const wrapped = others.filter((v) => wrapperSetting(v, 'ROLE') === 'sidecar');
   const undeclared = others.filter((v) => !wrapped.includes(v));
@@ -270,20 +283,24 @@ function stillRunningFix(c: PodContext, running: ContainerView[]): string {
   return fixes.join('; ');
 }
 
+/**
+ * The fix for a Job MeshJob did not render: the post-renderer, with the entrypoint of each main
+ * container that has no command spelled out (wrapping needs it).
+ */
+function postRenderFix(c: PodContext, mesh: SeenMesh): string {
+  const commandless = mainsOf(c).filter((v) => (v.spec.command ?? []).length === 0 && v.spec.image);
+  const images = [...new Set(commandless.map((v) => imageRepository(v.spec.image!)))];
+  const entrypoints = images.map((image) => ` --entrypoint ${image}=<PATH>`).join('');
+  const why = images.length > 0 ? ` (the image's entrypoint: ${images.length > 1 ? 'these containers have' : 'the container has'} no command, and the wrapper must know what to run)` : '';
+  return `post-render the Job with meshjob --mesh ${mesh.descriptor.name}${entrypoints}${why}, or render it with MeshJob / MeshJobs.applyTo and ${mesh.descriptor.factory}`;
+}
+
 /** The fix for a refused or unanswered quit request, by what the wrapper saw. */
-function quitFix(mesh: MeshFacts | undefined, said: WrapperMessage): string {
+function quitFix(seen: SeenMesh | undefined, said: WrapperMessage): string {
   const status = /answered (\d{3})/.exec(said.details)?.[1];
-  if (mesh?.name === 'linkerd' && status === '404') {
-    // linkerd2-proxy answers 404 when the shutdown endpoint is off (the default since 2.16).
-    return 'annotate the pod config.linkerd.io/proxy-admin-shutdown=enabled (Mesh.linkerd() renders it; check the annotation survives your chart)';
-  }
-  if (mesh?.name === 'istio' && status === '404') {
-    return 'Istio before 1.3 has no /quitquitquit: use Mesh.istio({ stopMethod: IstioStopMethod.KILL_PILOT_AGENT })';
-  }
+  const meshFix = seen?.descriptor.diagnosis?.quitFixes?.[status ?? 'no-answer'];
+  if (meshFix) return meshFix;
   if (status === '403') return 'the proxy refused a request that did not come from loopback: the quit URL must be localhost or 127.0.0.1';
-  if (mesh?.name === 'consul' && status === undefined) {
-    return 'with consul-k8s global.dualStack.enabled consul-dataplane listens on ::1, not 127.0.0.1: point the quit request at [::1] (Mesh.custom()), or use lifecycle: SidecarLifecycle.native() on consul-k8s >= 1.9';
-  }
   return `check the proxy's admin port and path (${said.details}); Mesh.envoy({ adminPort }) / meshjob --envoy-admin-port for a plain Envoy`;
 }
 
@@ -316,12 +333,12 @@ function repeatedProxyNotReady(contexts: PodContext[]): Finding[] {
   const where = pods > 1 ? `${pods} pods` : `pod ${c.pod.metadata.name}`;
   if (mesh?.injected) {
     return [finding(c, FindingKind.PROXY_NOT_READY_REPEATED, last.v.spec.name, first.finishedAt,
-      `the wrapper exited ${WrapperExitCode.PROXY_NOT_READY} ${seen.length} times on ${where}: ${mesh.facts.proxy} is in the pod but never became ready in time${said}`,
-      `kubectl logs ${c.pod.metadata.name} -c ${mesh.facts.proxy} shows why; raise readyTimeout in SidecarLifecycle.wrap() / meshjob --ready-timeout-seconds if it is only slow`)];
+      `the wrapper exited ${WrapperExitCode.PROXY_NOT_READY} ${seen.length} times on ${where}: ${mesh.proxy} is in the pod but never became ready in time${said}`,
+      `kubectl logs ${c.pod.metadata.name} -c ${mesh.proxy} shows why; raise readyTimeout in SidecarLifecycle.wrap() / meshjob --ready-timeout-seconds if it is only slow`)];
   }
-  const injection = mesh ? mesh.facts.injectionFix : 'name the mesh the Job runs in: meshjob --mesh <mesh> / MeshJob mesh';
+  const injection = mesh?.descriptor.diagnosis?.injectionFix ?? 'name the mesh the Job runs in: meshjob --mesh <mesh> / MeshJob mesh';
   return [finding(c, FindingKind.PROXY_NOT_READY_REPEATED, last.v.spec.name, first.finishedAt,
-    `the wrapper exited ${WrapperExitCode.PROXY_NOT_READY} ${seen.length} times on ${where}: no ${mesh?.facts.proxy ?? 'proxy'} was injected, so nothing ever became ready${said}`,
+    `the wrapper exited ${WrapperExitCode.PROXY_NOT_READY} ${seen.length} times on ${where}: no ${mesh?.proxy ?? 'proxy'} was injected, so nothing ever became ready${said}`,
     `${injection}; check the injection label, revision and namespace`)];
 }
 

@@ -1,6 +1,6 @@
 import { ContainerStatus, terminationsOf } from './pod';
-import { WRAPPER_ARGV0 } from '../runtime/layout';
 import { WrapperReason } from '../runtime/exit-codes';
+import { WRAPPER_ARGV0 } from '../runtime/layout';
 
 export { WrapperReason };
 

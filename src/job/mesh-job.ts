@@ -1,14 +1,15 @@
-import { ApiObject, Chart, Cron, Duration, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Chart, Cron, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkCronSchedule, checkTimeZone } from './schedule';
 import { MeshLifecycleOptions } from '../lifecycle/options';
 import { PodFailureRule } from '../lifecycle/pod-failure-policy';
-import { LIFECYCLE_METADATA, planPod, PodPlan } from '../lifecycle/pod-plan';
+import { ContainerInput, LIFECYCLE_METADATA, planPod, PodPlan } from '../lifecycle/pod-plan';
 import { LifecycleMode, SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
+import { editAtSynth } from '../manifests/at-synth';
+import { jobSpecOf, writePlan } from '../manifests/write-plan';
 import { QuitRequest } from '../meshes/endpoint';
 import { Mesh } from '../meshes/mesh';
-import { MountPlan } from '../runtime/wrapper-runtime';
 import { parseKubernetesVersion } from '../versions';
 
 /**
@@ -183,10 +184,10 @@ export class MeshJob extends Construct {
     this.mesh = props.mesh;
     checkWorkloadProps(subject, props);
 
-    const plan = planPod({
+    const outcome = planPod({
       subject,
       mesh: props.mesh._contract,
-      lifecycle: props.lifecycle ?? SidecarLifecycle.auto(),
+      lifecycle: (props.lifecycle ?? SidecarLifecycle.auto())._toInput(),
       kubernetesVersion: props.kubernetesVersion === undefined ? undefined : parseKubernetesVersion(props.kubernetesVersion, subject),
       containers: (props.containers ?? []).map(containerInput),
       sidecars: (props.sidecars ?? []).map((c) => ({ ...containerInput(c), quitRequest: c.quitRequest, readinessUrl: c.readinessUrl })),
@@ -195,11 +196,18 @@ export class MeshJob extends Construct {
       restartPolicy: props.restartPolicy,
       podLabels: props.podMetadata?.labels,
       podAnnotations: props.podMetadata?.annotations,
-      podFailurePolicy: props.podFailurePolicy,
+      podFailurePolicy: (props.podFailurePolicy ?? []).map((r) => r._spec),
       defaultPodFailureRules: props.defaultPodFailureRules,
       activeDeadline: props.activeDeadline !== undefined,
       serviceAccountName: props.serviceAccount?.name,
     });
+    if (outcome.unwrappable) {
+      throw new Error(
+        `${subject} wraps container '${outcome.unwrappable.container}' but it has no command: the image's entrypoint is not ` +
+        'visible at synth time. Set `command` to the image\'s entrypoint (and `args` to its arguments), or use SidecarLifecycle.native()',
+      );
+    }
+    const plan = outcome.plan;
     this.lifecycleMode = plan.mode;
     this.lifecycleReason = plan.reason;
     this.warnings = [];
@@ -210,76 +218,37 @@ export class MeshJob extends Construct {
     this.job = this.workload instanceof kplus.Job ? this.workload : undefined;
     this.cronJob = this.workload instanceof kplus.CronJob ? this.workload : undefined;
     this.apiObject = ApiObject.of(this.workload);
-    this.writePodFields(props, plan);
+    // The plan is written into the Job's JSON at synth, after cdk8s-plus rendered it and after
+    // the user's JSON patches, by the writer the manifest path uses too.
+    editAtSynth(this.apiObject, (json) => writePlan(jobSpecOf(json), plan));
     if (plan.service) this.renderService(plan.service);
     this.node.addValidation({ validate: () => this.unplannedContainers(plan) });
   }
 
-  /** The cdk8s-plus workload with the plan's containers, init containers, volumes and restartPolicy. */
+  /**
+   * The cdk8s-plus workload with the user's own containers (the job's sidecars among them, by
+   * their plan names), init containers and volumes: what the plan adds comes at synth.
+   */
   private renderWorkload(props: MeshJobProps, plan: PodPlan): kplus.Workload {
-    const volumes = new Map(plan.volumes.map((v) => [v.name, kplus.Volume.fromEmptyDir(this, `Volume-${v.name}`, v.name, {
-      sizeLimit: Size.mebibytes(v.sizeLimitMebibytes),
-    })]));
-    const mount = (m: MountPlan): kplus.VolumeMount => ({ volume: volumes.get(m.name)!, path: m.mountPath, readOnly: m.readOnly });
-    const source = (list: 'containers' | 'sidecars', index: number): kplus.ContainerProps => {
-      if (list === 'containers') return props.containers![index];
+    const sidecar = (index: number): kplus.ContainerProps => {
       const { quitRequest, readinessUrl, ...container } = props.sidecars![index];
       return container;
     };
-    const init = plan.initContainer;
     // restartPolicy only when set: an explicit undefined (even the user's own `restartPolicy:
     // undefined`) would override cdk8s-plus Job's default, Never, and render Always.
-    const { restartPolicy: userRestartPolicy, schedule, ...jobProps } = props;
-    const restartPolicy = (plan.restartPolicy as kplus.RestartPolicy | undefined) ?? userRestartPolicy;
+    const { restartPolicy, schedule, ...jobProps } = props;
     const workloadProps: kplus.JobProps = {
       ...jobProps,
       ...(restartPolicy ? { restartPolicy } : {}),
-      containers: plan.containers.map((c) => {
-        const container = { ...source(c.from, c.index), name: c.name };
-        if (!c.wrap) return container;
-        return { ...container, command: c.wrap.command, volumeMounts: [...(container.volumeMounts ?? []), ...c.wrap.mounts.map(mount)] };
-      }),
-      initContainers: [
-        ...(init ? [{
-          name: init.name,
-          image: init.image,
-          command: init.command,
-          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-          volumeMounts: init.mounts.map(mount),
-          resources: {
-            cpu: { request: kplus.Cpu.millis(init.resources.cpuRequestMillis), limit: kplus.Cpu.millis(init.resources.cpuLimitMillis) },
-            memory: { request: Size.mebibytes(init.resources.memoryRequestMebibytes), limit: Size.mebibytes(init.resources.memoryLimitMebibytes) },
-          },
-        }] : []),
-        ...plan.nativeSidecars.map((c) => ({ ...source('sidecars', c.index), name: c.name, restartPolicy: kplus.ContainerRestartPolicy.ALWAYS })),
-        ...(props.initContainers ?? []).map((c, i) => ({ ...c, name: plan.initContainerNames[i] })),
+      containers: [
+        ...(props.containers ?? []).map((c, i) => ({ ...c, name: plan.containers.find((p) => p.from === 'containers' && p.index === i)!.name })),
+        ...(props.sidecars ?? []).map((_, i) => ({ ...sidecar(i), name: sidecarName(plan, i) })),
       ],
-      volumes: [...(props.volumes ?? []), ...volumes.values()],
+      initContainers: (props.initContainers ?? []).map((c, i) => ({ ...c, name: plan.initContainerNames[i] })),
     };
     return schedule
       ? new kplus.CronJob(this, 'Resource', { ...workloadProps, schedule })
       : new kplus.Job(this, 'Resource', workloadProps);
-  }
-
-  /** The plan's fields cdk8s-plus has no property for: pod metadata, then JSON patches. */
-  private writePodFields(props: MeshJobProps, plan: PodPlan): void {
-    for (const [key, value] of Object.entries(plan.labels)) this.workload.podMetadata.addLabel(key, value);
-    for (const [key, value] of Object.entries(plan.annotations)) this.workload.podMetadata.addAnnotation(key, value);
-    const jobSpec = props.schedule ? '/spec/jobTemplate/spec' : '/spec';
-    const podSpec = `${jobSpec}/template/spec`;
-    const patch = (path: string, value: unknown) => this.apiObject.addJsonPatch(JsonPatch.add(path, value));
-    if (plan.shareProcessNamespace) patch(`${podSpec}/shareProcessNamespace`, true);
-    // cdk8s-plus has no seccompProfile or capabilities, and refuses startup probes on init
-    // containers; the plan's init container comes first, its native sidecars next. Patches pass
-    // through the typed 1.28 structs, which keep a port only as IntOrString.
-    if (plan.initContainer) patch(`${podSpec}/initContainers/0/securityContext`, plan.initContainer.securityContext);
-    const first = plan.initContainer ? 1 : 0;
-    plan.nativeSidecars.forEach((c, i) => c.startupProbe && patch(`${podSpec}/initContainers/${first + i}/startupProbe`, {
-      httpGet: { port: kplus.k8s.IntOrString.fromNumber(c.startupProbe.port), path: c.startupProbe.path },
-      periodSeconds: 1,
-      failureThreshold: 300,
-    }));
-    if (plan.podFailureRules) patch(`${jobSpec}/podFailurePolicy`, { rules: plan.podFailureRules });
   }
 
   /** The headless Service the mesh registers the pod through, selecting the workload's pods. */
@@ -302,7 +271,7 @@ export class MeshJob extends Construct {
 
   /** Containers the workload has that the plan did not see (added through `job.addContainer()`). */
   private unplannedContainers(plan: PodPlan): string[] {
-    const planned = new Set(plan.containers.map((c) => c.name));
+    const planned = new Set([...plan.containers, ...plan.nativeSidecars].map((c) => c.name));
     return this.workload.containers.filter((c) => !planned.has(c.name)).map((c) =>
       `meshjob '${this.node.path}': container '${c.name}' was added after construction, so MeshJob did not plan it ` +
       `and the ${plan.mode} lifecycle does not cover it (the proxy may stop while it runs, or it may never end): ` +
@@ -331,12 +300,17 @@ function checkWorkloadProps(subject: string, props: MeshJobProps): void {
   if (props.timeZone !== undefined) checkTimeZone(subject, props.timeZone);
 }
 
-function containerInput(c: kplus.ContainerProps) {
+function containerInput(c: kplus.ContainerProps): ContainerInput {
   return {
     name: c.name,
+    image: c.image,
     command: c.command,
-    args: c.args,
     envNames: Object.keys(c.envVariables ?? {}),
     mountPaths: (c.volumeMounts ?? []).map((m) => m.path),
   };
+}
+
+/** The final name of the job's sidecar at `index`: a regular container's, or a native sidecar's. */
+function sidecarName(plan: PodPlan, index: number): string {
+  return (plan.containers.find((p) => p.from === 'sidecars' && p.index === index) ?? plan.nativeSidecars.find((n) => n.index === index))!.name;
 }

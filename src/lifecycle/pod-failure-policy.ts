@@ -102,7 +102,8 @@ export const MAX_POD_FAILURE_RULES = 20;
 export interface PodFailurePolicyInput {
   /** Who is asking, for error messages. */
   readonly subject: string;
-  readonly user: PodFailureRule[];
+  /** The user's rules, as data (PodFailureRule._spec). */
+  readonly user: PodFailureRuleSpec[];
   /** Main containers: an exit-code rule without containerName becomes one rule for each. */
   readonly mainContainers: string[];
   /** Every container and init container of the pod: the names a rule may scope to. */
@@ -143,22 +144,21 @@ export function podFailurePolicyRules(input: PodFailurePolicyInput): { rules: un
   const defaults = input.defaults && supported && neverRestarts;
   const warnings: string[] = [];
   for (const rule of input.user) {
-    const name = rule._spec.onExitCodes?.containerName;
+    const name = rule.onExitCodes?.containerName;
     if (name !== undefined && !input.allContainers.includes(name)) {
       throw new Error(
         `${subject}: podFailurePolicy rule names container '${name}', which the pod does not have: ` +
         `use one of ${input.allContainers.map((n) => `'${n}'`).join(', ')}, or leave containerName out`,
       );
     }
-    if (rule._spec.action === PodFailurePolicyAction.FAIL_INDEX) {
+    if (rule.action === PodFailurePolicyAction.FAIL_INDEX) {
       warnings.push(
         'a FailIndex podFailurePolicy rule needs spec.backoffLimitPerIndex (an Indexed Job, Kubernetes >= 1.29), ' +
         'which cdk8s-plus-28 cannot set: add it with meshJob.apiObject.addJsonPatch(), or the API server rejects the Job',
       );
     }
   }
-  const scoped = input.user.flatMap((rule) => {
-    const spec = rule._spec;
+  const scoped = input.user.flatMap((spec) => {
     if (!spec.onExitCodes || spec.onExitCodes.containerName !== undefined) return [spec];
     return input.mainContainers.map((name) => ({ ...spec, onExitCodes: { ...spec.onExitCodes!, containerName: name } }));
   });

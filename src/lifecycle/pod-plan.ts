@@ -1,26 +1,31 @@
-import { Duration } from 'cdk8s';
-import { PodFailureRule, podFailurePolicyRules } from './pod-failure-policy';
+import { PodFailureRuleSpec, podFailurePolicyRules } from './pod-failure-policy';
+import { mergeMetadata } from './pod-metadata';
 import { chooseLifecycle } from './select';
-import { LifecycleMode, ReadyTimeoutAction, ResolvedWrap, SidecarLifecycle } from './sidecar-lifecycle';
-import { assertLoopbackUrl, KILL_BY_NAME, QuitCall, QuitRequest, toQuitCalls } from '../meshes/endpoint';
-import { injectionOptOut, MeshContract } from '../meshes/mesh-contract';
-import { WRAPPER_ENV_PREFIX, WRAPPER_MOUNT_PATH } from '../runtime/layout';
+import { LifecycleInput, LifecycleMode, ReadyTimeoutAction, WrapInput } from './sidecar-lifecycle';
+import { assertLoopbackUrl, KILL_BY_NAME, QuitRequest, toQuitCalls } from '../meshes/endpoint';
+import { injectionOptOut, MeshContract, proxyForPod } from '../meshes/mesh-contract';
+import { LIFECYCLE_ANNOTATION, WRAPPER_ENV_PREFIX, WRAPPER_MOUNT_PATH } from '../runtime/layout';
+import {
+  MAX_QUIT_ATTEMPTS, MAX_QUIT_RETRY_DELAY_SECONDS, MAX_READY_POLL_SECONDS, MAX_READY_TIMEOUT_SECONDS,
+  MAX_REQUEST_TIMEOUT_SECONDS, MAX_SIDECAR_STOP_TIMEOUT_SECONDS,
+} from '../runtime/limits';
 import { wrapperCommand, WrapperSettings } from '../runtime/settings';
-import { INIT_CONTAINER_NAME, InitContainerPlan, MountPlan, RuntimeParts, VolumePlan } from '../runtime/wrapper-runtime';
-import { Version } from '../versions';
+import { ContainerJson, INIT_CONTAINER_NAME, MountJson, RuntimeParts, VolumeJson } from '../runtime/wrapper-runtime';
+import { atLeast, Version } from '../versions';
 
-// The pure lifecycle core. From a mesh, a lifecycle and the pod's containers (plain data) it
-// decides everything the pod needs: labels, annotations, volumes, init containers, every
-// container's final name and command, the podFailurePolicy and the warnings. It knows nothing of
-// constructs or YAML: MeshJob writes the plan through cdk8s-plus (src/job/), and the manifest path
-// writes it into a Job's JSON (src/manifests/). Neither renderer decides anything.
+// The pure lifecycle core. From plain data (a mesh contract, a lifecycle, the pod's containers) it
+// decides every value the pod gets: labels, annotations, volumes, init containers, every
+// container's final name and command, probes, the podFailurePolicy and the warnings, as
+// Kubernetes JSON. It knows nothing of constructs or YAML: src/manifests/write-plan.ts writes the
+// plan into a Job's JSON, for the MeshJob construct and for manifests alike.
 
 /** A container as the plan needs to see it. @internal */
 export interface ContainerInput {
   /** Its name; an unnamed main container is called "main" (as cdk8s-plus names it). */
   readonly name?: string;
+  /** Its image, for messages. */
+  readonly image?: string;
   readonly command?: string[];
-  readonly args?: string[];
   /** Names of the environment variables the container already sets. */
   readonly envNames?: string[];
   /** Mount paths the container already uses. */
@@ -37,12 +42,12 @@ export interface SidecarInput extends ContainerInput {
   readonly readinessUrl?: string;
 }
 
-/** The pod as the plan needs to see it. @internal */
+/** The pod as the plan needs to see it: plain data, built where the pod comes from. @internal */
 export interface PodInput {
   /** Who is asking, for messages, e.g. "meshjob 'reports/nightly'" or "Job shop/migrate". */
   readonly subject: string;
   readonly mesh: MeshContract;
-  readonly lifecycle: SidecarLifecycle;
+  readonly lifecycle: LifecycleInput;
   /** The main containers, in order. */
   readonly containers: ContainerInput[];
   /** The job's own sidecars: they must end when the main containers end. */
@@ -54,14 +59,14 @@ export interface PodInput {
   /** The pod's restartPolicy, if one is set. */
   readonly restartPolicy?: string;
   /**
-   * The pod's restartPolicy OnFailure may become Never when wrapping needs it (a chart's Job,
-   * whose author did not choose it for a mesh); otherwise it is an error.
+   * A chart's Job (not the user's own MeshJob): its restartPolicy OnFailure may become Never when
+   * wrapping needs it, and its own value of the mesh's injection switch is kept.
    */
-  readonly onFailureMayBecomeNever?: boolean;
+  readonly chartJob?: boolean;
   readonly podLabels?: Record<string, string>;
   readonly podAnnotations?: Record<string, string>;
   /** The user's podFailurePolicy rules, checked before the defaults. */
-  readonly podFailurePolicy?: PodFailureRule[];
+  readonly podFailurePolicy?: PodFailureRuleSpec[];
   /** Whether the default podFailurePolicy rules are wanted (default true). */
   readonly defaultPodFailureRules?: boolean;
   /** The Job has an activeDeadline, which bounds retries the default rules do not count. */
@@ -77,11 +82,11 @@ export interface ContainerPlan {
   /** Where it comes from: the input's `containers` or `sidecars`, and its index there. */
   readonly from: 'containers' | 'sidecars';
   readonly index: number;
-  /** Set when the container is wrapped: its new command and the wrapper's mounts. */
+  /** Set when the container is wrapped: its new command and the mounts to add. */
   readonly wrap?: {
     /** Replaces `command`; the original command follows the wrapper's own argv, `args` stay. */
     readonly command: string[];
-    readonly mounts: MountPlan[];
+    readonly volumeMounts: MountJson[];
   };
 }
 
@@ -90,11 +95,11 @@ export interface NativeSidecarPlan {
   readonly name: string;
   /** Index in the input's `sidecars`. */
   readonly index: number;
-  /** HTTP startup probe from the sidecar's readiness URL (the kubelet probes the pod IP). */
-  readonly startupProbe?: { readonly port: number; readonly path: string };
+  /** The kubelet's startup probe from the sidecar's readiness URL, as Kubernetes JSON (core/v1 Probe). */
+  readonly startupProbe?: Record<string, unknown>;
 }
 
-/** Everything the pod needs. @internal */
+/** Every value the pod gets. @internal */
 export interface PodPlan {
   readonly mode: LifecycleMode;
   /** Why this mode, in one sentence. */
@@ -110,9 +115,9 @@ export interface PodPlan {
   /** The pod's containers must share one process namespace. */
   readonly shareProcessNamespace?: boolean;
   /** Volumes to add after the pod's own. */
-  readonly volumes: VolumePlan[];
+  readonly volumes: VolumeJson[];
   /** The init container that comes first, before native sidecars and the pod's own. */
-  readonly initContainer?: InitContainerPlan;
+  readonly initContainer?: ContainerJson;
   /** Sidecars that become native sidecars, after `initContainer` and before the pod's own init containers. */
   readonly nativeSidecars: NativeSidecarPlan[];
   /** The final names of the pod's own init containers, in order. */
@@ -128,11 +133,20 @@ export interface PodPlan {
   readonly service?: { readonly name?: string; readonly port: number };
 }
 
-/**
- * Pod template annotation that records the lifecycle applied ("wrap", "native" or "none"): what
- * MeshJob chose, for operators, and the mark that makes applying it again a no-op.
- */
-export const LIFECYCLE_ANNOTATION = 'meshjob/lifecycle';
+/** A container that must be wrapped but cannot be: the caller words the fix for its route. @internal */
+export interface Unwrappable {
+  readonly container: string;
+  readonly image?: string;
+  /** `no-command`: the image's entrypoint is not known, and the wrapper must know what to run. */
+  readonly reason: 'no-command';
+}
+
+/** What the plan decided: the pod's values, or the container that keeps it from being wrapped. @internal */
+export type PlanOutcome =
+  | { readonly plan: PodPlan; readonly unwrappable?: undefined }
+  | { readonly plan?: undefined; readonly unwrappable: Unwrappable };
+
+export { LIFECYCLE_ANNOTATION };
 
 /** The construct metadata type under which MeshJob records the lifecycle it rendered. */
 export const LIFECYCLE_METADATA = 'meshjob:lifecycle';
@@ -140,26 +154,24 @@ export const LIFECYCLE_METADATA = 'meshjob:lifecycle';
 /** The name cdk8s-plus gives a container that has none (cdk8s-plus-28 container.ts). */
 export const DEFAULT_CONTAINER_NAME = 'main';
 
-/** The property of the Error thrown when a container that must be wrapped has no command. */
-const MISSING_COMMAND = 'meshjobMissingCommand';
-
 /**
- * The container named by an Error that says a wrapped container has no command (the manifest path
- * can leave such a Job alone), or undefined for any other error. @internal
+ * The kubelet probes a native sidecar's startup this often, and gives up after this many
+ * failures: the main containers wait for it up to PERIOD × THRESHOLD = 5 minutes.
  */
-export function missingCommandOf(e: unknown): string | undefined {
-  return e instanceof Error ? (e as any)[MISSING_COMMAND] : undefined;
-}
+export const NATIVE_STARTUP_PROBE = { periodSeconds: 1, failureThreshold: 300 } as const;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-/** Decides what a pod needs for its mesh. Throws, naming the subject and the fix, when it cannot work. @internal */
-export function planPod(input: PodInput): PodPlan {
+/**
+ * Decides what a pod needs for its mesh. Throws, naming the subject and the fix, when the input
+ * is wrong; returns `unwrappable` when a container must be wrapped but has no command. @internal
+ */
+export function planPod(input: PodInput): PlanOutcome {
   const { subject, mesh } = input;
   const names = nameContainers(input);
   const sidecars = input.sidecars ?? [];
   sidecars.forEach((c) => c.readinessUrl === undefined || assertLoopbackUrl(c.readinessUrl, subject, 'sidecar readiness URL'));
-  const optOut = injectionOptOut(mesh, input.podLabels ?? {}, input.podAnnotations ?? {});
+  const optOut = injectionOptOut(mesh.injectionSwitch, input.podLabels ?? {}, input.podAnnotations ?? {});
   if (optOut) {
     throw new Error(
       `${subject}: pod ${optOut} opts out of the mesh's injection, which conflicts with mesh '${mesh.name}': ` +
@@ -169,11 +181,20 @@ export function planPod(input: PodInput): PodPlan {
   const choice = chooseLifecycle({
     subject, mesh, lifecycle: input.lifecycle, kubernetesVersion: input.kubernetesVersion, hasSidecars: sidecars.length > 0,
   });
-  const metadata = (labels: Record<string, string>, annotations: Record<string, string>) => ({
-    labels: meshMetadata(subject, 'label', input.podLabels ?? {}, labels),
-    annotations: meshMetadata(subject, 'annotation', input.podAnnotations ?? {}, { ...annotations, [LIFECYCLE_ANNOTATION]: choice.mode },
-      mesh.annotationMerges),
-  });
+  const metadata = (labels: Record<string, string>, annotations: Record<string, string>) => {
+    const keepSwitch = input.chartJob ? mesh.injectionSwitch : undefined;
+    return {
+      labels: mergeMetadata({ subject, kind: 'label', user: input.podLabels ?? {}, mesh: labels, keepSwitch }),
+      annotations: mergeMetadata({
+        subject,
+        kind: 'annotation',
+        user: input.podAnnotations ?? {},
+        mesh: { ...annotations, [LIFECYCLE_ANNOTATION]: choice.mode },
+        mapKeys: mesh.mapAnnotations,
+        keepSwitch,
+      }),
+    };
+  };
   const regular = (list: 'containers' | 'sidecars', n: string[]): ContainerPlan[] => n.map((name, index) => ({ name, from: list, index }));
   const base = {
     mode: choice.mode,
@@ -183,7 +204,7 @@ export function planPod(input: PodInput): PodPlan {
     initContainerNames: names.init,
     service: mesh.registrationService && { name: input.serviceAccountName, port: mesh.registrationService.port },
   };
-  const notes = mesh.notes ?? [];
+  const notes = [...(mesh.notes ?? []), ...kubernetesNotes(mesh, input.kubernetesVersion)];
   const rules = (wrapped: string[], restartPolicy: string | undefined, initNames: string[], mainNames: string[]) => podFailurePolicyRules({
     subject,
     user: input.podFailurePolicy ?? [],
@@ -199,11 +220,13 @@ export function planPod(input: PodInput): PodPlan {
   if (choice.mode === LifecycleMode.NONE) {
     const policy = rules([], input.restartPolicy, [], names.main);
     return {
-      ...base,
-      ...metadata(mesh.podLabels, mesh.podAnnotations),
-      warnings: [...choice.warnings, ...notes, ...policy.warnings],
-      containers: [...regular('containers', names.main), ...regular('sidecars', names.sidecars)],
-      podFailureRules: nonEmpty(policy.rules),
+      plan: {
+        ...base,
+        ...metadata(mesh.podLabels, mesh.podAnnotations),
+        warnings: [...choice.warnings, ...notes, ...policy.warnings],
+        containers: [...regular('containers', names.main), ...regular('sidecars', names.sidecars)],
+        podFailureRules: nonEmpty(policy.rules),
+      },
     };
   }
   if (choice.mode === LifecycleMode.NATIVE) {
@@ -211,16 +234,18 @@ export function planPod(input: PodInput): PodPlan {
     const nativeSidecars = sidecars.map((c, index) => ({
       name: names.sidecars[index],
       index,
-      startupProbe: c.readinessUrl === undefined ? undefined : probeOf(c.readinessUrl),
+      startupProbe: c.readinessUrl === undefined ? undefined : startupProbeOf(c.readinessUrl),
     }));
     const policy = rules([], input.restartPolicy, names.sidecars, names.main);
     return {
-      ...base,
-      ...metadata(native?.podLabels ?? mesh.podLabels, native?.podAnnotations ?? mesh.podAnnotations),
-      warnings: [...choice.warnings, ...notes, ...policy.warnings],
-      nativeSidecars,
-      containers: regular('containers', names.main),
-      podFailureRules: nonEmpty(policy.rules),
+      plan: {
+        ...base,
+        ...metadata(native?.podLabels ?? mesh.podLabels, native?.podAnnotations ?? mesh.podAnnotations),
+        warnings: [...choice.warnings, ...notes, ...policy.warnings],
+        nativeSidecars,
+        containers: regular('containers', names.main),
+        podFailureRules: nonEmpty(policy.rules),
+      },
     };
   }
   const warnings = mesh.proxy && mesh.proxy.quit.length === 0
@@ -233,23 +258,33 @@ export function planPod(input: PodInput): PodPlan {
     );
   }
   const wrapped = planWrap(input, names);
+  if ('unwrappable' in wrapped) return { unwrappable: wrapped.unwrappable };
   const initNames = wrapped.initContainer ? [wrapped.initContainer.name] : [];
   const policy = rules(wrapped.proxyNotReady, 'Never', initNames, names.main);
   return {
-    ...base,
-    ...metadata(mesh.podLabels, { ...mesh.podAnnotations, ...mesh.wrapPodAnnotations }),
-    warnings: [...choice.warnings, ...notes, ...warnings, ...policy.warnings],
-    restartPolicy: 'Never',
-    shareProcessNamespace: mesh.proxy?.shareProcessNamespace,
-    volumes: wrapped.volumes,
-    initContainer: wrapped.initContainer,
-    containers: wrapped.containers,
-    podFailureRules: nonEmpty(policy.rules),
+    plan: {
+      ...base,
+      ...metadata(mesh.podLabels, { ...mesh.podAnnotations, ...mesh.wrapPodAnnotations }),
+      warnings: [...choice.warnings, ...notes, ...warnings, ...policy.warnings],
+      restartPolicy: 'Never',
+      shareProcessNamespace: mesh.proxy?.shareProcessNamespace,
+      volumes: wrapped.volumes,
+      initContainer: wrapped.initContainer,
+      containers: wrapped.containers,
+      podFailureRules: nonEmpty(policy.rules),
+    },
   };
 }
 
 function nonEmpty(rules: unknown[]): unknown[] | undefined {
   return rules.length > 0 ? rules : undefined;
+}
+
+/** A warning when the mesh version needs a newer Kubernetes than the declared one. */
+function kubernetesNotes(mesh: MeshContract, k8s: Version | undefined): string[] {
+  if (!mesh.kubernetesMin || !k8s || atLeast(k8s, mesh.kubernetesMin)) return [];
+  return [`${mesh.name} ${mesh.version?.text ?? ''} supports Kubernetes ${mesh.kubernetesMin} and later, and kubernetesVersion is ${k8s.text}: ` +
+    'its control plane may not install or inject there; upgrade Kubernetes, or use a mesh release that supports it'];
 }
 
 /** Every container's final name, checked: unique DNS labels, none the mesh's or MeshJob's own. */
@@ -281,18 +316,29 @@ function nameContainers(input: PodInput): { main: string[]; sidecars: string[]; 
   return { main, sidecars, init };
 }
 
+/** The wrapped pod's parts, or the container that keeps it from being wrapped. */
+type WrapPlan =
+  | { readonly containers: ContainerPlan[]; readonly volumes: VolumeJson[]; readonly initContainer?: ContainerJson; readonly proxyNotReady: string[] }
+  | { readonly unwrappable: Unwrappable };
+
 /** The wrapped form: every main container's command, and every done-file sidecar's, runs under the wrapper. */
-function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }) {
+function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }): WrapPlan {
   const { subject, mesh } = input;
-  const wrap = input.lifecycle._wrap;
-  const runtime = wrap.runtime._parts();
+  const wrap = input.lifecycle.wrap;
+  const runtime = wrap.runtime;
   checkWrappable(input, runtime);
+  const timing = checkTiming(subject, wrap);
   const sidecars = input.sidecars ?? [];
+  const unwrappable = [...input.containers.map((c, i) => ({ c, name: names.main[i] })),
+    ...sidecars.map((c, i) => ({ c, name: names.sidecars[i] })).filter(({ c }) => c.quitRequest === undefined)]
+    .find(({ c }) => !c.command || c.command.length === 0);
+  if (unwrappable) return { unwrappable: { container: unwrappable.name, image: unwrappable.c.image, reason: 'no-command' as const } };
+
   const fileSidecars = sidecars.map((c, i) => ({ c, i })).filter(({ c }) => c.quitRequest === undefined);
   const sidecarQuits = toQuitCalls(sidecars.flatMap((c) => (c.quitRequest ? [c.quitRequest] : [])), subject);
   const sidecarReadyUrls = sidecars.flatMap((c) => (c.readinessUrl === undefined ? [] : [c.readinessUrl]));
   // Without a mesh proxy, containers are still wrapped when other sidecars must be stopped.
-  const proxy = mesh.proxy ?? { quit: [] as QuitCall[] };
+  const proxy = proxyForPod(mesh.proxy ?? { quit: [] }, input.podAnnotations ?? {});
   if (proxy.readinessUrl) assertLoopbackUrl(proxy.readinessUrl, subject, 'readiness URL');
   proxy.quit.forEach((q) => q.method === KILL_BY_NAME || assertLoopbackUrl(q.url, subject, 'quit URL'));
   const common = {
@@ -300,8 +346,7 @@ function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }
     dir: runtime.stateDir,
     busybox: runtime.busybox,
     httpClient: runtime.httpClient,
-    ...checkTiming(subject, wrap),
-    quitAttempts: wrap.quitAttempts,
+    ...timing,
     keepProxyOnFailure: wrap.keepProxyOnFailure,
   };
   const meshReady = proxy.readinessUrl === undefined ? [] : [proxy.readinessUrl];
@@ -318,7 +363,7 @@ function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }
         ...wrapperCommand(runtime.shell, { ...common, ...settings, container: name, terminationMessagePath: c.terminationMessagePath }),
         ...c.command!,
       ],
-      mounts: runtime.mounts,
+      volumeMounts: runtime.mounts,
     };
   };
 
@@ -358,17 +403,11 @@ function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }
   };
 }
 
-/** What a container must have to be wrapped: a command to run, and nothing of the wrapper's own. */
+/** What a container must have to be wrapped: nothing of the wrapper's own. */
 function checkWrappedContainer(subject: string, name: string, c: ContainerInput): void {
-  if (!c.command || c.command.length === 0) {
-    throw Object.assign(new Error(
-      `${subject} wraps container '${name}' but it has no command: the image's entrypoint is not ` +
-      'visible at synth time. Set `command` to the image\'s entrypoint (and `args` to its arguments)',
-    ), { [MISSING_COMMAND]: name });
-  }
-  if (c.command[0].startsWith('-')) {
+  if (c.command![0].startsWith('-')) {
     throw new Error(
-      `${subject}: container '${name}' command ${JSON.stringify(c.command[0])} starts with "-", which the wrapper's ` +
+      `${subject}: container '${name}' command ${JSON.stringify(c.command![0])} starts with "-", which the wrapper's ` +
       '`exec` would read as an option: give the program\'s path first (e.g. "/bin/app")',
     );
   }
@@ -386,7 +425,7 @@ function checkWrappedContainer(subject: string, name: string, c: ContainerInput)
 /** What makes wrapping impossible whatever the containers: the pod's restartPolicy and volume names. */
 function checkWrappable(input: PodInput, runtime: RuntimeParts): void {
   const { subject } = input;
-  const changeable = input.restartPolicy === 'OnFailure' && input.onFailureMayBecomeNever;
+  const changeable = input.restartPolicy === 'OnFailure' && input.chartJob;
   if (input.restartPolicy !== undefined && input.restartPolicy !== 'Never' && !changeable) {
     throw new Error(
       `${subject}: restartPolicy '${input.restartPolicy}' cannot be used with wrapped containers: ` +
@@ -408,64 +447,55 @@ function isUnder(path: string, dir: string): boolean {
   return normal === dir || normal.startsWith(`${dir}/`);
 }
 
-/** The kubelet's HTTP probe for a loopback URL: same port and path, on the pod IP. */
-function probeOf(url: string): { port: number; path: string } {
+/** The kubelet's HTTP startup probe for a loopback URL: same port and path, on the pod IP. */
+function startupProbeOf(url: string): Record<string, unknown> {
   const u = new URL(url);
-  return { port: Number(u.port || 80), path: `${u.pathname}${u.search}` };
+  return { httpGet: { port: Number(u.port || 80), path: `${u.pathname}${u.search}` }, ...NATIVE_STARTUP_PROBE };
 }
 
-/**
- * The pod metadata the mesh needs, merged with the user's: a key the user set too must agree, or
- * be one the mesh knows how to combine (annotationMerges).
- */
-function meshMetadata(
-  subject: string, kind: string, user: Record<string, string>, mesh: Record<string, string>,
-  merge: Record<string, (user: string, mesh: string) => string | undefined> = {},
-): Record<string, string> {
-  const result = { ...mesh };
-  for (const [key, value] of Object.entries(mesh)) {
-    if (!(key in user) || user[key] === value) continue;
-    const merged = merge[key] ? merge[key](user[key], value) : undefined;
-    if (merged === undefined) {
-      throw new Error(
-        `${subject}: pod ${kind} ${key}=${JSON.stringify(user[key])} conflicts with ${JSON.stringify(value)}, ` +
-        'which the mesh settings need: remove it from podMetadata, or change the mesh options instead',
-      );
-    }
-    result[key] = merged;
-  }
-  return result;
+/** A duration for messages, as the user likely wrote it: whole seconds in s, else ms. */
+function spell(ms: number): string {
+  return ms >= 1000 && Number.isInteger(ms / 1000) ? `${ms / 1000} s` : `${ms} ms`;
 }
 
-function checkTiming(subject: string, wrap: ResolvedWrap) {
-  const ms = (d: Duration) => d.toMilliseconds();
-  const wholeSeconds = (name: string, d: Duration) => {
-    const v = ms(d);
-    if (v < 1000 || v % 1000 !== 0) {
-      throw new Error(`${subject}: ${name} of ${v} ms must be a whole number of seconds, at least 1: use Duration.seconds(n)`);
+/** The wrapper's timing in seconds, each value checked against the wrapper's bounds (src/runtime/limits.ts). */
+function checkTiming(subject: string, wrap: WrapInput) {
+  const bounded = (name: string, ms: number, maxSeconds: number, what: string) => {
+    if (!(ms <= maxSeconds * 1000)) {
+      throw new Error(`${subject}: ${name} of ${spell(ms)} is longer than the wrapper allows (${maxSeconds} s, ${what}): shorten it`);
     }
-    return v / 1000;
+    return ms;
   };
-  const readyTimeoutSeconds = wholeSeconds('readyTimeout', wrap.readyTimeout);
-  const requestTimeoutSeconds = wholeSeconds('requestTimeout', wrap.requestTimeout);
-  const poll = ms(wrap.readyPollInterval);
-  if (poll < 1) {
-    throw new Error(`${subject}: readyPollInterval of ${poll} ms is too short: use at least Duration.millis(1) (default 20 ms)`);
+  const wholeSeconds = (name: string, ms: number, maxSeconds: number, what: string) => {
+    if (!(ms >= 1000) || ms % 1000 !== 0) {
+      throw new Error(`${subject}: ${name} of ${spell(ms)} must be a whole number of seconds, at least 1: use Duration.seconds(n)`);
+    }
+    return bounded(name, ms, maxSeconds, what) / 1000;
+  };
+  const readyTimeoutSeconds = wholeSeconds('readyTimeout', wrap.readyTimeoutMs, MAX_READY_TIMEOUT_SECONDS, 'a day');
+  const requestTimeoutSeconds = wholeSeconds('requestTimeout', wrap.requestTimeoutMs, MAX_REQUEST_TIMEOUT_SECONDS, 'an hour');
+  const sidecarStopTimeoutSeconds = wholeSeconds('sidecarStopTimeout', wrap.sidecarStopTimeoutMs, MAX_SIDECAR_STOP_TIMEOUT_SECONDS, 'an hour');
+  const poll = bounded('readyPollInterval', wrap.readyPollMs, MAX_READY_POLL_SECONDS, 'a minute');
+  if (!(poll >= 1)) {
+    throw new Error(`${subject}: readyPollInterval of ${spell(poll)} is too short: use at least Duration.millis(1) (default 20 ms)`);
   }
-  if (poll > ms(wrap.readyTimeout)) {
+  if (poll > wrap.readyTimeoutMs) {
     throw new Error(
-      `${subject}: readyTimeout (${ms(wrap.readyTimeout)} ms) is shorter than readyPollInterval (${poll} ms), ` +
+      `${subject}: readyTimeout (${wrap.readyTimeoutMs} ms) is shorter than readyPollInterval (${poll} ms), ` +
       'so the proxy would be asked at most once: lengthen readyTimeout or shorten readyPollInterval',
     );
   }
-  if (!Number.isInteger(wrap.quitAttempts) || wrap.quitAttempts < 1 || wrap.quitAttempts > 100) {
-    throw new Error(`${subject}: quitAttempts ${wrap.quitAttempts} must be a whole number from 1 to 100`);
+  const quitRetryDelay = bounded('quitRetryDelay', wrap.quitRetryDelayMs, MAX_QUIT_RETRY_DELAY_SECONDS, 'a minute');
+  const attempts = wrap.quitAttempts;
+  if (!Number.isInteger(attempts) || attempts < 1 || attempts > MAX_QUIT_ATTEMPTS) {
+    throw new Error(`${subject}: quitAttempts ${attempts} must be a whole number from 1 to ${MAX_QUIT_ATTEMPTS}`);
   }
   return {
     readyTimeoutSeconds,
     readyPollSeconds: poll / 1000,
     requestTimeoutSeconds,
-    quitRetryDelaySeconds: ms(wrap.quitRetryDelay) / 1000,
-    sidecarStopTimeoutSeconds: wholeSeconds('sidecarStopTimeout', wrap.sidecarStopTimeout),
+    quitAttempts: attempts,
+    quitRetryDelaySeconds: quitRetryDelay / 1000,
+    sidecarStopTimeoutSeconds,
   };
 }

@@ -1,6 +1,6 @@
-import { LifecycleMode, SidecarLifecycle } from './sidecar-lifecycle';
+import { LifecycleInput, LifecycleMode } from './sidecar-lifecycle';
 import { MeshContract, NativeContract } from '../meshes/mesh-contract';
-import { atLeast, K8S_NATIVE_SIDECARS_ALPHA, K8S_NATIVE_SIDECARS_BETA, parseVersion, Version } from '../versions';
+import { atLeast, atLeastOrBackport, K8S_NATIVE_SIDECARS_ALPHA, K8S_NATIVE_SIDECARS_BETA, Version } from '../versions';
 
 /** The lifecycle a pod gets, and why. @internal */
 export interface LifecycleChoice {
@@ -15,7 +15,7 @@ export interface LifecycleChoice {
 export interface LifecycleQuestion {
   readonly subject: string;
   readonly mesh: MeshContract;
-  readonly lifecycle: SidecarLifecycle;
+  readonly lifecycle: LifecycleInput;
   readonly kubernetesVersion?: Version;
   /** The pod declares its own sidecars. */
   readonly hasSidecars: boolean;
@@ -29,8 +29,8 @@ export interface LifecycleQuestion {
  */
 export function chooseLifecycle(q: LifecycleQuestion): LifecycleChoice {
   const k8s = q.kubernetesVersion;
-  const asked = q.lifecycle._mode;
-  if (!q.mesh.proxy && !q.hasSidecars && q.lifecycle._wrap.extraQuitRequests.length === 0) {
+  const asked = q.lifecycle.mode;
+  if (!q.mesh.proxy && !q.hasSidecars && q.lifecycle.wrap.extraQuitRequests.length === 0) {
     return { mode: LifecycleMode.NONE, reason: `mesh '${q.mesh.name}' puts no proxy to stop in the pod`, warnings: [] };
   }
   if (asked === LifecycleMode.WRAP) return { mode: LifecycleMode.WRAP, reason: 'wrapping was asked for', warnings: [] };
@@ -45,7 +45,7 @@ export function chooseLifecycle(q: LifecycleQuestion): LifecycleChoice {
 function autoChoice(q: LifecycleQuestion, k8s: Version | undefined): LifecycleChoice {
   const { mesh } = q;
   const wrap = (reason: string): LifecycleChoice => ({ mode: LifecycleMode.WRAP, reason, warnings: [] });
-  if (q.lifecycle._wrap.extraQuitRequests.length > 0) {
+  if (q.lifecycle.wrap.extraQuitRequests.length > 0) {
     return wrap('extra quit requests are sent by the wrapper');
   }
   if (k8s === undefined) return wrap('the Kubernetes version is unknown, and wrapping works on every version');
@@ -92,7 +92,7 @@ function checkNative(q: LifecycleQuestion, k8s: Version | undefined): LifecycleC
   } else if (!atLeast(k8s, K8S_NATIVE_SIDECARS_BETA)) {
     warnings.push(`native sidecars are alpha in Kubernetes ${k8s.text}: they work only where the SidecarContainers feature gate is on`);
   }
-  if (q.lifecycle._wrap.extraQuitRequests.length > 0) {
+  if (q.lifecycle.wrap.extraQuitRequests.length > 0) {
     throw new Error(`${subject}: extra quit requests are sent by the wrapper, which native mode does not use: declare those sidecars in \`sidecars\` or use SidecarLifecycle.wrap()`);
   }
   if (mesh.proxy) {
@@ -126,11 +126,7 @@ function checkNative(q: LifecycleQuestion, k8s: Version | undefined): LifecycleC
 
 /** True when the mesh version has the per-pod native switch: from minVersion, or a backport's patch on its line. */
 function hasPerPodNative(native: NativeContract, version: Version): boolean {
-  if (native.minVersion !== undefined && atLeast(version, native.minVersion)) return true;
-  return (native.backports ?? []).some((b) => {
-    const backport = parseVersion(b, 'backport');
-    return backport.major === version.major && backport.minor === version.minor && atLeast(version, backport);
-  });
+  return native.minVersion !== undefined && atLeastOrBackport(version, native.minVersion, native.backports);
 }
 
 /** "1.9 (or 1.8.2, 1.7.5 on earlier lines)", for messages. */

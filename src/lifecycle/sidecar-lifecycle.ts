@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import { QuitRequest } from '../meshes/endpoint';
-import { WrapperRuntime } from '../runtime/wrapper-runtime';
+import { RuntimeParts, WrapperRuntime } from '../runtime/wrapper-runtime';
 
 /**
  * What the wrapper does when the proxy is not ready within `readyTimeout`.
@@ -9,6 +9,21 @@ export enum ReadyTimeoutAction {
   /** Exit with `WrapperExitCode.PROXY_NOT_READY` without running the command, after stopping the proxy. */
   FAIL = 'fail',
   /** Run the command anyway; its first network calls may fail or bypass the mesh. */
+  START = 'start',
+}
+
+/**
+ * What the wrapper does when its pod carries no sign that the mesh injected a proxy (Istio's
+ * `sidecar.istio.io/status`, Linkerd's `linkerd.io/control-plane-ns`, Consul's
+ * `connect-inject-status`), read from the pod's own metadata at run time.
+ */
+export enum ProxyNotInjectedAction {
+  /**
+   * Exit at once with `WrapperExitCode.PROXY_NOT_INJECTED` without running the command, saying why
+   * in the container's termination message.
+   */
+  FAIL = 'fail',
+  /** Run the command without the mesh (no wait, no quit): its traffic gets none of the mesh's mTLS, policy or telemetry. */
   START = 'start',
 }
 
@@ -51,6 +66,15 @@ export interface WrapOptions {
    * @default ReadyTimeoutAction.FAIL
    */
   readonly onReadyTimeout?: ReadyTimeoutAction;
+
+  /**
+   * What to do when the pod shows at run time that the mesh injected no proxy (the namespace is
+   * not labelled for injection, a revision label points nowhere, an opt-out): without this check
+   * the wrapper would wait out `readyTimeout` for a proxy that never comes.
+   *
+   * @default ProxyNotInjectedAction.FAIL
+   */
+  readonly onProxyNotInjected?: ProxyNotInjectedAction;
 
   /**
    * How many times each quit request is tried when it gets a 5xx answer, is refused or gets no
@@ -98,18 +122,25 @@ export interface WrapOptions {
   readonly sidecarStopTimeout?: Duration;
 }
 
-/** Wrap options with every default applied. @internal */
-export interface ResolvedWrap {
-  readonly runtime: WrapperRuntime;
-  readonly readyTimeout: Duration;
-  readonly readyPollInterval: Duration;
-  readonly requestTimeout: Duration;
+/** How to wrap, as plain data: what the plan reads (durations in milliseconds). @internal */
+export interface WrapInput {
+  readonly runtime: RuntimeParts;
+  readonly readyTimeoutMs: number;
+  readonly readyPollMs: number;
+  readonly requestTimeoutMs: number;
   readonly onReadyTimeout: ReadyTimeoutAction;
+  readonly onProxyNotInjected: ProxyNotInjectedAction;
   readonly quitAttempts: number;
-  readonly quitRetryDelay: Duration;
+  readonly quitRetryDelayMs: number;
   readonly keepProxyOnFailure: boolean;
   readonly extraQuitRequests: QuitRequest[];
-  readonly sidecarStopTimeout: Duration;
+  readonly sidecarStopTimeoutMs: number;
+}
+
+/** A lifecycle as plain data: the mode asked for (undefined for auto) and how to wrap. @internal */
+export interface LifecycleInput {
+  readonly mode?: LifecycleMode;
+  readonly wrap: WrapInput;
 }
 
 /**
@@ -134,7 +165,7 @@ export class SidecarLifecycle {
    * Kubernetes version; the containers must declare `command`.
    */
   public static wrap(options: WrapOptions = {}): SidecarLifecycle {
-    return new SidecarLifecycle(LifecycleMode.WRAP, resolveWrap(options));
+    return new SidecarLifecycle(LifecycleMode.WRAP, options);
   }
 
   /**
@@ -145,7 +176,7 @@ export class SidecarLifecycle {
    * SidecarContainers feature gate) and a mesh version with per-pod native mode.
    */
   public static native(): SidecarLifecycle {
-    return new SidecarLifecycle(LifecycleMode.NATIVE, resolveWrap({}));
+    return new SidecarLifecycle(LifecycleMode.NATIVE, {});
   }
 
   /**
@@ -153,7 +184,7 @@ export class SidecarLifecycle {
    * pods whose proxy is stopped some other way.
    */
   public static none(): SidecarLifecycle {
-    return new SidecarLifecycle(LifecycleMode.NONE, resolveWrap({}));
+    return new SidecarLifecycle(LifecycleMode.NONE, {});
   }
 
   /**
@@ -164,32 +195,36 @@ export class SidecarLifecycle {
    * @param options how to wrap, when wrapping is chosen
    */
   public static auto(options: WrapOptions = {}): SidecarLifecycle {
-    return new SidecarLifecycle(undefined, resolveWrap(options));
+    return new SidecarLifecycle(undefined, options);
   }
 
-  /** What was asked; undefined for auto. @internal */
-  public readonly _mode?: LifecycleMode;
+  private readonly mode?: LifecycleMode;
+  private readonly options: WrapOptions;
 
-  /** @internal */
-  public readonly _wrap: ResolvedWrap;
-
-  private constructor(mode: LifecycleMode | undefined, wrap: ResolvedWrap) {
-    this._mode = mode;
-    this._wrap = wrap;
+  private constructor(mode: LifecycleMode | undefined, options: WrapOptions) {
+    this.mode = mode;
+    this.options = options;
   }
-}
 
-function resolveWrap(options: WrapOptions): ResolvedWrap {
-  return {
-    runtime: options.runtime ?? WrapperRuntime.busybox(),
-    readyTimeout: options.readyTimeout ?? Duration.minutes(2),
-    readyPollInterval: options.readyPollInterval ?? Duration.millis(20),
-    requestTimeout: options.requestTimeout ?? Duration.seconds(2),
-    onReadyTimeout: options.onReadyTimeout ?? ReadyTimeoutAction.FAIL,
-    quitAttempts: options.quitAttempts ?? 10,
-    quitRetryDelay: options.quitRetryDelay ?? Duration.millis(200),
-    keepProxyOnFailure: options.keepProxyOnFailure ?? false,
-    extraQuitRequests: options.extraQuitRequests ?? [],
-    sidecarStopTimeout: options.sidecarStopTimeout ?? Duration.seconds(30),
-  };
+  /** The lifecycle as the plan reads it, every default applied. @internal */
+  public _toInput(): LifecycleInput {
+    const o = this.options;
+    const ms = (d: Duration | undefined, fallback: Duration) => (d ?? fallback).toMilliseconds({ integral: false });
+    return {
+      mode: this.mode,
+      wrap: {
+        runtime: (o.runtime ?? WrapperRuntime.busybox())._parts(),
+        readyTimeoutMs: ms(o.readyTimeout, Duration.minutes(2)),
+        readyPollMs: ms(o.readyPollInterval, Duration.millis(20)),
+        requestTimeoutMs: ms(o.requestTimeout, Duration.seconds(2)),
+        onReadyTimeout: o.onReadyTimeout ?? ReadyTimeoutAction.FAIL,
+        onProxyNotInjected: o.onProxyNotInjected ?? ProxyNotInjectedAction.FAIL,
+        quitAttempts: o.quitAttempts ?? 10,
+        quitRetryDelayMs: ms(o.quitRetryDelay, Duration.millis(200)),
+        keepProxyOnFailure: o.keepProxyOnFailure ?? false,
+        extraQuitRequests: o.extraQuitRequests ?? [],
+        sidecarStopTimeoutMs: ms(o.sidecarStopTimeout, Duration.seconds(30)),
+      },
+    };
+  }
 }

@@ -1,17 +1,44 @@
+import { jobSpecOf, writePlan } from './write-plan';
 import { MeshLifecycleOptions } from '../lifecycle/options';
-import { ContainerInput, LIFECYCLE_ANNOTATION, missingCommandOf, planPod, PodPlan } from '../lifecycle/pod-plan';
+import { ContainerInput, LIFECYCLE_ANNOTATION, planPod, Unwrappable } from '../lifecycle/pod-plan';
 import { LifecycleMode, SidecarLifecycle } from '../lifecycle/sidecar-lifecycle';
 import { injectionOptOut } from '../meshes/mesh-contract';
 import { escapeKubeletExpansion } from '../runtime/kubelet';
-import { MountPlan } from '../runtime/wrapper-runtime';
 import { parseKubernetesVersion } from '../versions';
 
 // The lifecycle applied to a Job or CronJob that MeshJob did not create (YAML from a Helm chart,
 // an Include, a post-renderer's stdin): the same plan as MeshJob's (src/lifecycle/pod-plan.ts),
-// written into the manifest's JSON instead of through cdk8s-plus.
+// written by the same writer (write-plan.ts).
 
 /** Annotation (on the Job, the CronJob or the pod template) that leaves an object alone. */
 export const SKIP_ANNOTATION = 'meshjob/skip';
+
+/**
+ * The words a fix is given in, by the way the user applies MeshJob: the command line's flags
+ * (and the keys of its config file and KRM config), or `MeshJobs.applyTo`'s options in a cdk8s app. @internal
+ */
+export interface ManifestRoute {
+  /** How to give an image's entrypoint, e.g. `--entrypoint IMAGE=<PATH>`. */
+  readonly entrypoint: (image: string) => string;
+  /** How to declare the versions that allow native sidecars. */
+  readonly versions: string;
+  /** Where the Job comes from, for "set the container's command in ...". */
+  readonly source: string;
+}
+
+/** The command line's words (its flags; the config file and KRM config have the same keys). @internal */
+export const CLI_ROUTE: ManifestRoute = {
+  entrypoint: (image) => `--entrypoint ${image}=<PATH>[,ARG...] (or entrypoints in the config file)`,
+  versions: '--kubernetes-version and --mesh-version',
+  source: 'the chart',
+};
+
+/** MeshJobs.applyTo's words (its options in a cdk8s app). @internal */
+export const APPLY_TO_ROUTE: ManifestRoute = {
+  entrypoint: (image) => `entrypoints: { '${image}': ['<PATH>', ...] }`,
+  versions: 'kubernetesVersion and the mesh\'s version',
+  source: 'its definition',
+};
 
 /** What to apply: the shared options, and what only third-party manifests need. @internal */
 export interface ManifestLifecycle extends MeshLifecycleOptions {
@@ -25,6 +52,8 @@ export interface ManifestLifecycle extends MeshLifecycleOptions {
   readonly sidecarContainers?: string[];
   /** Throw instead of leaving alone a Job that cannot be wrapped. */
   readonly strict?: boolean;
+  /** The words of fixes; the command line's by default. */
+  readonly route?: ManifestRoute;
 }
 
 /** What happened to one object. @internal */
@@ -53,10 +82,6 @@ export function describeManifest(obj: any): string {
   return `${obj?.kind ?? 'object'} ${ns ? `${ns}/` : ''}${name}`;
 }
 
-function jobSpecOf(obj: any): any {
-  return obj.kind === 'CronJob' ? obj.spec?.jobTemplate?.spec : obj.spec;
-}
-
 /**
  * Applies the lifecycle to a Job or CronJob manifest in place. Leaves alone objects marked with
  * SKIP_ANNOTATION, objects that already carry LIFECYCLE_ANNOTATION (applying twice equals
@@ -75,65 +100,72 @@ export function applyToManifest(obj: any, what: ManifestLifecycle): ManifestResu
   if (isTrue(obj.metadata?.annotations?.[SKIP_ANNOTATION]) || isTrue(meta.annotations?.[SKIP_ANNOTATION])) {
     return { subject, outcome: 'skipped', warnings: [] };
   }
-  if (meta.annotations?.[LIFECYCLE_ANNOTATION] !== undefined) {
+  if (meta.annotations?.[LIFECYCLE_ANNOTATION] != null) {
     return { subject, outcome: 'already-applied', mode: meta.annotations[LIFECYCLE_ANNOTATION], warnings: [] };
   }
-  const optOut = injectionOptOut(what.mesh._contract, meta.labels ?? {}, meta.annotations ?? {});
+  const contract = what.mesh._contract;
+  const optOut = injectionOptOut(contract.injectionSwitch, meta.labels ?? {}, meta.annotations ?? {});
   if (optOut) return { subject, outcome: 'opted-out', warnings: [], problem: `pod ${optOut} opts out of the mesh` };
 
+  const route = what.route ?? CLI_ROUTE;
   const sidecarNames = what.sidecarContainers ?? [];
   const containers: any[] = pod.containers;
   if (containers.every((c) => sidecarNames.includes(c.name))) {
     throw new Error(`${subject}: every container is named as a sidecar (${sidecarNames.join(', ')}): leave at least one main container out of the sidecars`);
   }
   const input = (c: any) => containerInput(c, what.entrypoints ?? {});
-  const noCommand = new Set(containers.filter((c) => c.command == null).map((c) => c.name));
-  let plan: PodPlan;
-  try {
-    plan = planPod({
-      subject,
-      mesh: what.mesh._contract,
-      lifecycle: what.lifecycle ?? SidecarLifecycle.auto(),
-      kubernetesVersion: what.kubernetesVersion === undefined ? undefined : parseKubernetesVersion(what.kubernetesVersion, subject),
-      containers: containers.filter((c) => !sidecarNames.includes(c.name)).map(input),
-      sidecars: containers.filter((c) => sidecarNames.includes(c.name)).map(input),
-      initContainers: (pod.initContainers ?? []).map(input),
-      volumeNames: (pod.volumes ?? []).map((v: any) => v.name),
-      // Charts MeshJob does not own often say OnFailure; wrapping makes it Never.
-      restartPolicy: pod.restartPolicy,
-      onFailureMayBecomeNever: true,
-      podLabels: meta.labels,
-      podAnnotations: meta.annotations,
-      // A chart's own podFailurePolicy is kept as it is.
-      defaultPodFailureRules: what.defaultPodFailureRules !== false && spec.podFailurePolicy == null,
-      activeDeadline: spec.activeDeadlineSeconds != null,
-      serviceAccountName: pod.serviceAccountName,
-    });
-  } catch (e) {
-    const container = missingCommandOf(e);
-    if (container === undefined || what.strict) throw e;
-    return {
-      subject,
-      outcome: 'left-unchanged',
-      warnings: [],
-      problem: `container '${container}' has no command, and wrapping needs the image's entrypoint: ` +
-        'give it with --entrypoint IMAGE=PATH[,ARG...] (or `entrypoints` in the config file), use native sidecars ' +
-        '(--kubernetes-version and --mesh-version where both support them), or set the container\'s command in the chart',
-    };
+  const outcome = planPod({
+    subject,
+    mesh: contract,
+    lifecycle: (what.lifecycle ?? SidecarLifecycle.auto())._toInput(),
+    kubernetesVersion: what.kubernetesVersion === undefined ? undefined : parseKubernetesVersion(what.kubernetesVersion, subject),
+    containers: containers.filter((c) => !sidecarNames.includes(c.name)).map(input),
+    sidecars: containers.filter((c) => sidecarNames.includes(c.name)).map(input),
+    initContainers: (pod.initContainers ?? []).map(input),
+    volumeNames: (pod.volumes ?? []).map((v: any) => v.name),
+    restartPolicy: pod.restartPolicy ?? undefined,
+    // A chart's Job: OnFailure becomes Never when wrapping needs it, and its injection switch is its own.
+    chartJob: true,
+    podLabels: meta.labels ?? undefined,
+    podAnnotations: meta.annotations ?? undefined,
+    // A chart's own podFailurePolicy is kept as it is.
+    defaultPodFailureRules: what.defaultPodFailureRules !== false && spec.podFailurePolicy == null,
+    activeDeadline: spec.activeDeadlineSeconds != null,
+    serviceAccountName: pod.serviceAccountName ?? undefined,
+  });
+  if (outcome.unwrappable) {
+    const problem = unwrappableProblem(outcome.unwrappable, route);
+    if (what.strict) throw new Error(`${subject} cannot be wrapped: ${problem}`);
+    return { subject, outcome: 'left-unchanged', warnings: [], problem };
   }
-  writePlan(spec, plan);
+  const plan = outcome.plan;
   // With `command` set, the kubelet no longer adds the image's CMD: an entrypoint given for a
   // container without args must hold the default arguments too.
+  const noCommand = new Set(containers.filter((c) => c.command == null).map((c) => c.name));
+  writePlan(spec, plan);
   const cmdLost = plan.containers.filter((c) => c.wrap && noCommand.has(c.name)).map((c) => containers.find((x) => x.name === c.name))
     .filter((c) => c.args == null)
     .map((c) => `container '${c.name}' runs the entrypoint given for its image with no args: the image's CMD is not added once command is ` +
       'set, so the entrypoint given must include its default arguments (ENTRYPOINT and CMD)');
-  // One object in, one out: the Service the mesh needs is the chart's to provide.
+  // One object in, one out: the Service the mesh needs is for the chart (or the app) to provide.
   const service = plan.service && [
-    `mesh '${what.mesh.name}' registers a pod only through a Service that selects it: make sure the chart has a headless ` +
+    `mesh '${what.mesh.name}' registers a pod only through a Service that selects it: make sure ${route.source} has a headless ` +
     `Service selecting this ${obj.kind}'s pods${plan.service.name ? ` named ${plan.service.name} (as its ServiceAccount)` : ''}, or the pod fails to start`,
   ];
   return { subject, outcome: 'applied', mode: plan.mode, reason: plan.reason, warnings: [...plan.warnings, ...cmdLost, ...(service ?? [])] };
+}
+
+/** Why a Job cannot be wrapped, and the fixes, in the route's words. */
+function unwrappableProblem(u: Unwrappable, route: ManifestRoute): string {
+  const image = typeof u.image === 'string' ? imageRepository(u.image) : 'IMAGE';
+  return `container '${u.container}'${u.image ? ` (image ${u.image})` : ''} has no command, and wrapping needs the image's entrypoint: ` +
+    `give it with ${route.entrypoint(image)}, use native sidecars (${route.versions} where both support them), ` +
+    `or set the container's command in ${route.source}`;
+}
+
+/** An image reference without its tag and digest: the key an entrypoint given for it matches most widely. */
+function imageRepository(image: string): string {
+  return image.split('@')[0].replace(/:[^:/]+$/, '');
 }
 
 function isTrue(value: unknown): boolean {
@@ -143,7 +175,7 @@ function isTrue(value: unknown): boolean {
 const isStrings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
 const isMaps = (v: unknown) => Array.isArray(v) && v.every((x) => !!x && typeof x === 'object' && !Array.isArray(x));
 
-/** Throws unless the pod has the shape Kubernetes accepts where MeshJob reads and writes it. */
+/** Throws unless the pod has the shape Kubernetes accepts where MeshJob reads and writes it; null reads as absent. */
 function checkPodShape(subject: string, kind: string, pod: any): void {
   const bad = (what: string) => new Error(`${subject}: ${what}: it is not a valid ${kind}`);
   if (!pod || typeof pod !== 'object' || !isMaps(pod.containers) || pod.containers.length === 0) {
@@ -169,8 +201,8 @@ function containerInput(c: any, entrypoints: Record<string, string[]>): Containe
   // escaped so that it reaches the program as the image would run it.
   return {
     name: c.name,
+    image: typeof c.image === 'string' ? c.image : undefined,
     command: c.command ?? entrypointOf(c.image, entrypoints)?.map(escapeKubeletExpansion),
-    args: c.args ?? undefined,
     envNames: (c.env ?? []).map((e: any) => e.name),
     mountPaths: (c.volumeMounts ?? []).map((m: any) => m.mountPath),
     terminationMessagePath: typeof c.terminationMessagePath === 'string' ? c.terminationMessagePath : undefined,
@@ -186,51 +218,4 @@ export function entrypointOf(image: unknown, entrypoints: Record<string, string[
     if (Object.prototype.hasOwnProperty.call(entrypoints, key)) return entrypoints[key];
   }
   return undefined;
-}
-
-/** Writes the plan's fields into the Job spec: one line per field, nothing decided here. */
-function writePlan(spec: any, plan: PodPlan): void {
-  const template = spec.template;
-  const meta = (template.metadata ??= {});
-  if (Object.keys(plan.labels).length > 0) meta.labels = { ...meta.labels, ...plan.labels };
-  if (Object.keys(plan.annotations).length > 0) meta.annotations = { ...meta.annotations, ...plan.annotations };
-  const pod = template.spec;
-  const mount = (m: MountPlan) => ({ name: m.name, mountPath: m.mountPath, ...(m.readOnly ? { readOnly: true } : {}) });
-  if (plan.restartPolicy) pod.restartPolicy = plan.restartPolicy;
-  if (plan.shareProcessNamespace) pod.shareProcessNamespace = true;
-  if (plan.volumes.length > 0) {
-    pod.volumes = [...(pod.volumes ?? []), ...plan.volumes.map((v) => ({ name: v.name, emptyDir: { sizeLimit: `${v.sizeLimitMebibytes}Mi` } }))];
-  }
-  const byName = (name: string) => pod.containers.find((c: any) => c.name === name);
-  for (const planned of plan.containers) {
-    if (!planned.wrap) continue;
-    const c = byName(planned.name);
-    c.command = planned.wrap.command;
-    c.volumeMounts = [...(c.volumeMounts ?? []), ...planned.wrap.mounts.map(mount)];
-  }
-  const natives = plan.nativeSidecars.map((n) => ({
-    ...byName(n.name),
-    restartPolicy: 'Always',
-    ...(n.startupProbe ? {
-      startupProbe: { httpGet: { port: n.startupProbe.port, path: n.startupProbe.path }, periodSeconds: 1, failureThreshold: 300 },
-    } : {}),
-  }));
-  pod.containers = pod.containers.filter((c: any) => !plan.nativeSidecars.some((n) => n.name === c.name));
-  const init = plan.initContainer;
-  const initContainer = init && {
-    name: init.name,
-    image: init.image,
-    imagePullPolicy: 'IfNotPresent',
-    command: init.command,
-    resources: {
-      requests: { cpu: `${init.resources.cpuRequestMillis}m`, memory: `${init.resources.memoryRequestMebibytes}Mi` },
-      limits: { cpu: `${init.resources.cpuLimitMillis}m`, memory: `${init.resources.memoryLimitMebibytes}Mi` },
-    },
-    securityContext: init.securityContext,
-    volumeMounts: init.mounts.map(mount),
-  };
-  if (initContainer || natives.length > 0) {
-    pod.initContainers = [...(initContainer ? [initContainer] : []), ...natives, ...(pod.initContainers ?? [])];
-  }
-  if (plan.podFailureRules && spec.podFailurePolicy == null) spec.podFailurePolicy = { rules: plan.podFailureRules };
 }

@@ -1,6 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { applyToManifest, isJobManifest } from './apply';
+import { APPLY_TO_ROUTE, applyToManifest, isJobManifest } from './apply';
+import { editAtSynth } from './at-synth';
+import { annotateResult } from './outcome';
 import { MeshLifecycleOptions } from '../lifecycle/options';
 import { LIFECYCLE_METADATA } from '../lifecycle/pod-plan';
 
@@ -77,7 +79,7 @@ export class MeshJobs {
       // the caller learns what changed. The same decision is rendered again at synth (below).
       const json = child.toJson();
       if (selected(json, options)) {
-        const result = applyToManifest(json, options);
+        const result = applyToManifest(json, { ...options, route: APPLY_TO_ROUTE });
         if (result.outcome === 'applied') {
           result.warnings.forEach((w) => console.warn(`[meshjob] ${result.subject}: ${w}`));
           changed.push(`${result.subject}: ${result.mode}`);
@@ -107,19 +109,13 @@ function insideMeshJob(c: IConstruct): boolean {
 }
 
 /**
- * Renders the lifecycle into the object's JSON each time cdk8s asks for it (`App.synth`,
- * `Testing.synth`, `Chart.toJson`), after the object's own rendering and JSON patches. A second
- * `applyTo` wraps again; the inner one applies and the outer one finds the lifecycle annotation.
+ * Renders the lifecycle into the object's JSON each time cdk8s asks for it. A second `applyTo`
+ * wraps again; the inner one applies and the outer one finds the lifecycle annotation.
  */
 function applyAtSynth(obj: ApiObject, options: ApplyToJobsOptions): void {
-  const render = obj.toJson.bind(obj);
-  Object.defineProperty(obj, 'toJson', {
-    configurable: true,
-    value: () => {
-      const json = render();
-      if (selected(json, options)) applyToManifest(json, options);
-      return json;
-    },
+  // The same words on the Job as the command line and the KRM function write (meshjob/result).
+  editAtSynth(obj, (json) => {
+    if (selected(json, options)) annotateResult(json, applyToManifest(json, { ...options, route: APPLY_TO_ROUTE }));
   });
 }
 

@@ -1,3 +1,4 @@
+import { MeshDescriptor } from './descriptor';
 import { QuitCall, QuitRequest, toQuitCalls, assertLoopbackUrl } from './endpoint';
 import { MeshContract } from './mesh-contract';
 
@@ -76,4 +77,28 @@ function checkLabel(subject: string, key: string, value: string): void {
   if (value !== '' && (!NAME.test(value) || value.length > 63)) {
     throw new Error(`${subject}: pod label ${key}=${JSON.stringify(value)} has a value Kubernetes refuses: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`);
   }
+}
+
+/** An in-house mesh or any HTTP-stoppable proxy: in the construct and applyTo only. @internal */
+export const CUSTOM: MeshDescriptor = {
+  name: 'custom',
+  factory: 'Mesh.custom()',
+  injectedContainers: [],
+  requestMarkers: [],
+  docs: [{ factory: '`Mesh.custom({...})`', podGets: 'your labels and annotations', waitsFor: 'your `readinessUrl`', stopsWith: 'your `quitRequests`' }],
+};
+
+/** No mesh. @internal */
+export const NONE: MeshDescriptor = {
+  name: 'none',
+  factory: 'Mesh.none()',
+  injectedContainers: [],
+  requestMarkers: [],
+  cli: { flags: [], contract: () => noneContract() },
+  docs: [{ factory: '`Mesh.none()`', podGets: 'nothing', waitsFor: 'nothing', stopsWith: 'nothing' }],
+};
+
+/** No mesh: nothing to wait for or stop. @internal */
+export function noneContract(): MeshContract {
+  return { name: 'none', podLabels: {}, podAnnotations: {} };
 }

@@ -73,3 +73,10 @@ export function toQuitCalls(requests: QuitRequest[], subject: string): QuitCall[
     return { method: r.method ?? HttpMethod.POST, url: r.url };
   });
 }
+
+/** Throws unless `port` is a TCP port number, naming what it is for and where to find the right one. @internal */
+export function checkPort(port: number, what: string, fix: string): void {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`${what} ${port} is not a port number (1 to 65535): ${fix}`);
+  }
+}

@@ -1,4 +1,5 @@
-import { HttpMethod, loopbackUrl } from './endpoint';
+import { MeshDescriptor } from './descriptor';
+import { checkPort, HttpMethod, loopbackUrl } from './endpoint';
 import { MeshContract } from './mesh-contract';
 
 // A plain Envoy sidecar (envoyproxy/envoy, admin API docs "operations/admin"): GET /ready answers
@@ -18,9 +19,7 @@ export interface EnvoyOptions {
 /** A plain Envoy sidecar's contract. @internal */
 export function envoyContract(options: EnvoyOptions): MeshContract {
   const port = options.adminPort;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`envoy adminPort ${port} is not a port number: use the port of the bootstrap's admin.address (e.g. 9901)`);
-  }
+  checkPort(port, 'envoy adminPort', "use the port of the bootstrap's admin.address (e.g. 9901)");
   return {
     name: 'envoy',
     podLabels: {},
@@ -31,3 +30,19 @@ export function envoyContract(options: EnvoyOptions): MeshContract {
     },
   };
 }
+
+/** A plain Envoy sidecar that the job declares itself. @internal */
+export const ENVOY: MeshDescriptor = {
+  name: 'envoy',
+  factory: 'Mesh.envoy()',
+  injectedContainers: [],
+  requestMarkers: [],
+  cli: {
+    flags: [{ flag: '--envoy-admin-port', key: 'envoyAdminPort', kind: 'number', value: 'PORT', help: "Envoy's admin port (bootstrap admin.address); needed with --mesh envoy" }],
+    contract: ({ flags }) => {
+      if (flags.envoyAdminPort === undefined) throw new Error('--mesh envoy needs --envoy-admin-port');
+      return envoyContract({ adminPort: flags.envoyAdminPort as number });
+    },
+  },
+  docs: [{ factory: '`Mesh.envoy({ adminPort })`', podGets: 'nothing', waitsFor: '`GET :<adminPort>/ready`', stopsWith: '`POST :<adminPort>/quitquitquit`' }],
+};

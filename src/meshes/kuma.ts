@@ -1,3 +1,4 @@
+import { MeshDescriptor } from './descriptor';
 import { injectionSwitch, MeshContract, SidecarInjection } from './mesh-contract';
 import { atLeast, parseVersion } from '../versions';
 
@@ -9,13 +10,16 @@ import { atLeast, parseVersion } from '../versions';
 // - pkg/plugins/runtime/k8s/controllers/pod_status_controller.go: for pods whose restartPolicy is
 //   not Always, the control plane itself asks Envoy to quit once every other container has
 //   terminated (Kuma >= 1.1). Kuma documents no endpoint to stop kuma-dp from inside the pod (its
-//   readiness server on :9902 serves only /ready), so MeshJob sends no quit request of its own.
+//   readiness server on :9902 serves only /ready), so MeshJob sends no quit request of its own;
+// - webhooks/injector (v2.14.3): every injected pod gets the annotation kuma.io/sidecar-injected:
+//   "true"; metadata/annotations.go reads the injection label: enabled injects, disabled, false
+//   and no do not.
 
 /** The label that turns injection on or off. */
 export const KUMA_INJECTION_LABEL = 'kuma.io/sidecar-injection';
-/** Containers the injector adds (pkg/plugins/runtime/k8s/webhooks/injector). */
 /** The proxy container the injector adds. */
 export const KUMA_PROXY_CONTAINER = 'kuma-sidecar';
+/** The containers the injector adds (pkg/plugins/runtime/k8s/webhooks/injector), the proxy first. */
 export const KUMA_INJECTED_CONTAINERS = [KUMA_PROXY_CONTAINER, 'kuma-init', 'kuma-validation'];
 /** The annotation that holds the application until the dataplane is ready. */
 export const KUMA_WAIT_ANNOTATION = 'kuma.io/wait-for-dataplane-ready';
@@ -82,7 +86,7 @@ export function kumaContract(options: KumaOptions): MeshContract {
   return {
     name: 'kuma',
     injectedContainers: KUMA_INJECTED_CONTAINERS,
-    injectionOptOut: { key: KUMA_INJECTION_LABEL, isOff: (v) => v === 'disabled' },
+    injectionSwitch: KUMA.injectionSwitch!(version),
     version,
     podLabels: labels,
     podAnnotations: { ...(hold ? { [KUMA_WAIT_ANNOTATION]: 'true' } : {}), [KUMA_DRAIN_TIME_ANNOTATION]: KUMA_JOB_DRAIN_TIME },
@@ -97,3 +101,33 @@ export function kumaContract(options: KumaOptions): MeshContract {
     ] : [],
   };
 }
+
+/** Kuma / Kong Mesh. @internal */
+export const KUMA: MeshDescriptor = {
+  name: 'kuma',
+  factory: 'Mesh.kuma()',
+  injectedContainers: KUMA_INJECTED_CONTAINERS,
+  requestMarkers: [KUMA_INJECTION_LABEL, KUMA_WAIT_ANNOTATION],
+  injectionSwitch: () => ({ key: KUMA_INJECTION_LABEL, in: ['label'], offValues: ['disabled', 'false', 'no'] }),
+  injectionMarker: { file: 'annotations', key: 'kuma.io/sidecar-injected', value: 'true' },
+  parseVersion: (text) => parseVersion(text, 'kuma version'),
+  versionForms: '2.14, v2.14.3',
+  diagnosis: {
+    // From Kuma 2.11 the webhook's namespaceSelector requires the namespace label.
+    injectionFix: `label the namespace ${KUMA_INJECTION_LABEL}=enabled (from Kuma 2.11 a pod label alone injects nothing)`,
+    initFixes: {
+      iptables: 'kuma-init needs NET_ADMIN and NET_RAW to set up traffic redirection: allow them for the pod, or install Kuma with its CNI',
+      validation: "kuma-cni had not set up the pod's traffic redirection: check the kuma-cni pod on this node, then delete the pod to retry",
+    },
+    // kumahq/kuma pod_status_controller.go: the control plane stops the sidecar of a pod whose
+    // restartPolicy is not Always once its other containers end (Kuma >= 1.1).
+    stillRunningFix: "Kuma's control plane stops kuma-sidecar once the other containers end, for pods whose restartPolicy is not Always: check the pod's restartPolicy and the control plane's logs",
+  },
+  cli: { flags: [], contract: ({ version }) => kumaContract({ version }) },
+  docs: [{
+    factory: '`Mesh.kuma()`',
+    podGets: 'label `kuma.io/sidecar-injection: enabled`, `kuma.io/wait-for-dataplane-ready`, `kuma.io/sidecar-drain-time: 1s`',
+    waitsFor: "kuma-dp's postStart hold",
+    stopsWith: "nothing: Kuma's control plane stops the sidecar of a Job's pod once the other containers end (Kuma documents no in-pod stop endpoint)",
+  }],
+};

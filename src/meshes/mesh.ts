@@ -1,5 +1,5 @@
 import { consulContract, ConsulOptions } from './consul';
-import { customContract, CustomMeshOptions } from './custom';
+import { customContract, CustomMeshOptions, noneContract } from './custom';
 import { envoyContract, EnvoyOptions } from './envoy';
 import { istioAmbientContract, istioContract, IstioOptions } from './istio';
 import { kumaContract, KumaOptions } from './kuma';
@@ -10,6 +10,7 @@ import { MeshContract } from './mesh-contract';
  * The service mesh whose proxy the job's pod runs beside. Pick one with a factory; each mesh's
  * ports, paths, labels and annotations live in its own module under src/meshes/.
  */
+// Each factory here has a descriptor in src/meshes/registry.ts (test/meshes/registry.test.ts checks both).
 export class Mesh {
   /**
    * Istio with sidecar injection: the pod waits for `GET :15021/healthz/ready` and stops the proxy
@@ -71,7 +72,12 @@ export class Mesh {
    * No mesh: a plain Job with nothing to wait for or stop, and no mesh labels.
    */
   public static none(): Mesh {
-    return new Mesh({ name: 'none', podLabels: {}, podAnnotations: {} });
+    return new Mesh(noneContract());
+  }
+
+  /** A mesh from its contract (the command line builds contracts from its registry). @internal */
+  public static _of(contract: MeshContract): Mesh {
+    return new Mesh(contract);
   }
 
   /** @internal */

@@ -16,3 +16,9 @@ export const WRAPPER_BUSYBOX_PATH = `${WRAPPER_BIN_PATH}/busybox`;
 export const WRAPPER_ARGV0 = 'meshjob';
 /** Prefix of the wrapper's settings: shell variables, reserved in the container's env too. */
 export const WRAPPER_ENV_PREFIX = 'MESHJOB_';
+/**
+ * Pod template annotation that records the lifecycle applied ("wrap", "native" or "none"): what
+ * MeshJob chose, for operators and `meshjob diagnose`, and the mark that makes applying it again a
+ * no-op.
+ */
+export const LIFECYCLE_ANNOTATION = 'meshjob/lifecycle';

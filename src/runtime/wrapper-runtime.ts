@@ -69,33 +69,33 @@ export interface ImageShellRuntimeOptions {
   readonly httpClient?: HttpClient;
 }
 
-/** An emptyDir the wrapper adds to the pod. @internal */
-export interface VolumePlan {
+/** A volume the wrapper adds to the pod, as Kubernetes JSON (core/v1 Volume). @internal */
+export interface VolumeJson {
   readonly name: string;
-  readonly sizeLimitMebibytes: number;
+  readonly emptyDir?: { readonly sizeLimit: string };
+  readonly downwardAPI?: { readonly items: Array<{ readonly path: string; readonly fieldRef: { readonly fieldPath: string } }> };
 }
 
-/** A volume mount the wrapper adds to a container. @internal */
-export interface MountPlan {
+/** A volume mount the wrapper adds to a container, as Kubernetes JSON (core/v1 VolumeMount). @internal */
+export interface MountJson {
   readonly name: string;
   readonly mountPath: string;
   readonly readOnly?: boolean;
 }
 
-/** An init container the wrapper adds before every other init container. @internal */
-export interface InitContainerPlan {
+/** A container the wrapper adds, as Kubernetes JSON (core/v1 Container): every field it renders. @internal */
+export interface ContainerJson {
   readonly name: string;
   readonly image: string;
+  readonly imagePullPolicy: string;
   readonly command: string[];
-  readonly mounts: MountPlan[];
-  /** Restricted Pod Security profile, as Kubernetes JSON. */
-  readonly securityContext: Record<string, unknown>;
   readonly resources: {
-    readonly cpuRequestMillis: number;
-    readonly cpuLimitMillis: number;
-    readonly memoryRequestMebibytes: number;
-    readonly memoryLimitMebibytes: number;
+    readonly requests: { readonly cpu: string; readonly memory: string };
+    readonly limits: { readonly cpu: string; readonly memory: string };
   };
+  /** Restricted Pod Security profile. */
+  readonly securityContext: Record<string, unknown>;
+  readonly volumeMounts: MountJson[];
 }
 
 /** What a runtime adds to a pod and how the wrapper starts. @internal */
@@ -107,10 +107,11 @@ export interface RuntimeParts {
   readonly httpClient: HttpClient;
   /** The wrapper's state directory, as its containers see it. */
   readonly stateDir: string;
-  readonly volumes: VolumePlan[];
+  readonly volumes: VolumeJson[];
   /** Mounts every wrapped container gets. */
-  readonly mounts: MountPlan[];
-  readonly initContainer?: InitContainerPlan;
+  readonly mounts: MountJson[];
+  /** The init container that comes before every other init container. */
+  readonly initContainer?: ContainerJson;
 }
 
 /** Name of the init container that provides busybox. */
@@ -128,8 +129,8 @@ export const RESTRICTED_SECURITY_CONTEXT: Record<string, unknown> = {
   seccompProfile: { type: 'RuntimeDefault' },
 };
 
-const STATE: VolumePlan = { name: WRAPPER_VOLUME_NAME, sizeLimitMebibytes: 1 };
-const BIN: VolumePlan = { name: WRAPPER_BIN_VOLUME_NAME, sizeLimitMebibytes: 16 };
+const STATE: VolumeJson = { name: WRAPPER_VOLUME_NAME, emptyDir: { sizeLimit: '1Mi' } };
+const BIN: VolumeJson = { name: WRAPPER_BIN_VOLUME_NAME, emptyDir: { sizeLimit: '16Mi' } };
 
 /** What the wrapper runs with, resolved. @internal */
 interface ResolvedRuntime {
@@ -223,10 +224,12 @@ export class WrapperRuntime {
       initContainer: {
         name: INIT_CONTAINER_NAME,
         image: busyboxImage,
+        // The image is pinned by tag or digest: a node that has it needs no pull.
+        imagePullPolicy: 'IfNotPresent',
         command: ['/bin/busybox', 'cp', '/bin/busybox', WRAPPER_BUSYBOX_PATH],
-        mounts: [{ name: BIN.name, mountPath: WRAPPER_BIN_PATH }],
+        resources: { requests: { cpu: '10m', memory: '8Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
         securityContext: securityContext ?? RESTRICTED_SECURITY_CONTEXT,
-        resources: { cpuRequestMillis: 10, cpuLimitMillis: 100, memoryRequestMebibytes: 8, memoryLimitMebibytes: 32 },
+        volumeMounts: [{ name: BIN.name, mountPath: WRAPPER_BIN_PATH }],
       },
     };
   }

@@ -5,13 +5,14 @@ import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
 import { parseDocument } from 'yaml';
 import { apiServerObjections, restrictedViolations } from './api-rules';
+import { withGeneratedBlocks } from '../../scripts/readme-tables';
 import {
   HttpClient, HttpMethod, IstioStopMethod, Mesh, MeshJob, MeshJobProps, MeshJobs, PodFailurePolicyAction, PodFailureRule,
   ReadyTimeoutAction, SidecarContainerProps, SidecarInjection, SidecarLifecycle, WrapOptions, WrapperRuntime,
 } from '../../src';
 import { main as cliMain } from '../../src/cli/main';
 import { toManifestLifecycle } from '../../src/cli/options';
-import { withLifecycleTable } from '../../src/lifecycle/version-table';
+import { chooseLifecycle } from '../../src/lifecycle/select';
 import { rewriteDocument } from '../../src/manifests/yaml/edit';
 import { YAML11 } from '../../src/manifests/yaml/yaml11';
 import { newChart } from '../support/render';
@@ -28,7 +29,7 @@ const ROOT = join(__dirname, '..', '..');
 const SRC = join(ROOT, 'src');
 
 const report = { name: 'report', image: 'registry.example.com/report:1.4', command: ['/report'] };
-const build = (props: Partial<MeshJobProps>) => () => new MeshJob(newChart(), 'nightly', { mesh: Mesh.istio(), containers: [report], ...props });
+
 
 /**
  * One error MeshJob raises, keyed by a fragment of its message (so moving code does not change the
@@ -47,6 +48,7 @@ const MESHES = 'test/meshes/meshes.test.ts';
 const VERSIONS = 'test/versions.test.ts';
 const CLI = 'test/cli/post-render.test.ts';
 const ADVERSARIAL = 'test/adversarial/bad-input.test.ts';
+const FIDELITY = 'test/meshes/fidelity.test.ts';
 
 const CATALOGUE: Entry[] = [
   { fragment: 'it is not a map of options', test: 'here' },
@@ -79,16 +81,22 @@ const CATALOGUE: Entry[] = [
   { fragment: 'must be a whole number of seconds, at least 1', test: [ERRORS, 'fails when readyTimeout is not a whole number of seconds'] },
   { fragment: 'is too short: use at least Duration.millis(1)', test: [ERRORS, 'fails when readyPollInterval is zero'] },
   { fragment: 'is shorter than readyPollInterval', test: [ERRORS, 'fails when the ready timeout is shorter than the poll interval'] },
-  { fragment: 'must be a whole number from 1 to 100', test: [ERRORS, 'fails when quitAttempts is not a positive whole number'] },
+  { fragment: 'must be a whole number from 1 to', test: [ERRORS, 'fails when quitAttempts is not a positive whole number'] },
   { fragment: "the job's own sidecars need SidecarLifecycle.wrap()", test: [LIFECYCLE, "fails when the job\\'s own sidecars are left with no lifecycle"] },
   { fragment: 'native sidecars need Kubernetes >=', test: [LIFECYCLE, 'fails on Kubernetes before 1.28'] },
   { fragment: 'extra quit requests are sent by the wrapper, which native mode does not use', test: 'here' },
   { fragment: 'has no native sidecar mode: use SidecarLifecycle.wrap()', test: [LIFECYCLE, 'fails for a mesh with no native mode at all'] },
   { fragment: 'has no per-pod native sidecar mode; it needs', test: [LIFECYCLE, 'fails for a mesh version without per-pod native mode, naming the minimum'] },
-  { fragment: 'README.md has no', test: 'here' },
   { fragment: 'is not a version: write it as', test: [LIFECYCLE, 'fails with a version that is not one'] },
   { fragment: 'is not a Kubernetes version MeshJob renders for', test: [VERSIONS, 'fails on "1.3", the typo of "1.30", showing the accepted forms'] },
   { fragment: 'is not a Linkerd 2 version', test: [VERSIONS, 'fails on a Linkerd version that is not a Linkerd 2 release'] },
+  { fragment: 'is not a Linkerd version: write it as', test: [VERSIONS, 'fails on a Linkerd version that is not a Linkerd 2 release'] },
+  { fragment: 'has no proxy lifecycle (/graceful_shutdown came in', test: [FIDELITY, 'fails for consul-k8s %s, which has no proxy lifecycle: every quit would be refused'] },
+  { fragment: 'is not a URL path: start it with', test: [FIDELITY, 'fails on a port that is not one, naming where to find the right one'] },
+  { fragment: 'applies to --mesh', test: [FIDELITY, "fails when a mesh\\'s flag is given for another mesh"] },
+  { fragment: '--proxy-not-injected must be fail or start', test: 'here' },
+  { fragment: 'is longer than the wrapper allows', test: [ERRORS, 'fails when a duration is beyond what the wrapper can count, naming the bound'] },
+  { fragment: 'cannot be wrapped: ', test: ['test/manifests/apply.test.ts', 'fails such a Job with strict, as MeshJob does'] },
   { fragment: 'it is not a valid', test: 'here' },
   { fragment: 'is not FIELD=VALUE', test: ['test/cli/post-renderer.test.ts', 'fails on a bad selector, saying the syntax'] },
   { fragment: 'does not read back as the changed object', test: 'here' },
@@ -154,11 +162,15 @@ describe('the bad-input catalogue', () => {
 
     test('extra quit requests with native sidecars (unreachable through the public API)', () => {
       // SidecarLifecycle.native() takes no wrap options and auto() wraps whenever extra quit
-      // requests are given, so only a lifecycle altered at run time reaches this check.
-      const lifecycle = SidecarLifecycle.native();
-      (lifecycle as any)._wrap = { ...lifecycle._wrap, extraQuitRequests: [{ url: 'http://localhost:9091/quitquitquit' }] };
-      expect(build({ mesh: Mesh.istio({ version: '1.24' }), kubernetesVersion: '1.30', lifecycle }))
+      // requests are given, so only plan input built by hand reaches this check.
+      const native = SidecarLifecycle.native()._toInput();
+      const lifecycle = { ...native, wrap: { ...native.wrap, extraQuitRequests: [{ url: 'http://localhost:9091/quitquitquit' }] } };
+      expect(() => chooseLifecycle({ subject: "meshjob 'reports/nightly'", mesh: Mesh.istio({ version: '1.24' })._contract, lifecycle, hasSidecars: false }))
         .toThrow("meshjob 'reports/nightly': extra quit requests are sent by the wrapper, which native mode does not use: declare those sidecars in `sidecars` or use SidecarLifecycle.wrap()");
+    });
+
+    test('an unknown --proxy-not-injected action', () => {
+      expect(() => toManifestLifecycle({ mesh: 'istio', proxyNotInjected: 'sometimes' })).toThrow('--proxy-not-injected must be fail or start, not "sometimes"');
     });
 
     test('a pod condition type that is not a condition name', () => {
@@ -183,8 +195,8 @@ describe('the bad-input catalogue', () => {
         .toEqual({ code: 1, stdout: '', stderr: `meshjob: cannot read config ${config}: it is not a map of options\n` });
     });
 
-    test('a README without the lifecycle table markers', () => {
-      expect(() => withLifecycleTable('# MeshJob\n')).toThrow(/^README.md has no <!-- lifecycle-table:begin/);
+    test('a README without the generated tables\' markers (scripts/, not the package)', () => {
+      expect(() => withGeneratedBlocks('# MeshJob\n')).toThrow(/^README.md has no <!-- lifecycle-table:begin/);
     });
   });
 });

@@ -132,7 +132,7 @@ describe('MeshJobs.applyTo on typed Job and CronJob objects', () => {
     new kplus34.Job(chart, 'report', { containers: [{ name: 'main', image: IMAGE }] });
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     expect(MeshJobs.applyTo(chart, { mesh: mesh() })).toEqual([]);
-    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/left unchanged: container 'main' has no command/));
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/left unchanged: container 'main' \(image [^)]*\) has no command/));
     const wrapped = Testing.chart();
     new kplus34.Job(wrapped, 'report', { containers: [{ name: 'main', image: IMAGE }] });
     expect(MeshJobs.applyTo(wrapped, { mesh: mesh(), entrypoints: { [IMAGE]: ['/report'] } })).toHaveLength(1);

@@ -98,6 +98,18 @@ describe('MeshJob rejects configurations that cannot work', () => {
     expect(wrapWith({ readyPollInterval: Duration.millis(0) })).toThrow(/readyPollInterval of 0 ms is too short/);
   });
 
+  test('fails when a duration is beyond what the wrapper can count, naming the bound', () => {
+    // The wrapper's shell counts centiseconds in 64 bits; 9.3e16 s overflowed it.
+    expect(wrapWith({ readyTimeout: Duration.seconds(93_000_000_000_000_000) }))
+      .toThrow("meshjob 'reports/nightly': readyTimeout of 93000000000000000 s is longer than the wrapper allows (86400 s, a day): shorten it");
+    expect(wrapWith({ requestTimeout: Duration.hours(2) })).toThrow(/requestTimeout of 7200 s is longer than the wrapper allows \(3600 s, an hour\)/);
+    expect(wrapWith({ readyPollInterval: Duration.minutes(2), readyTimeout: Duration.minutes(5) })).toThrow(/readyPollInterval of 120 s is longer than the wrapper allows \(60 s, a minute\)/);
+    expect(wrapWith({ quitRetryDelay: Duration.hours(1) })).toThrow(/quitRetryDelay of 3600 s is longer than the wrapper allows/);
+    expect(wrapWith({ sidecarStopTimeout: Duration.days(1) })).toThrow(/sidecarStopTimeout of 86400 s is longer than the wrapper allows \(3600 s, an hour\)/);
+    expect(wrapWith({ quitAttempts: 101 })).toThrow(/quitAttempts 101 must be a whole number from 1 to 100/);
+    expect(wrapWith({ readyTimeout: Duration.days(1) })).not.toThrow();
+  });
+
   test('fails when quitAttempts is not a positive whole number', () => {
     expect(wrapWith({ quitAttempts: 0 })).toThrow(/quitAttempts 0 must be a whole number from 1 to 100/);
     expect(wrapWith({ quitAttempts: 2.5 })).toThrow(/quitAttempts 2.5 must be a whole number from 1 to 100/);
@@ -138,7 +150,8 @@ describe('MeshJob rejects configurations that cannot work', () => {
   test('fails when podMetadata opts out of the mesh\'s injection, naming the conflict', () => {
     expect(build({ podMetadata: { labels: { 'sidecar.istio.io/inject': 'false' } } }))
       .toThrow(/pod label sidecar.istio.io\/inject="false" opts out of the mesh's injection, which conflicts with mesh 'istio'.*SidecarInjection.DISABLED/);
-    expect(build({ podMetadata: { annotations: { 'sidecar.istio.io/inject': 'no' } } }))
+    // Istio before 1.27 reads "no" as off; from 1.27 (and when the version is unknown) only "false" is.
+    expect(build({ mesh: Mesh.istio({ version: '1.26' }), podMetadata: { annotations: { 'sidecar.istio.io/inject': 'no' } } }))
       .toThrow(/pod annotation sidecar.istio.io\/inject="no" opts out of the mesh's injection/);
   });
 

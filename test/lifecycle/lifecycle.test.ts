@@ -2,10 +2,10 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { renderedBlocks } from '../../scripts/readme-tables';
 import {
   HttpMethod, LifecycleMode, Mesh, PodFailurePolicyAction, PodFailureRule, SidecarLifecycle, WrapperExitCode,
 } from '../../src';
-import { renderLifecycleTable } from '../../src/lifecycle/version-table';
 import { envOf, renderMeshJob } from '../support/render';
 
 const main = { name: 'main', image: 'registry.example.com/app:1', command: ['/app'], args: ['run'] };
@@ -91,9 +91,9 @@ describe('SidecarLifecycle.auto() chooses from the declared versions', () => {
     expect(meshJob.warnings[0]).toMatch(/Kuma's native sidecar mode is a control-plane setting/);
   });
 
-  test('README\'s lifecycle table is the one the code renders', () => {
+  test('README\'s generated tables (lifecycles, meshes, injection markers) are the ones the code renders', () => {
     const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf-8');
-    expect(readme).toContain(renderLifecycleTable());
+    for (const block of renderedBlocks()) expect(readme).toContain(block);
   });
 });
 

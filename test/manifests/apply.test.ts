@@ -28,13 +28,14 @@ describe('applyToManifest on a chart\'s Job', () => {
     const before = JSON.stringify(job);
     const r = applyToManifest(job, { mesh: Mesh.istio() });
     expect(r.outcome).toBe('left-unchanged');
-    expect(r.problem).toMatch(/^container 'create' has no command, and wrapping needs the image's entrypoint: give it with --entrypoint IMAGE=PATH/);
+    // The image is named, and the flag is ready to edit: the reference without tag and digest, which matches every tag.
+    expect(r.problem).toMatch(/^container 'create' \(image registry.k8s.io\/ingress-nginx\/kube-webhook-certgen:v1.4.1@sha256:a+\) has no command, and wrapping needs the image's entrypoint: give it with --entrypoint registry.k8s.io\/ingress-nginx\/kube-webhook-certgen=<PATH>/);
     expect(JSON.stringify(job)).toBe(before);
   });
 
   test('fails such a Job with strict, as MeshJob does', () => {
     expect(() => applyToManifest(chartJob(), { mesh: Mesh.istio(), strict: true }))
-      .toThrow("Job ingress/admission-create wraps container 'create' but it has no command");
+      .toThrow(/^Job ingress\/admission-create cannot be wrapped: container 'create' .* has no command, and wrapping needs the image's entrypoint: give it with --entrypoint /);
   });
 
   test('wraps it with the entrypoint given for its image, matched without digest and tag', () => {

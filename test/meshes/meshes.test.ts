@@ -137,7 +137,8 @@ describe('Istio variants', () => {
   test('ambient mode labels the pod and wraps nothing', () => {
     const { pod, podMetadata } = renderMeshJob({ mesh: Mesh.istioAmbient(), containers: [main] });
     expect(podMetadata.labels['istio.io/dataplane-mode']).toBe('ambient');
-    expect(podMetadata.labels['sidecar.istio.io/inject']).toBeUndefined();
+    // The sidecar injector has no ambient check: the pod opts out of sidecar injection too.
+    expect(podMetadata.labels['sidecar.istio.io/inject']).toBe('false');
     expect(pod.containers[0].command).toEqual(['/app']);
   });
 

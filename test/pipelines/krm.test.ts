@@ -115,8 +115,8 @@ describe('meshjob krm: a KRM function', () => {
     // Left as it was, but for the annotation that says why (as the command line writes it).
     const { 'meshjob/result': result, ...annotations } = r.list.items[0].metadata.annotations;
     expect({ ...r.list.items[0], metadata: { ...r.list.items[0].metadata, annotations } }).toEqual(noCommand);
-    expect(result).toMatch(/^left alone, and it may hang: container 'm' has no command/);
-    expect(r.list.results).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringMatching(/^left alone, and it may hang: container 'm' has no command/) })]);
+    expect(result).toMatch(/^left alone, and it may hang: container 'm' \(image registry.example.com\/m:1\) has no command, and wrapping needs the image's entrypoint: give it with --entrypoint registry.example.com\/m=<PATH>/);
+    expect(r.list.results).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringMatching(/^left alone, and it may hang: container 'm' \(image registry.example.com\/m:1\) has no command, and wrapping needs the image's entrypoint: give it with --entrypoint registry.example.com\/m=<PATH>/) })]);
   });
 
   test('fails with one line when stdin is not a ResourceList', () => {

@@ -1,4 +1,4 @@
-import { ManifestResult, SKIP_ANNOTATION } from '../manifests/apply';
+import { ManifestResult, SKIP_ANNOTATION } from './apply';
 
 // What happened to a Job or CronJob, in the one wording the command line, its stderr lines, the
 // annotation on the Job and the KRM function's results share.
