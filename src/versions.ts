@@ -1,7 +1,8 @@
 // Versions as people write them, parsed once where they enter (a mesh factory, the construct's
 // props, the command line) and passed down as values. The ground floor: imports nothing.
 //
-// Kubernetes versions MeshJob depends on (kubernetes/enhancements; see ../shared/MESH-CONTRACTS.md):
+// Kubernetes versions MeshJob depends on (kubernetes/enhancements keps/sig-node/753-sidecar-containers,
+// keps/sig-apps/3329-retriable-and-non-retriable-failures):
 // native sidecars (init containers with restartPolicy: Always, KEP-753) are alpha in 1.28 (off by
 // default), beta and on by default in 1.29, GA in 1.33; podFailurePolicy is beta (on) in 1.26,
 // GA in 1.31.

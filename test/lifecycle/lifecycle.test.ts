@@ -15,7 +15,8 @@ beforeEach(() => jest.spyOn(console, 'warn').mockImplementation(() => undefined)
 afterEach(() => jest.restoreAllMocks());
 
 describe('SidecarLifecycle.auto() chooses from the declared versions', () => {
-  // Written out by hand from the Kubernetes and mesh release notes (../shared/MESH-CONTRACTS.md),
+  // Written out by hand from the Kubernetes and mesh release notes (kubernetes/enhancements KEP-753;
+  // istio/istio pkg/kube/inject/inject.go; linkerd2 CHANGES.md; consul-k8s CHANGELOG.md),
   // not derived from the code under test.
   const meshes: Record<string, () => Mesh> = {
     'istio?': () => Mesh.istio(),

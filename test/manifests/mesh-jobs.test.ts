@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Include, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { Mesh, MeshJob, MeshJobs } from '../../src';
 import { newChart } from '../support/render';
 import { podMetadataOf, validateAll } from '../support/schema';
@@ -51,5 +52,31 @@ describe('MeshJobs.applyTo()', () => {
     const before = Testing.synth(chart);
     expect(MeshJobs.applyTo(chart, { mesh: Mesh.istio() })).toEqual([]);
     expect(Testing.synth(chart)).toEqual(before);
+  });
+});
+
+describe('one plan, one writer', () => {
+  test.each([
+    ['wrapped Istio', () => Mesh.istio(), undefined],
+    ['native Istio 1.24 on Kubernetes 1.33', () => Mesh.istio({ version: '1.24' }), '1.33'],
+    ['wrapped Linkerd on a moved admin port', () => Mesh.linkerd({ adminPort: 4999 }), undefined],
+  ])('MeshJob and MeshJobs.applyTo on the same cdk8s-plus Job render the same pod (%s)', (_name, mesh, kubernetesVersion) => {
+    const containers = [{ name: 'report', image: 'registry.example.com/report:1.4', command: ['/report'], args: ['--since', '24h'] }];
+    const viaConstruct = newChart();
+    new MeshJob(viaConstruct, 'nightly', { mesh: mesh(), kubernetesVersion, containers });
+    const viaApplyTo = newChart();
+    new kplus.Job(viaApplyTo, 'nightly', { containers });
+    MeshJobs.applyTo(viaApplyTo, { mesh: mesh(), kubernetesVersion });
+    // The construct address label names where in the tree each Job is, the one thing that differs.
+    const job = (chart: any) => {
+      const j = Testing.synth(chart).find((o: any) => o.kind === 'Job');
+      delete j.spec.template.metadata.labels['cdk8s.io/metadata.addr'];
+      return j;
+    };
+    const applied = job(viaApplyTo);
+    // applyTo also says what it did on the Job itself, as the command line does.
+    expect(applied.metadata.annotations['meshjob/result']).toMatch(/lifecycle applied/);
+    delete applied.metadata.annotations;
+    expect(applied.spec).toEqual(job(viaConstruct).spec);
   });
 });
