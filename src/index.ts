@@ -10,7 +10,7 @@ export type { KumaOptions } from './meshes/kuma';
 export type { EnvoyOptions } from './meshes/envoy';
 export type { CustomMeshOptions } from './meshes/custom';
 export { Mesh } from './meshes/mesh';
-export { SidecarLifecycle, ReadyTimeoutAction, LifecycleMode } from './lifecycle/sidecar-lifecycle';
+export { SidecarLifecycle, ReadyTimeoutAction, ProxyNotInjectedAction, LifecycleMode } from './lifecycle/sidecar-lifecycle';
 export { PodFailureRule, PodFailurePolicyAction } from './lifecycle/pod-failure-policy';
 export type { ExitCodeRuleOptions } from './lifecycle/pod-failure-policy';
 export type { WrapOptions } from './lifecycle/sidecar-lifecycle';
