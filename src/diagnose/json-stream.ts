@@ -1,0 +1,327 @@
+// Finds the pods in `kubectl get pods -A -o json` output chunk by chunk, without holding the whole
+// text: each element of a top-level object's `items` array is cut out as its own bytes and handed
+// on to be parsed alone (JSON.parse), so memory follows the largest pod, not the list. Members of a
+// top-level object other than `items` (a List's `kind` and `metadata`, or a whole single Pod) are
+// cut out the same way, member by member. Concatenated top-level values (`kubectl get pod a -o
+// json; kubectl get pod b -o json`) are documents 1, 2, ….
+//
+// The scanner follows only JSON's structure (RFC 8259 §2: the six structural characters, strings
+// with their escapes, the literal names and numbers as runs of other characters); JSON.parse checks
+// each piece it cuts out. Any piece larger than `maxValueBytes` is skipped, not held, and reported.
+
+const enum State {
+  /** Between top-level values. */
+  TOP,
+  /** Right after a top-level `{`: a member name, or `}`. */
+  FIRST_KEY,
+  /** After `,` in a top-level object: a member name. */
+  KEY,
+  /** Inside a member name. */
+  IN_KEY,
+  /** After a member name: `:`. */
+  COLON,
+  /** After `:`: the member's value. */
+  VALUE,
+  /** After a member's value: `,` or `}`. */
+  AFTER_VALUE,
+  /** Right after `"items": [`: an element, or `]`. */
+  FIRST_ITEM,
+  /** After `,` in `items`: an element. */
+  ITEM,
+  /** After an element of `items`: `,` or `]`. */
+  AFTER_ITEM,
+  /** Cutting out a value (see `startPiece`). */
+  CAPTURE,
+  /** After the input has ended or failed. */
+  DONE,
+}
+
+/** What is being cut out. */
+const enum Piece { MEMBER, ITEM, TOP_ARRAY, TOP_SCALAR }
+
+/** What the scanner finds, in input order. */
+export interface JsonScanEvents {
+  /** A top-level object begins: document `doc` (from 1). */
+  objectStart(doc: number): void;
+  /** A member of the top-level object other than an `items` array, as its JSON text. */
+  member(doc: number, key: string, json: string): void;
+  /** An element of the top-level object's `items` array (`item` from 1), as its JSON text. */
+  item(doc: number, item: number, json: string): void;
+  /** The top-level object ended; `items` says whether it had an `items` array. */
+  objectEnd(doc: number, items: boolean): void;
+  /** A top-level value that is not an object: `[` for an array, else its JSON text (a scalar). */
+  notAnObject(doc: number, json: string): void;
+  /** A member or element over `maxValueBytes`, skipped. */
+  tooLarge(doc: number, item: number | undefined, key: string | undefined, bytes: number): void;
+}
+
+const WS = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+/** Bytes that cannot start a value. */
+const STRUCTURAL = (c: number) => c === COMMA || c === COLON || c === CLOSE_BRACE || c === CLOSE_BRACKET;
+
+/** Why the bytes are not JSON: a message and the byte offset in the input. */
+export interface JsonSyntaxError {
+  readonly message: string;
+  readonly offset: number;
+}
+
+/**
+ * A push scanner: `push` each chunk, then `end`. After a syntax error it reads nothing more and
+ * `error` says where; the events before it stand.
+ */
+export class JsonItemScanner {
+  public error: JsonSyntaxError | undefined;
+  /** Top-level values seen. */
+  public documents = 0;
+
+  private state = State.TOP;
+  /** The input's bytes before the current chunk. */
+  private offset = 0;
+  private key = '';
+  private keyParts: Buffer[] = [];
+  private keyEscape = false;
+  private hasItems = false;
+  private itemCount = 0;
+
+  // The value being cut out.
+  private piece = Piece.MEMBER;
+  /** Where it starts in the current chunk. */
+  private pieceFrom = 0;
+  /** Its bytes from earlier chunks (none once it is known to be too large). */
+  private parts: Buffer[] = [];
+  private partBytes = 0;
+  private tooLarge = false;
+  /** Nesting inside it: 0 for a scalar or string at its top. */
+  private depth = 0;
+  private inString = false;
+  private escape = false;
+  /** A scalar (number or literal) is being cut: it ends before the first structural or space byte. */
+  private scalar = false;
+
+  constructor(private readonly events: JsonScanEvents, private readonly maxValueBytes: number) {}
+
+  public push(chunk: Buffer): void {
+    if (this.state === State.DONE) return;
+    const n = chunk.length;
+    let i = 0;
+    /** Where the piece being cut out starts in this chunk. */
+    let from = this.state === State.CAPTURE ? 0 : -1;
+    while (i < n) {
+      const c = chunk[i];
+      switch (this.state) {
+        case State.CAPTURE: {
+          const end = this.scalar ? this.scalarEnd(chunk, i) : this.containerEnd(chunk, i);
+          if (end < 0) { i = n; break; }
+          this.finishPiece(chunk.subarray(from, end));
+          from = -1;
+          i = end;
+          break;
+        }
+        case State.TOP:
+          if (WS(c)) { i++; break; }
+          if (this.offset + i === 0 && c === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) { i += 3; break; } // a UTF-8 BOM
+          if (STRUCTURAL(c)) return this.fail('a JSON value', i);
+          this.documents++;
+          if (c === OPEN_BRACE) {
+            this.hasItems = false;
+            this.itemCount = 0;
+            this.events.objectStart(this.documents);
+            this.state = State.FIRST_KEY;
+            i++;
+            break;
+          }
+          i = this.startPiece(c === OPEN_BRACKET ? Piece.TOP_ARRAY : Piece.TOP_SCALAR, c, i);
+          from = this.pieceFrom;
+          break;
+        case State.FIRST_KEY:
+        case State.KEY:
+          if (WS(c)) { i++; break; }
+          if (c === QUOTE) { this.state = State.IN_KEY; this.keyParts = []; this.keyEscape = false; i++; break; }
+          if (c === CLOSE_BRACE && this.state === State.FIRST_KEY) { this.endObject(); i++; break; }
+          return this.fail('a member name in double quotes', i);
+        case State.IN_KEY: {
+          let j = i;
+          let escape = this.keyEscape;
+          while (j < n && (escape || chunk[j] !== QUOTE)) {
+            escape = !escape && chunk[j] === BACKSLASH;
+            j++;
+          }
+          this.keyEscape = escape;
+          this.keyParts.push(Buffer.from(chunk.subarray(i, j)));
+          if (j === n) { i = n; break; }
+          try {
+            this.key = JSON.parse(`"${Buffer.concat(this.keyParts).toString('utf-8')}"`);
+          } catch {
+            return this.fail('a valid member name', i);
+          }
+          this.keyParts = [];
+          this.state = State.COLON;
+          i = j + 1;
+          break;
+        }
+        case State.COLON:
+          if (WS(c)) { i++; break; }
+          if (c === COLON) { this.state = State.VALUE; i++; break; }
+          return this.fail('":" after a member name', i);
+        case State.VALUE:
+          if (WS(c)) { i++; break; }
+          if (this.key === 'items' && c === OPEN_BRACKET) {
+            this.hasItems = true;
+            this.state = State.FIRST_ITEM;
+            i++;
+            break;
+          }
+          if (STRUCTURAL(c)) return this.fail('a value', i);
+          i = this.startPiece(Piece.MEMBER, c, i);
+          from = this.pieceFrom;
+          break;
+        case State.AFTER_VALUE:
+          if (WS(c)) { i++; break; }
+          if (c === COMMA) { this.state = State.KEY; i++; break; }
+          if (c === CLOSE_BRACE) { this.endObject(); i++; break; }
+          return this.fail('"," or "}" after a member', i);
+        case State.FIRST_ITEM:
+        case State.ITEM:
+          if (WS(c)) { i++; break; }
+          if (c === CLOSE_BRACKET && this.state === State.FIRST_ITEM) { this.state = State.AFTER_VALUE; i++; break; }
+          if (STRUCTURAL(c)) return this.fail('an element of items', i);
+          this.itemCount++;
+          i = this.startPiece(Piece.ITEM, c, i);
+          from = this.pieceFrom;
+          break;
+        case State.AFTER_ITEM:
+          if (WS(c)) { i++; break; }
+          if (c === COMMA) { this.state = State.ITEM; i++; break; }
+          if (c === CLOSE_BRACKET) { this.state = State.AFTER_VALUE; i++; break; }
+          return this.fail('"," or "]" after an element of items', i);
+        default:
+          return;
+      }
+    }
+    if (this.state === State.CAPTURE && from >= 0) this.keepPart(chunk.subarray(from));
+    this.offset += n;
+  }
+
+  /** The input has ended: a value left open is a syntax error. */
+  public end(): void {
+    if (this.state === State.DONE) return;
+    // A scalar at the very end of the input ends with it.
+    if (this.state === State.CAPTURE && this.scalar) this.finishPiece(Buffer.alloc(0));
+    if (this.state !== State.TOP) this.error = { message: 'the input ends inside a value', offset: this.offset };
+    this.state = State.DONE;
+  }
+
+  /** Where a number or literal name ends in the chunk (before the next structural or space byte), or -1. */
+  private scalarEnd(chunk: Buffer, from: number): number {
+    for (let j = from; j < chunk.length; j++) {
+      const b = chunk[j];
+      if (WS(b) || STRUCTURAL(b) || b === QUOTE || b === OPEN_BRACE || b === OPEN_BRACKET) return j;
+    }
+    return -1;
+  }
+
+  /**
+   * Where a string, object or array ends in the chunk (just after its closing byte), or -1. The hot
+   * loop: most of the input is inside items.
+   */
+  private containerEnd(chunk: Buffer, from: number): number {
+    let depth = this.depth;
+    let inString = this.inString;
+    let escape = this.escape;
+    const n = chunk.length;
+    let j = from;
+    for (; j < n; j++) {
+      const b = chunk[j];
+      if (inString) {
+        if (escape) {
+          escape = false;
+        } else if (b === BACKSLASH) {
+          escape = true;
+        } else if (b === QUOTE) {
+          inString = false;
+          if (depth === 0) break;
+        }
+      } else if (b === QUOTE) {
+        inString = true;
+      } else if (b === OPEN_BRACE || b === OPEN_BRACKET) {
+        depth++;
+      } else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
+        if (--depth === 0) break;
+      }
+    }
+    this.depth = depth;
+    this.inString = inString;
+    this.escape = escape;
+    return j < n ? j + 1 : -1;
+  }
+
+  /** Starts cutting out a value whose first byte `first` is at `at`; returns where scanning goes on. */
+  private startPiece(piece: Piece, first: number, at: number): number {
+    this.piece = piece;
+    this.pieceFrom = at;
+    this.parts = [];
+    this.partBytes = 0;
+    this.tooLarge = false;
+    this.scalar = first !== OPEN_BRACE && first !== OPEN_BRACKET && first !== QUOTE;
+    this.depth = first === OPEN_BRACE || first === OPEN_BRACKET ? 1 : 0;
+    this.inString = first === QUOTE;
+    this.escape = false;
+    this.state = State.CAPTURE;
+    // A scalar is scanned from its first byte; a string or container from the byte after it.
+    return this.scalar ? at : at + 1;
+  }
+
+  private keepPart(part: Buffer): void {
+    this.partBytes += part.length;
+    if (this.tooLarge) return;
+    if (this.partBytes > this.maxValueBytes) {
+      this.tooLarge = true;
+      this.parts = [];
+      return;
+    }
+    // A copy: a slice would keep the whole chunk alive.
+    this.parts.push(Buffer.from(part));
+  }
+
+  /** The piece ends with `last`, its bytes in the current chunk: hands it on. */
+  private finishPiece(last: Buffer): void {
+    const earlier = this.parts;
+    this.parts = [];
+    const bytes = this.partBytes + last.length;
+    if (bytes > this.maxValueBytes) this.tooLarge = true;
+    const text = this.tooLarge ? '' : (earlier.length === 0 ? last : Buffer.concat([...earlier, last])).toString('utf-8');
+    const doc = this.documents;
+    const piece = this.piece;
+    this.state = piece === Piece.MEMBER ? State.AFTER_VALUE : piece === Piece.ITEM ? State.AFTER_ITEM : State.TOP;
+    if (piece === Piece.TOP_ARRAY || piece === Piece.TOP_SCALAR) {
+      if (this.tooLarge && piece === Piece.TOP_SCALAR) this.events.tooLarge(doc, undefined, undefined, bytes);
+      else this.events.notAnObject(doc, piece === Piece.TOP_ARRAY ? '[' : text);
+      return;
+    }
+    if (this.tooLarge) {
+      this.events.tooLarge(doc, piece === Piece.ITEM ? this.itemCount : undefined, piece === Piece.MEMBER ? this.key : undefined, bytes);
+    } else if (piece === Piece.ITEM) {
+      this.events.item(doc, this.itemCount, text);
+    } else {
+      this.events.member(doc, this.key, text);
+    }
+  }
+
+  private endObject(): void {
+    this.state = State.TOP;
+    this.events.objectEnd(this.documents, this.hasItems);
+  }
+
+  private fail(expected: string, at: number): void {
+    this.error = { message: `expected ${expected}`, offset: this.offset + at };
+    this.state = State.DONE;
+  }
+}
