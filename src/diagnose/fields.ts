@@ -1,4 +1,5 @@
 import { Job, Pod } from './pod';
+import { WRAPPER_ENV_PREFIX } from '../runtime/layout';
 
 // The fields of a Pod and a Job that diagnose reads (the interfaces of ./pod.ts, after kubernetes/api
 // core/v1/types.go and batch/v1/types.go), checked and copied out of a parsed object: everything
@@ -14,12 +15,16 @@ const NUMBER = 'number';
 const BOOLEAN = 'boolean';
 
 type Scalar = typeof TEXT | typeof OWN | typeof NUMBER | typeof BOOLEAN;
-interface ListOf { readonly list: Shape }
+interface ListOf {
+  readonly list: Shape;
+  /** Only the elements it says yes to are read and kept. */
+  readonly only?: (element: unknown) => boolean;
+}
 interface StringMap { readonly stringMap: true }
 interface Fields { readonly fields: Readonly<Record<string, Shape>> }
 type Shape = Scalar | ListOf | StringMap | Fields;
 
-const list = (of: Shape): ListOf => ({ list: of });
+const list = (of: Shape, only?: (element: unknown) => boolean): ListOf => ({ list: of, only });
 const fields = (f: Record<string, Shape>): Fields => ({ fields: f });
 const STRING_MAP: StringMap = { stringMap: true };
 
@@ -30,13 +35,25 @@ const STATE = fields({
   terminated: fields({ exitCode: NUMBER, signal: NUMBER, reason: TEXT, message: TEXT, startedAt: OWN, finishedAt: OWN }),
 });
 
-// Container: only literal env values are read (EnvVar.value; valueFrom is resolved by the kubelet, never shown).
+/**
+ * The env variables diagnose reads: the settings of the wrapper in pods MeshJob rendered before
+ * they moved to its argument (findings.ts, wrapperSetting and isWrapped). Add a prefix here when
+ * diagnose reads another variable. Only literal values count (EnvVar.value; a valueFrom is
+ * resolved by the kubelet and never shows in the pod).
+ */
+const ENV_READ = [WRAPPER_ENV_PREFIX];
+const envRead = (e: unknown) => {
+  const name = (e as { name?: unknown } | null)?.name;
+  return typeof name === 'string' && ENV_READ.some((prefix) => name.startsWith(prefix));
+};
+
+// Container.
 const CONTAINER = fields({
   name: TEXT,
   image: TEXT,
   command: list(TEXT),
   args: list(TEXT),
-  env: list(fields({ name: TEXT, value: TEXT })),
+  env: list(fields({ name: TEXT, value: TEXT }), envRead),
   restartPolicy: TEXT,
 });
 
@@ -62,10 +79,10 @@ const METADATA = fields({
   deletionTimestamp: OWN,
 });
 
-const POD = fields({
+// A Pod but its metadata, which is read first (`copyPod`).
+const POD_BODY = fields({
   apiVersion: TEXT,
   kind: TEXT,
-  metadata: METADATA,
   spec: fields({ containers: list(CONTAINER), initContainers: list(CONTAINER), restartPolicy: TEXT }),
   status: fields({
     phase: TEXT,
@@ -121,16 +138,21 @@ class Copier {
       }
     } else if ('list' in shape) {
       if (Array.isArray(value)) {
-        const out: unknown[] = [];
-        for (let i = 0; i < value.length && !this.wrong; i++) {
-          const x = value[i];
+        const only = shape.only;
+        const elements = only ? value.filter((x) => only(x)) : value;
+        // Sized up front: an array grown by push keeps room for more than it holds.
+        const out: unknown[] = new Array(elements.length);
+        for (let i = 0; i < elements.length && !this.wrong; i++) {
+          const x = elements[i];
           if (x === null || x === undefined) this.wrong = `${path}[${i}] that is not ${expected(shape.list)}`;
-          else out.push(this.copy(x, shape.list, `${path}[${i}]`));
+          else out[i] = this.copy(x, shape.list, `${path}[${i}]`);
         }
         return out;
       }
     } else if (typeof value === 'object' && !Array.isArray(value)) {
+      // An empty map reads as absent, as the API omits empty fields: one object less to hold.
       const out: Record<string, unknown> = {};
+      let empty = true;
       if ('stringMap' in shape) {
         for (const [k, v] of Object.entries(value)) {
           // Not a valid label or annotation key (a name segment starts with a letter or digit:
@@ -141,23 +163,40 @@ class Copier {
             return undefined;
           }
           out[this.interner.intern(k)] = this.interner.intern(v);
+          empty = false;
         }
-        return out;
+        return empty ? undefined : out;
       }
       for (const [k, of] of Object.entries(shape.fields)) {
         const v = this.copy((value as Record<string, unknown>)[k], of, path ? `${path}.${k}` : k);
-        if (v !== undefined) out[k] = v;
+        if (v !== undefined) {
+          out[k] = v;
+          empty = false;
+        }
       }
-      return out;
+      return empty ? undefined : out;
     }
     this.wrong = `${path} that is not ${expected(shape)}`;
     return undefined;
   }
 }
 
-/** The fields of a Pod that diagnose reads; `wrong` is "status.containerStatuses that is not a list". */
-export function copyPod(obj: Record<string, unknown>, interner: Interner): Copied<Pod> {
-  return copyAs<Pod>(obj, POD, interner);
+/**
+ * The fields of a Pod that diagnose reads (`wrong` is e.g. "status.containerStatuses that is not a
+ * list"), or `skipped` when `wanted` says no to its metadata: a pod diagnose does not look at is let
+ * go before the rest of it is read.
+ */
+export function copyPod(obj: Record<string, unknown>, interner: Interner, wanted: (pod: Pod) => boolean): Copied<Pod> | { readonly skipped: true } {
+  const copier = new Copier(interner);
+  const metadata = copier.copy(obj.metadata, METADATA, 'metadata') as Pod['metadata'] | undefined;
+  if (copier.wrong) return { wrong: copier.wrong };
+  const head: Pod = { metadata: metadata ?? {} };
+  if (!wanted(head)) return { skipped: true };
+  const pod = (copier.copy(obj, POD_BODY, '') ?? {}) as { metadata: Pod['metadata'] };
+  if (copier.wrong) return { wrong: copier.wrong };
+  // Set on the copy, not spread into a new object: a spread gives each pod a hidden class of its own.
+  pod.metadata = head.metadata;
+  return { value: pod as Pod };
 }
 
 /** The fields of a Job that diagnose reads. */

@@ -146,7 +146,10 @@ type Mode =
   /** Read no further. */
   | 'stopped';
 
-/** The reader of one input: `push` its chunks, then `end`. */
+/**
+ * The reader of one input: `push` its chunks, then `end`. A chunk is read when `push` returns:
+ * what is kept of it is copied, so the caller may read the next chunk into the same memory.
+ */
 export class SourceReader {
   /** Documents seen, for naming them in messages. */
   public documents = 0;
@@ -242,21 +245,23 @@ export class SourceReader {
         this.fail(`${obj.kind} without metadata.name: give objects as the API returns them (kubectl get -o json)`, place);
         return;
       }
-      const copied = obj.kind === 'Pod' ? copyPod(obj, this.results.interner) : copyJob(obj, this.results.interner);
-      if ('wrong' in copied) {
+      const misshapen = (wrong: string) => {
         const namespace = typeof obj.metadata.namespace === 'string' ? obj.metadata.namespace : 'default';
-        this.fail(`${obj.kind} ${namespace}/${name} has ${copied.wrong}: give ${obj.kind === 'Pod' ? 'pods' : 'Jobs'} as the API returns them (kubectl get -o json)`, place);
-        return;
-      }
+        this.fail(`${obj.kind} ${namespace}/${name} has ${wrong}: give ${obj.kind === 'Pod' ? 'pods' : 'Jobs'} as the API returns them (kubectl get -o json)`, place);
+      };
       if (obj.kind === 'Job') {
+        const job = copyJob(obj, this.results.interner);
+        if ('wrong' in job) return misshapen(job.wrong);
         this.jobs++;
-        this.results.jobs.push(copied.value as Job);
+        this.results.jobs.push(job.value);
         return;
       }
+      // Only a Job's pods can be stuck Job pods: the others are counted and let go once their metadata is read.
+      const pod = copyPod(obj, this.results.interner, (p) => jobNameOf(p) !== undefined);
+      if ('wrong' in pod) return misshapen(pod.wrong);
       this.pods++;
       this.results.podCount++;
-      // Only a Job's pods can be stuck Job pods; the others are counted and let go.
-      if (jobNameOf(copied.value as Pod) !== undefined) this.results.pods.push(copied.value as Pod);
+      if ('value' in pod) this.results.pods.push(pod.value);
       return;
     }
     // Other kinds from `kubectl get all` carry nothing diagnose reads; a document without a kind is not Kubernetes.
@@ -275,7 +280,7 @@ export class SourceReader {
     if (this.retained === undefined) return;
     this.retainedBytes += chunk.length;
     if (this.retainedBytes > INPUT_LIMITS.yamlDocumentBytes) this.retained = undefined;
-    else this.retained.push(chunk);
+    else this.retained.push(Buffer.from(chunk)); // a copy: the caller may reuse the chunk's memory
   }
 
   /** Decides on JSON or YAML at the first byte that is not a space (or a byte order mark). */
