@@ -125,75 +125,113 @@ function expected(shape: Shape): string {
 /** A copy of an object's fields, or the first field that has the wrong type. */
 export type Copied<T> = { readonly value: T } | { readonly wrong: string };
 
+/**
+ * Walks a value along a shape, copying what the shape names (or, with `keep` false, only checking
+ * it). The first field of the wrong type stops the walk: `wrong` says what it should have been and
+ * `wrongAt` holds its path, innermost first, filled in as the walk unwinds (paths are only built
+ * for the one field that needs naming).
+ */
 class Copier {
   public wrong: string | undefined;
+  private readonly wrongAt: Array<string | number> = [];
 
-  constructor(private readonly interner: Interner) {}
+  constructor(private readonly interner: Interner, private readonly keep: boolean) {}
 
-  public copy(value: unknown, shape: Shape, path: string): unknown {
-    if (value === null || value === undefined || this.wrong) return undefined;
+  /** "status.containerStatuses[0].restartCount that is not a number". */
+  public problem(): string | undefined {
+    if (this.wrong === undefined) return undefined;
+    const path = [...this.wrongAt].reverse().map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+    return `${path} that is not ${this.wrong}`;
+  }
+
+  /** The copy of `value` (with `keep` false, `value` itself), undefined when absent or empty. */
+  public copy(value: unknown, shape: Shape): unknown {
+    if (value === null || value === undefined) return undefined;
     if (typeof shape === 'string') {
       if (shape === NUMBER ? typeof value === 'number' : shape === BOOLEAN ? typeof value === 'boolean' : typeof value === 'string') {
-        return shape === TEXT ? this.interner.intern(value as string) : value;
+        return shape === TEXT && this.keep ? this.interner.intern(value as string) : value;
       }
     } else if ('list' in shape) {
-      if (Array.isArray(value)) {
-        const only = shape.only;
-        const elements = only ? value.filter((x) => only(x)) : value;
-        // Sized up front: an array grown by push keeps room for more than it holds.
-        const out: unknown[] = new Array(elements.length);
-        for (let i = 0; i < elements.length && !this.wrong; i++) {
-          const x = elements[i];
-          if (x === null || x === undefined) this.wrong = `${path}[${i}] that is not ${expected(shape.list)}`;
-          else out[i] = this.copy(x, shape.list, `${path}[${i}]`);
-        }
-        return out;
-      }
+      if (Array.isArray(value)) return this.copyList(value, shape);
     } else if (typeof value === 'object' && !Array.isArray(value)) {
-      // An empty map reads as absent, as the API omits empty fields: one object less to hold.
-      const out: Record<string, unknown> = {};
-      let empty = true;
-      if ('stringMap' in shape) {
-        for (const [k, v] of Object.entries(value)) {
-          // Not a valid label or annotation key (a name segment starts with a letter or digit:
-          // apimachinery validation IsQualifiedName), and it would set the copy's prototype.
-          if (k === '__proto__') continue;
-          if (typeof v !== 'string') {
-            this.wrong = `${path}.${k} that is not a string`;
-            return undefined;
-          }
-          out[this.interner.intern(k)] = this.interner.intern(v);
-          empty = false;
-        }
-        return empty ? undefined : out;
-      }
-      for (const [k, of] of Object.entries(shape.fields)) {
-        const v = this.copy((value as Record<string, unknown>)[k], of, path ? `${path}.${k}` : k);
-        if (v !== undefined) {
-          out[k] = v;
-          empty = false;
-        }
-      }
-      return empty ? undefined : out;
+      return 'stringMap' in shape ? this.copyStringMap(value as Record<string, unknown>) : this.copyFields(value as Record<string, unknown>, shape);
     }
-    this.wrong = `${path} that is not ${expected(shape)}`;
+    this.wrong = expected(shape);
     return undefined;
+  }
+
+  private copyList(value: unknown[], shape: ListOf): unknown {
+    const only = shape.only;
+    const elements = only ? value.filter((x) => only(x)) : value;
+    // Sized up front: an array grown by push keeps room for more than it holds.
+    const out: unknown[] | undefined = this.keep ? new Array(elements.length) : undefined;
+    for (let i = 0; i < elements.length; i++) {
+      const x = elements[i];
+      if (x === null || x === undefined) this.wrong = expected(shape.list);
+      const copied = this.wrong ? undefined : this.copy(x, shape.list);
+      if (this.wrong) {
+        this.wrongAt.push(i);
+        return undefined;
+      }
+      if (out) out[i] = copied;
+    }
+    return out ?? value;
+  }
+
+  private copyStringMap(value: Record<string, unknown>): unknown {
+    // An empty map reads as absent, as the API omits empty fields: one object less to hold.
+    const out: Record<string, string> | undefined = this.keep ? {} : undefined;
+    let empty = true;
+    for (const k in value) {
+      // Not a valid label or annotation key (a name segment starts with a letter or digit:
+      // apimachinery validation IsQualifiedName), and it would set the copy's prototype.
+      if (!Object.prototype.hasOwnProperty.call(value, k) || k === '__proto__') continue;
+      const v = value[k];
+      if (typeof v !== 'string') {
+        this.wrong = 'a string';
+        this.wrongAt.push(k);
+        return undefined;
+      }
+      if (out) out[this.interner.intern(k)] = this.interner.intern(v);
+      empty = false;
+    }
+    return empty ? undefined : out ?? value;
+  }
+
+  private copyFields(value: Record<string, unknown>, shape: Fields): unknown {
+    const out: Record<string, unknown> | undefined = this.keep ? {} : undefined;
+    let empty = true;
+    for (const k in shape.fields) {
+      const copied = this.copy(value[k], shape.fields[k]);
+      if (this.wrong) {
+        this.wrongAt.push(k);
+        return undefined;
+      }
+      if (copied === undefined) continue;
+      if (out) out[k] = copied;
+      empty = false;
+    }
+    return empty ? undefined : out ?? value;
   }
 }
 
 /**
  * The fields of a Pod that diagnose reads (`wrong` is e.g. "status.containerStatuses that is not a
- * list"), or `skipped` when `wanted` says no to its metadata: a pod diagnose does not look at is let
- * go before the rest of it is read.
+ * list"), or `skipped` when `wanted` says no to its metadata: a pod diagnose does not look at is
+ * only checked, not copied.
  */
 export function copyPod(obj: Record<string, unknown>, interner: Interner, wanted: (pod: Pod) => boolean): Copied<Pod> | { readonly skipped: true } {
-  const copier = new Copier(interner);
-  const metadata = copier.copy(obj.metadata, METADATA, 'metadata') as Pod['metadata'] | undefined;
-  if (copier.wrong) return { wrong: copier.wrong };
+  const meta = new Copier(interner, true);
+  const metadata = meta.copy(obj.metadata, METADATA) as Pod['metadata'] | undefined;
+  const wrongMeta = meta.problem();
+  if (wrongMeta) return { wrong: `metadata.${wrongMeta}` };
   const head: Pod = { metadata: metadata ?? {} };
-  if (!wanted(head)) return { skipped: true };
-  const pod = (copier.copy(obj, POD_BODY, '') ?? {}) as { metadata: Pod['metadata'] };
-  if (copier.wrong) return { wrong: copier.wrong };
+  const keep = wanted(head);
+  const copier = new Copier(interner, keep);
+  const pod = (copier.copy(obj, POD_BODY) ?? {}) as { metadata: Pod['metadata'] };
+  const wrong = copier.problem();
+  if (wrong) return { wrong };
+  if (!keep) return { skipped: true };
   // Set on the copy, not spread into a new object: a spread gives each pod a hidden class of its own.
   pod.metadata = head.metadata;
   return { value: pod as Pod };
@@ -201,11 +239,8 @@ export function copyPod(obj: Record<string, unknown>, interner: Interner, wanted
 
 /** The fields of a Job that diagnose reads. */
 export function copyJob(obj: Record<string, unknown>, interner: Interner): Copied<Job> {
-  return copyAs<Job>(obj, JOB, interner);
-}
-
-function copyAs<T>(obj: Record<string, unknown>, shape: Shape, interner: Interner): Copied<T> {
-  const copier = new Copier(interner);
-  const value = copier.copy(obj, shape, '');
-  return copier.wrong ? { wrong: copier.wrong } : { value: value as T };
+  const copier = new Copier(interner, true);
+  const job = copier.copy(obj, JOB) as Job;
+  const wrong = copier.problem();
+  return wrong ? { wrong } : { value: job };
 }

@@ -176,7 +176,7 @@ export class SourceReader {
 
   /** True once the reader needs no more chunks. */
   public get done(): boolean {
-    return this.mode === 'stopped';
+    return this.mode === 'stopped' || this.yaml?.stopped === true;
   }
 
   public push(chunk: Buffer): void {
@@ -379,7 +379,8 @@ class YamlDocuments {
   private readonly splitter = new DocumentSplitter();
   /** Bytes pushed that are not yet in a document handed out. */
   private pending = 0;
-  private stopped = false;
+  /** True past a document too large to read: the rest of the input is not read. */
+  public stopped = false;
 
   constructor(private readonly source: SourceReader) {}
 
@@ -405,7 +406,15 @@ class YamlDocuments {
     this.pending -= bytes.length;
     // YAML 1.1 as kubectl reads it (go-yaml v2 through sigs.k8s.io/yaml): timestamps stay strings,
     // as the API reads them into metav1.Time from their text.
-    const docs = parseAllDocuments(bytes.toString('utf-8'), { ...YAML11, keepSourceTokens: false });
+    let docs: ReturnType<typeof parseAllDocuments>;
+    try {
+      docs = parseAllDocuments(bytes.toString('utf-8'), { ...YAML11, keepSourceTokens: false });
+    } catch (e) {
+      // The parser keeps its own errors in each document; this is for what escapes it (the stack).
+      this.source.fail(`not JSON or YAML (${(e as Error).message.split('\n')[0]}): give the output of kubectl get pods -o json or -o yaml`,
+        { doc: this.source.nextDocument(), at: '' });
+      return;
+    }
     for (const doc of Array.isArray(docs) ? docs : []) {
       if (doc.errors.length > 0) {
         this.source.fail(`not JSON or YAML (${doc.errors[0].message.split('\n')[0]}): give the output of kubectl get pods -o json or -o yaml`,

@@ -1,4 +1,4 @@
-import { close, closeSync, open, openSync, read, readSync } from 'fs';
+import * as fs from 'fs';
 import { promisify } from 'util';
 import { diagnose } from './findings';
 import { DiagnoseInput, INPUT_LIMITS, InputReader, pushText, SourceReader } from './input';
@@ -145,9 +145,9 @@ async function readStreams(files: string[], stdin: AsyncIterable<Buffer>): Promi
 
 /** Chunks of files and stdin: as large as a read gives them (a pipe gives at most 64 KiB on Linux). */
 const READ_CHUNK = 1024 * 1024;
-const readAsync = promisify(read);
-const openAsync = promisify(open);
-const closeAsync = promisify(close);
+const readAsync = promisify(fs.read);
+const openAsync = promisify(fs.open);
+const closeAsync = promisify(fs.close);
 
 /**
  * The process's stdin, read into one buffer over and over: each chunk is good until the next one
@@ -208,10 +208,10 @@ export function diagnoseMain(argv: string[], stdin: string): CommandResult {
 function readFileInChunks(file: string, source: SourceReader): boolean {
   let fd: number | undefined;
   try {
-    fd = openSync(file, 'r');
+    fd = fs.openSync(file, 'r');
     const buf = Buffer.alloc(READ_CHUNK);
     for (;;) {
-      const n = readSync(fd, buf, 0, READ_CHUNK, null);
+      const n = fs.readSync(fd, buf, 0, READ_CHUNK, null);
       if (n === 0 || source.done) return true;
       source.push(Buffer.from(buf.subarray(0, n)));
     }
@@ -219,7 +219,7 @@ function readFileInChunks(file: string, source: SourceReader): boolean {
     source.abandon(cannotRead(e));
     return false;
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 

@@ -23,10 +23,17 @@ export function formatTable(findings: Finding[]): string {
   return [line(rows[0]), ...findings.flatMap((f, i) => [line(rows[i + 1]), `  fix: ${escapeForTerminal(f.fix)}`])].join('\n') + '\n';
 }
 
-/** `{"findings": [...]}`, one object per finding with every field of Finding. */
+/**
+ * `{"findings": [...]}`, one object per finding with every field of Finding. JSON.stringify escapes
+ * the C0 controls and lone surrogates; DEL, the C1 controls and the bidi overrides and isolates it
+ * leaves raw are escaped too (`\u009b`), so that the JSON is safe in a terminal and reads back the same.
+ */
 export function formatJson(findings: Finding[]): string {
-  return JSON.stringify({ findings }, null, 2) + '\n';
+  return JSON.stringify({ findings }, null, 2).replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n';
 }
+
+// Only inside strings: JSON's own syntax is ASCII.
+const RAW_IN_JSON = /[\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
 
 /** `3d4h`, `2h5m`, `7m12s`, `45s`: the two largest units, the second left out when 0, as kubectl prints ages. */
 export function formatDuration(totalSeconds: number): string {
