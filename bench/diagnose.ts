@@ -276,7 +276,7 @@ const INDENT = ' '.repeat(8);
  * kubectl leaves managedFields out unless given --show-managed-fields (kubectl >= 1.21,
  * kubernetes/kubernetes#96878); `managedFields` prints them, as that flag or the API itself does.
  */
-export function* listChunks(n: number, jobPods: number, managedFields: boolean, tally: { findings: number; bytes: number }): Generator<Buffer> {
+function* listChunks(n: number, jobPods: number, managedFields: boolean, tally: { findings: number; bytes: number }): Generator<Buffer> {
   yield Buffer.from('{\n    "apiVersion": "v1",\n    "items": [\n');
   let first = true;
   let group: any[] = [];
