@@ -46,6 +46,7 @@ export const INPUT_LIMITS = {
 const MAX_ALIAS_COUNT = 100;
 
 const LIST_KINDS = ['List', 'PodList', 'JobList'];
+const UTF8_BOM = [0xef, 0xbb, 0xbf];
 const MIB = 1024 * 1024;
 const AS_KUBECTL_PRINTS = 'give the output of kubectl get pods -A -o json';
 
@@ -169,6 +170,9 @@ export class SourceReader {
   private headBytes = 0;
   /** Why the input is not JSON, once it is known. */
   private notJson: { place?: Place; message: string } | undefined;
+  /** Bytes read before JSON or YAML was decided on, and of those, the bytes of a byte order mark. */
+  private startBytes = 0;
+  private bomBytes = 0;
 
   constructor(private readonly results: Results, public readonly name: string) {
     this.mark = results.mark();
@@ -283,12 +287,18 @@ export class SourceReader {
     else this.retained.push(Buffer.from(chunk)); // a copy: the caller may reuse the chunk's memory
   }
 
-  /** Decides on JSON or YAML at the first byte that is not a space (or a byte order mark). */
+  /** Decides on JSON or YAML at the first byte that is not a space or part of a UTF-8 byte order mark. */
   private start(chunk: Buffer): void {
     let i = 0;
-    if (this.retainedBytes === chunk.length && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) i = 3;
-    while (i < chunk.length && (chunk[i] === 0x20 || chunk[i] === 0x0a || chunk[i] === 0x0d || chunk[i] === 0x09)) i++;
+    for (; i < chunk.length; i++) {
+      const at = this.startBytes + i;
+      const b = chunk[i];
+      if (at < 3 && at === this.bomBytes && b === UTF8_BOM[at]) this.bomBytes++;
+      else if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) break;
+    }
+    this.startBytes += chunk.length;
     if (i === chunk.length) return;
+    // What came before this chunk was spaces: read it again with the chunk.
     const before = this.retained ?? [chunk];
     if (chunk[i] === 0x7b /* { */ || chunk[i] === 0x5b /* [ */) {
       this.mode = 'json';

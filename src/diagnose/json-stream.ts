@@ -64,6 +64,7 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
+const UTF8_BOM = [0xef, 0xbb, 0xbf];
 /** Member names of a top-level object are Kubernetes field names: a few dozen bytes. */
 const MAX_KEY_BYTES = 4096;
 const KIND_QUOTE = 1;
@@ -99,6 +100,7 @@ export class JsonItemScanner {
   private keyParts: Buffer[] = [];
   private keyEscape = false;
   private keyBytes = 0;
+  private bomBytes = 0;
   private hasItems = false;
   private itemCount = 0;
 
@@ -138,7 +140,8 @@ export class JsonItemScanner {
         }
         case State.TOP:
           if (WS(c)) { i++; break; }
-          if (this.offset + i === 0 && c === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) { i += 3; break; } // a UTF-8 BOM
+          // A UTF-8 byte order mark may open the input, in one chunk or cut between chunks.
+          if (this.offset + i < 3 && this.offset + i === this.bomBytes && c === UTF8_BOM[this.bomBytes]) { this.bomBytes++; i++; break; }
           if (STRUCTURAL(c)) return this.fail('a JSON value', i);
           this.documents++;
           if (c === OPEN_BRACE) {

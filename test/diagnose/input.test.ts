@@ -98,8 +98,8 @@ describe('GIVEN the same pods in other shapes', () => {
     expect(findingsOf(read)).toEqual(diagnose(PODS, [], OPTIONS));
   });
 
-  test('WHEN the input starts with a byte order mark THEN it is read', () => {
-    const read = readInputs([{ source: 'stdin', text: `\ufeff${CLUSTER}` }]);
+  test.each([1, 2, 65536])('WHEN the input starts with a byte order mark THEN it is read, in chunks of %i bytes', (size) => {
+    const read = readInChunks([{ source: 'stdin', text: `\ufeff${CLUSTER}` }], size);
     expect(read).toMatchObject({ problems: [], podCount: PODS.length });
   });
 
