@@ -3,7 +3,7 @@ import { JsonItemScanner, JsonScanEvents } from '../../src/diagnose/json-stream'
 // The streaming scanner that cuts a List's items out of kubectl's JSON (src/diagnose/json-stream.ts).
 
 /** Everything the scanner reports for `text` pushed in chunks of `size` bytes, in order. */
-function scan(text: string, size = 1 << 20, max = 1 << 20) {
+function scan(text: string, size = 1024 * 1024, max = 1024 * 1024) {
   const seen: unknown[] = [];
   const events: JsonScanEvents = {
     objectStart: (doc) => seen.push(['start', doc]),
@@ -35,7 +35,7 @@ describe('JsonItemScanner', () => {
       ['member', 1, 'metadata', {}],
       ['end', 1, true],
     ];
-    for (const size of [1, 2, 3, 5, 8, 1 << 20]) expect(scan(text, size)).toEqual({ seen: expected, error: undefined });
+    for (const size of [1, 2, 3, 5, 8, 1024 * 1024]) expect(scan(text, size)).toEqual({ seen: expected, error: undefined });
   });
 
   test('numbers concatenated top-level values as documents', () => {
