@@ -221,19 +221,19 @@ class Copier {
  * only checked, not copied.
  */
 export function copyPod(obj: Record<string, unknown>, interner: Interner, wanted: (pod: Pod) => boolean): Copied<Pod> | { readonly skipped: true } {
-  const meta = new Copier(interner, true);
-  const metadata = meta.copy(obj.metadata, METADATA) as Pod['metadata'] | undefined;
-  const wrongMeta = meta.problem();
+  // The metadata is checked before `wanted` reads it, and copied only for a pod that is kept.
+  const check = new Copier(interner, false);
+  check.copy(obj.metadata, METADATA);
+  const wrongMeta = check.problem();
   if (wrongMeta) return { wrong: `metadata.${wrongMeta}` };
-  const head: Pod = { metadata: metadata ?? {} };
-  const keep = wanted(head);
+  const keep = wanted({ metadata: (obj.metadata ?? {}) as Pod['metadata'] });
   const copier = new Copier(interner, keep);
   const pod = (copier.copy(obj, POD_BODY) ?? {}) as { metadata: Pod['metadata'] };
   const wrong = copier.problem();
   if (wrong) return { wrong };
   if (!keep) return { skipped: true };
   // Set on the copy, not spread into a new object: a spread gives each pod a hidden class of its own.
-  pod.metadata = head.metadata;
+  pod.metadata = (copier.copy(obj.metadata, METADATA) ?? {}) as Pod['metadata'];
   return { value: pod as Pod };
 }
 

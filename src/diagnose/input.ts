@@ -1,6 +1,6 @@
 import { parseAllDocuments } from 'yaml';
 import { copyJob, copyPod, Interner } from './fields';
-import { JsonItemScanner } from './json-stream';
+import { JsonItemScanner, JsonScanEvents, JsonSyntaxError } from './json-stream';
 import { Job, jobNameOf, Pod } from './pod';
 import { DocumentSplitter } from '../manifests/yaml/split';
 import { YAML11 } from '../manifests/yaml/yaml11';
@@ -196,7 +196,7 @@ export class SourceReader {
     if (this.mode === 'start') this.fail('empty input: pipe in kubectl get pods -A -o json, or name files holding its output');
     if (this.mode === 'json') {
       this.json!.end();
-      if (this.json!.error) this.jsonFailed({ message: `${this.json!.error.message} at byte ${this.json!.error.offset}` });
+      if (this.json!.error) this.scannerFailed(this.json!.error);
     }
     if (this.mode === 'json-as-yaml') {
       this.documents = 0;
@@ -313,7 +313,7 @@ export class SourceReader {
 
   private pushJson(chunk: Buffer): void {
     this.json!.push(chunk);
-    if (this.mode === 'json' && this.json!.error) this.jsonFailed({ message: `${this.json!.error.message} at byte ${this.json!.error.offset}` });
+    if (this.mode === 'json' && this.json!.error) this.scannerFailed(this.json!.error);
   }
 
   /** The input is not JSON throughout: read it again as YAML if it is small enough, else say why it is not JSON. */
@@ -333,54 +333,47 @@ export class SourceReader {
     this.retained = undefined;
   }
 
-  private jsonEvents() {
-    const parse = (json: string, place: Place): { value: unknown } | undefined => {
-      try {
-        return { value: JSON.parse(json) };
-      } catch (e) {
-        this.jsonFailed({ place, message: (e as Error).message });
-        return undefined;
-      }
-    };
+  private jsonEvents(): JsonScanEvents {
     const live = () => this.mode === 'json';
     return {
-      objectStart: (doc: number) => {
+      objectStart: (doc) => {
         this.documents = doc;
         this.head = {};
         this.headBytes = 0;
       },
-      member: (doc: number, key: string, json: string) => {
+      member: (_doc, key, value, bytes) => {
         if (!live()) return;
-        this.headBytes += json.length;
-        if (this.headBytes > INPUT_LIMITS.jsonObjectBytes) return;
-        const parsed = parse(json, { doc, at: '' });
-        if (parsed && key !== '__proto__') this.head[key] = parsed.value;
+        this.headBytes += bytes;
+        if (this.headBytes <= INPUT_LIMITS.jsonObjectBytes && key !== '__proto__') this.head[key] = value;
       },
-      item: (doc: number, item: number, json: string) => {
-        if (!live()) return;
-        const parsed = parse(json, { doc, at: ` item ${item}` });
-        if (parsed) this.readObject(parsed.value, { doc, at: ` item ${item}` });
+      item: (doc, item, value) => {
+        if (live()) this.readObject(value, { doc, at: ` item ${item}` });
       },
-      objectEnd: (doc: number, items: boolean) => {
+      objectEnd: (doc, items) => {
         if (!live()) return;
         const place = { doc, at: '' };
         if (this.headBytes > INPUT_LIMITS.jsonObjectBytes) this.fail(tooLarge(this.headBytes, 'an object'), place);
         else if (!items || !LIST_KINDS.includes(this.head.kind as string)) this.readObject(this.head, place);
         this.head = {};
       },
-      notAnObject: (doc: number, json: string) => {
+      notAnObject: (doc, value) => {
         if (!live()) return;
         this.documents = doc;
-        const parsed = json === '[' ? { value: [] } : parse(json, { doc, at: '' });
-        if (parsed) this.readObject(parsed.value, { doc, at: '' });
+        this.readObject(value, { doc, at: '' });
       },
-      tooLarge: (doc: number, item: number | undefined, key: string | undefined, bytes: number) => {
+      tooLarge: (doc, item, key, bytes) => {
         if (!live()) return;
         this.documents = doc;
         if (key !== undefined) this.headBytes += bytes;
         else this.fail(tooLarge(bytes, item === undefined ? 'a value' : 'an item'), { doc, at: item === undefined ? '' : ` item ${item}` });
       },
     };
+  }
+
+  /** The scanner found the input is not JSON. */
+  private scannerFailed(error: JsonSyntaxError): void {
+    const place = error.doc === undefined ? undefined : { doc: error.doc, at: error.item === undefined ? '' : ` item ${error.item}` };
+    this.jsonFailed({ place, message: place ? error.message : `${error.message} at byte ${error.offset}` });
   }
 }
 

@@ -1,13 +1,21 @@
 // Finds the pods in `kubectl get pods -A -o json` output chunk by chunk, without holding the whole
-// text: each element of a top-level object's `items` array is cut out as its own bytes and handed
-// on to be parsed alone (JSON.parse), so memory follows the largest pod, not the list. Members of a
-// top-level object other than `items` (a List's `kind` and `metadata`, or a whole single Pod) are
-// cut out the same way, member by member. Concatenated top-level values (`kubectl get pod a -o
-// json; kubectl get pod b -o json`) are documents 1, 2, ….
+// text: each element of a top-level object's `items` array is cut out as its own bytes and parsed
+// alone (JSON.parse), so memory follows the largest pod, not the list. Members of a top-level
+// object other than `items` (a List's `kind` and `metadata`, or a whole single Pod) are cut out the
+// same way, member by member. Concatenated top-level values (`kubectl get pod a -o json; kubectl
+// get pod b -o json`) are documents 1, 2, ….
 //
 // The scanner follows only JSON's structure (RFC 8259 §2: the six structural characters, strings
 // with their escapes, the literal names and numbers as runs of other characters); JSON.parse checks
 // each piece it cuts out. Any piece larger than `maxValueBytes` is skipped, not held, and reported.
+//
+// kubectl prints JSON indented (k8s.io/cli-runtime pkg/printers/json.go: json.MarshalIndent with
+// four spaces), so an item that opens with `{` after a line break and N spaces closes with a line
+// break, N spaces and `}`: no string holds a raw line break (RFC 8259 §7), and every nested value
+// is indented deeper. An item is first cut there, with one native search instead of a look at
+// every byte; JSON.parse succeeding proves the cut, as a complete JSON value is complete at one
+// place only. Should it fail (JSON laid out otherwise), the item is scanned byte by byte, and so is
+// every item after it.
 
 const enum State {
   /** Between top-level values. */
@@ -43,14 +51,14 @@ const enum Piece { MEMBER, ITEM, TOP_ARRAY, TOP_SCALAR }
 export interface JsonScanEvents {
   /** A top-level object begins: document `doc` (from 1). */
   objectStart(doc: number): void;
-  /** A member of the top-level object other than an `items` array, as its JSON text. */
-  member(doc: number, key: string, json: string): void;
-  /** An element of the top-level object's `items` array (`item` from 1), as its JSON text. */
-  item(doc: number, item: number, json: string): void;
+  /** A member of the top-level object other than an `items` array, parsed, and the bytes of its value. */
+  member(doc: number, key: string, value: unknown, bytes: number): void;
+  /** An element of the top-level object's `items` array (`item` from 1), parsed. */
+  item(doc: number, item: number, value: unknown): void;
   /** The top-level object ended; `items` says whether it had an `items` array. */
   objectEnd(doc: number, items: boolean): void;
-  /** A top-level value that is not an object: `[` for an array, else its JSON text (a scalar). */
-  notAnObject(doc: number, json: string): void;
+  /** A top-level value that is not an object (an array is given as an empty one, unread). */
+  notAnObject(doc: number, value: unknown): void;
   /** A member or element over `maxValueBytes`, skipped. */
   tooLarge(doc: number, item: number | undefined, key: string | undefined, bytes: number): void;
 }
@@ -78,10 +86,12 @@ BYTE_KIND[CLOSE_BRACE] = BYTE_KIND[CLOSE_BRACKET] = KIND_CLOSE;
 /** Bytes that cannot start a value. */
 const STRUCTURAL = (c: number) => c === COMMA || c === COLON || c === CLOSE_BRACE || c === CLOSE_BRACKET;
 
-/** Why the bytes are not JSON: a message and the byte offset in the input. */
+/** Why the bytes are not JSON: a message, the byte offset in the input, and the document and item it is in, if known. */
 export interface JsonSyntaxError {
   readonly message: string;
   readonly offset: number;
+  readonly doc?: number;
+  readonly item?: number;
 }
 
 /**
@@ -112,6 +122,13 @@ export class JsonItemScanner {
   private parts: Buffer[] = [];
   private partBytes = 0;
   private tooLarge = false;
+  /** Where it starts in the input. */
+  private pieceStart = 0;
+  /** For an item that opens with `{` after a line break: the bytes that close it in kubectl's layout. */
+  private closing: Buffer | undefined;
+  /** False once an item was not where kubectl's layout puts its end: every item is scanned byte by byte then. */
+  private layoutHolds = true;
+  private readonly closings = new Map<number, Buffer>();
   /** Nesting inside it: 0 for a scalar or string at its top. */
   private depth = 0;
   private inString = false;
@@ -131,9 +148,20 @@ export class JsonItemScanner {
       const c = chunk[i];
       switch (this.state) {
         case State.CAPTURE: {
+          if (this.closing && from >= 0 && this.parts.length === 0) {
+            // The item started in this chunk: look for its end where kubectl's layout puts it.
+            const cut = this.cutAsKubectlPrints(chunk, from, i);
+            this.closing = undefined;
+            if (cut >= 0) {
+              from = -1;
+              i = cut;
+              break;
+            }
+          }
           const end = this.scalar ? this.scalarEnd(chunk, i) : this.containerEnd(chunk, i);
           if (end < 0) { i = n; break; }
           this.finishPiece(chunk.subarray(from, end));
+          if (this.failed) return;
           from = -1;
           i = end;
           break;
@@ -152,7 +180,7 @@ export class JsonItemScanner {
             i++;
             break;
           }
-          i = this.startPiece(c === OPEN_BRACKET ? Piece.TOP_ARRAY : Piece.TOP_SCALAR, c, i);
+          i = this.startPiece(c === OPEN_BRACKET ? Piece.TOP_ARRAY : Piece.TOP_SCALAR, c, i, chunk);
           from = this.pieceFrom;
           break;
         case State.FIRST_KEY:
@@ -203,7 +231,7 @@ export class JsonItemScanner {
             break;
           }
           if (STRUCTURAL(c)) return this.fail('a value', i);
-          i = this.startPiece(Piece.MEMBER, c, i);
+          i = this.startPiece(Piece.MEMBER, c, i, chunk);
           from = this.pieceFrom;
           break;
         case State.AFTER_VALUE:
@@ -217,7 +245,7 @@ export class JsonItemScanner {
           if (c === CLOSE_BRACKET && this.state === State.FIRST_ITEM) { this.state = State.AFTER_VALUE; i++; break; }
           if (STRUCTURAL(c)) return this.fail('an element of items', i);
           this.itemCount++;
-          i = this.startPiece(Piece.ITEM, c, i);
+          i = this.startPiece(Piece.ITEM, c, i, chunk);
           from = this.pieceFrom;
           break;
         case State.AFTER_ITEM:
@@ -238,6 +266,7 @@ export class JsonItemScanner {
     if (this.state === State.DONE) return;
     // A scalar at the very end of the input ends with it.
     if (this.state === State.CAPTURE && this.scalar) this.finishPiece(Buffer.alloc(0));
+    if (this.failed) return;
     if (this.state !== State.TOP) this.error = { message: 'the input ends inside a value', offset: this.offset };
     this.state = State.DONE;
   }
@@ -319,19 +348,58 @@ export class JsonItemScanner {
   }
 
   /** Starts cutting out a value whose first byte `first` is at `at`; returns where scanning goes on. */
-  private startPiece(piece: Piece, first: number, at: number): number {
+  private startPiece(piece: Piece, first: number, at: number, chunk: Buffer): number {
     this.piece = piece;
     this.pieceFrom = at;
+    this.pieceStart = this.offset + at;
     this.parts = [];
     this.partBytes = 0;
-    this.tooLarge = false;
+    // A top-level array is only said to be one: none of it is held.
+    this.tooLarge = piece === Piece.TOP_ARRAY;
     this.scalar = first !== OPEN_BRACE && first !== OPEN_BRACKET && first !== QUOTE;
     this.depth = first === OPEN_BRACE || first === OPEN_BRACKET ? 1 : 0;
     this.inString = first === QUOTE;
     this.escape = false;
     this.state = State.CAPTURE;
+    this.closing = piece === Piece.ITEM && first === OPEN_BRACE && this.layoutHolds ? this.closingAt(chunk, at) : undefined;
     // A scalar is scanned from its first byte; a string or container from the byte after it.
     return this.scalar ? at : at + 1;
+  }
+
+  /** `\n`, the spaces before the `{` at `at`, and `}`, when a line break and spaces come right before it in the chunk. */
+  private closingAt(chunk: Buffer, at: number): Buffer | undefined {
+    let k = at - 1;
+    while (k >= 0 && chunk[k] === 0x20) k--;
+    const indent = at - 1 - k;
+    if (k < 0 || chunk[k] !== 0x0a || indent === 0) return undefined;
+    let closing = this.closings.get(indent);
+    if (!closing) {
+      closing = Buffer.from(`\n${' '.repeat(indent)}}`);
+      this.closings.set(indent, closing);
+    }
+    return closing;
+  }
+
+  /**
+   * Cuts the item that starts at `from` where kubectl's layout closes it, searching from `at`:
+   * returns where scanning goes on, or -1 when the chunk holds no such end or the cut does not
+   * parse (then the item is scanned byte by byte, and the layout is not trusted again).
+   */
+  private cutAsKubectlPrints(chunk: Buffer, from: number, at: number): number {
+    const k = chunk.indexOf(this.closing!, at);
+    if (k < 0) return -1;
+    const end = k + this.closing!.length;
+    if (end - from > this.maxValueBytes) return -1;
+    let value: unknown;
+    try {
+      value = JSON.parse(chunk.toString('utf-8', from, end));
+    } catch {
+      this.layoutHolds = false;
+      return -1;
+    }
+    this.state = State.AFTER_ITEM;
+    this.events.item(this.documents, this.itemCount, value);
+    return end;
   }
 
   private keepPart(part: Buffer): void {
@@ -346,28 +414,34 @@ export class JsonItemScanner {
     this.parts.push(Buffer.from(part));
   }
 
-  /** The piece ends with `last`, its bytes in the current chunk: hands it on. */
+  /** The piece ends with `last`, its bytes in the current chunk: parses it and hands it on. */
   private finishPiece(last: Buffer): void {
     const earlier = this.parts;
     this.parts = [];
     const bytes = this.partBytes + last.length;
     if (bytes > this.maxValueBytes) this.tooLarge = true;
-    const text = this.tooLarge ? '' : (earlier.length === 0 ? last : Buffer.concat([...earlier, last])).toString('utf-8');
     const doc = this.documents;
     const piece = this.piece;
     this.state = piece === Piece.MEMBER ? State.AFTER_VALUE : piece === Piece.ITEM ? State.AFTER_ITEM : State.TOP;
-    if (piece === Piece.TOP_ARRAY || piece === Piece.TOP_SCALAR) {
-      if (this.tooLarge && piece === Piece.TOP_SCALAR) this.events.tooLarge(doc, undefined, undefined, bytes);
-      else this.events.notAnObject(doc, piece === Piece.TOP_ARRAY ? '[' : text);
+    if (piece === Piece.TOP_ARRAY) return this.events.notAnObject(doc, []);
+    const item = piece === Piece.ITEM ? this.itemCount : undefined;
+    if (this.tooLarge) return this.events.tooLarge(doc, item, piece === Piece.MEMBER ? this.key : undefined, bytes);
+    let value: unknown;
+    try {
+      value = JSON.parse((earlier.length === 0 ? last : Buffer.concat([...earlier, last])).toString('utf-8'));
+    } catch (e) {
+      this.error = { message: (e as Error).message, offset: this.pieceStart, doc, item };
+      this.state = State.DONE;
       return;
     }
-    if (this.tooLarge) {
-      this.events.tooLarge(doc, piece === Piece.ITEM ? this.itemCount : undefined, piece === Piece.MEMBER ? this.key : undefined, bytes);
-    } else if (piece === Piece.ITEM) {
-      this.events.item(doc, this.itemCount, text);
-    } else {
-      this.events.member(doc, this.key, text);
-    }
+    if (piece === Piece.ITEM) this.events.item(doc, item!, value);
+    else if (piece === Piece.MEMBER) this.events.member(doc, this.key, value, bytes);
+    else this.events.notAnObject(doc, value);
+  }
+
+  /** True once the input failed to be JSON (or has ended). */
+  private get failed(): boolean {
+    return this.state === State.DONE;
   }
 
   private endObject(): void {

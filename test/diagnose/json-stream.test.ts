@@ -7,10 +7,10 @@ function scan(text: string, size = 1024 * 1024, max = 1024 * 1024) {
   const seen: unknown[] = [];
   const events: JsonScanEvents = {
     objectStart: (doc) => seen.push(['start', doc]),
-    member: (doc, key, json) => seen.push(['member', doc, key, JSON.parse(json)]),
-    item: (doc, item, json) => seen.push(['item', doc, item, JSON.parse(json)]),
+    member: (doc, key, value) => seen.push(['member', doc, key, value]),
+    item: (doc, item, value) => seen.push(['item', doc, item, value]),
     objectEnd: (doc, items) => seen.push(['end', doc, items]),
-    notAnObject: (doc, json) => seen.push(['not an object', doc, json]),
+    notAnObject: (doc, value) => seen.push(['not an object', doc, value]),
     tooLarge: (doc, item, key, bytes) => seen.push(['too large', doc, item, key, bytes]),
   };
   const scanner = new JsonItemScanner(events, max);
@@ -38,13 +38,22 @@ describe('JsonItemScanner', () => {
     for (const size of [1, 2, 3, 5, 8, 1024 * 1024]) expect(scan(text, size)).toEqual({ seen: expected, error: undefined });
   });
 
+  test.each([
+    ['an inner object closed at the item\'s indentation', '{"items": [\n  {"a": {"b": 1\n  }, "c": 2\n  },\n  {"d": 3\n  }\n]}', [{ a: { b: 1 }, c: 2 }, { d: 3 }]],
+    ['an item closed on its own line only after the next one', '{"items": [\n  {"a": 1},\n  {"b": 2\n  }\n]}', [{ a: 1 }, { b: 2 }]],
+  ])('finds the items of JSON laid out unlike kubectl\'s, with %s', (_what, text, items) => {
+    for (const size of [1, 7, 1024 * 1024]) {
+      expect(scan(text as string, size).seen.filter((e: any) => e[0] === 'item').map((e: any) => e[3])).toEqual(items);
+    }
+  });
+
   test('numbers concatenated top-level values as documents', () => {
     expect(scan('{"kind": "Pod"}\n{}[1, 2] 42 "x"').seen).toEqual([
       ['start', 1], ['member', 1, 'kind', 'Pod'], ['end', 1, false],
       ['start', 2], ['end', 2, false],
-      ['not an object', 3, '['],
-      ['not an object', 4, '42'],
-      ['not an object', 5, '"x"'],
+      ['not an object', 3, []],
+      ['not an object', 4, 42],
+      ['not an object', 5, 'x'],
     ]);
   });
 
@@ -71,8 +80,15 @@ describe('JsonItemScanner', () => {
     expect(scan(text, 4).error).toEqual({ message, offset });
   });
 
-  test('hands a YAML --- between documents on as a scalar, for JSON.parse in the reader to refuse', () => {
-    expect(scan('{}\n---\n{}').seen).toEqual([['start', 1], ['end', 1, false], ['not an object', 2, '---'], ['start', 3], ['end', 3, false]]);
+  test('stops at a YAML --- between documents, naming the document', () => {
+    expect(scan('{}\n---\n{}')).toEqual({
+      seen: [['start', 1], ['end', 1, false]],
+      error: { message: expect.stringContaining('JSON'), offset: 3, doc: 2, item: undefined },
+    });
+  });
+
+  test('stops at an item that is not JSON, naming its document and item', () => {
+    expect(scan('{"items": [1, {"a": tru}]}').error).toEqual({ message: expect.stringContaining('JSON'), offset: 14, doc: 1, item: 2 });
   });
 
   test('refuses a member name longer than any field name', () => {
