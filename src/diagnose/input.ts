@@ -29,11 +29,11 @@ export const INPUT_LIMITS = {
    */
   jsonObjectBytes: 8 * 1024 * 1024,
   /**
-   * The largest YAML document. The `yaml` package holds some thirty times a document's size while
-   * it reads it (its syntax tree and the values); `kubectl get pods -o json` is read pod by pod
-   * instead.
+   * The largest YAML document. The `yaml` package holds some forty times a document's size while it
+   * reads it (its syntax tree and the values): a 4 MiB List of 400 pods took 224 MB of RSS and 3.4 s
+   * of CPU, 8 MiB took 358 MB. `kubectl get pods -o json` is read pod by pod instead.
    */
-  yamlDocumentBytes: 8 * 1024 * 1024,
+  yamlDocumentBytes: 4 * 1024 * 1024,
   /** Problem lines given; the rest are counted. */
   problemLines: 20,
 } as const;

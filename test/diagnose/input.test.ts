@@ -20,6 +20,7 @@ const OPTIONS: DiagnoseOptions = { now: Date.parse(SNAPSHOT_TIME), stuckAfterSec
 /** What diagnose finds in the fixtures given whole, as parsed objects: the findings before streaming. */
 const EXPECTED = diagnose(PODS, JOBS, OPTIONS);
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
+const MIB = 1024 * 1024;
 const list = (items: unknown[]) => JSON.stringify({ apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } });
 
 /** Reads inputs through InputReader, each cut into chunks of `size` bytes. */
@@ -180,7 +181,8 @@ describe('runDiagnose, as meshjob diagnose runs', () => {
     const stdin = pipe(huge);
     const r = await run([], stdin.chunks);
     expect(r).toMatchObject({ code: 2, stdout: '' });
-    expect(r.stderr).toBe('meshjob diagnose: stdin: a YAML document over 8 MiB, more than diagnose reads as YAML: give the output of kubectl get pods -A -o json instead, which diagnose reads pod by pod\n');
+    expect(r.stderr).toBe(`meshjob diagnose: stdin: a YAML document over ${INPUT_LIMITS.yamlDocumentBytes / MIB} MiB, more than diagnose reads as YAML: ` +
+      'give the output of kubectl get pods -A -o json instead, which diagnose reads pod by pod\n');
     expect(stdin.state.pulled).toBeLessThan(stdin.total * 0.6);
   });
 });
@@ -191,7 +193,8 @@ describe('bounds on one input', () => {
     big.metadata.annotations.padding = 'x'.repeat(INPUT_LIMITS.jsonObjectBytes);
     const read = readInChunks([{ source: 'stdin', text: list([PODS[1], big, PODS[2]]) }], 65536);
     expect(read.problems).toEqual([
-      'stdin item 2: an item of 8.0 MiB, more than any object the API server stores (diagnose reads objects up to 8 MiB): give the output of kubectl get pods -A -o json',
+      `stdin item 2: an item of ${(Buffer.byteLength(JSON.stringify(big)) / MIB).toFixed(1)} MiB, more than any object the API server stores ` +
+      `(diagnose reads objects up to ${INPUT_LIMITS.jsonObjectBytes / MIB} MiB): give the output of kubectl get pods -A -o json`,
     ]);
     expect(read.podCount).toBe(2);
   });
@@ -201,7 +204,8 @@ describe('bounds on one input', () => {
     const text = `${one.repeat(Math.ceil((1.5 * INPUT_LIMITS.yamlDocumentBytes) / one.length))}]`;
     const read = readInChunks([{ source: 'pods.json', text }], 65536);
     expect(read.problems).toEqual([
-      `pods.json: not JSON (expected a JSON value at byte ${Buffer.byteLength(text) - 1}), and over 8 MiB, too large to read as YAML: give the output of kubectl get pods -A -o json`,
+      `pods.json: not JSON (expected a JSON value at byte ${Buffer.byteLength(text) - 1}), and over ${INPUT_LIMITS.yamlDocumentBytes / MIB} MiB, ` +
+      'too large to read as YAML: give the output of kubectl get pods -A -o json',
     ]);
   });
 
