@@ -73,6 +73,19 @@ const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
+/** The spaces right before a `{` at `at` when a line break comes before them in the chunk, else -1. */
+function indentAt(chunk: Buffer, at: number): number {
+  let k = at - 1;
+  while (k >= 0 && chunk[k] === 0x20) k--;
+  return k >= 0 && chunk[k] === 0x0a && k < at - 1 ? at - 1 - k : -1;
+}
+
+/** True when the `n` bytes before `at` are spaces. */
+function spacesBefore(chunk: Buffer, at: number, n: number): boolean {
+  for (let j = at - n; j < at; j++) if (chunk[j] !== 0x20) return false;
+  return true;
+}
+
 /** Member names of a top-level object are Kubernetes field names: a few dozen bytes. */
 const MAX_KEY_BYTES = 4096;
 const KIND_QUOTE = 1;
@@ -124,11 +137,10 @@ export class JsonItemScanner {
   private tooLarge = false;
   /** Where it starts in the input. */
   private pieceStart = 0;
-  /** For an item that opens with `{` after a line break: the bytes that close it in kubectl's layout. */
-  private closing: Buffer | undefined;
+  /** For an item that opens with `{` after a line break and spaces: how many spaces (its closing `}` has as many), else -1. */
+  private indent = -1;
   /** False once an item was not where kubectl's layout puts its end: every item is scanned byte by byte then. */
   private layoutHolds = true;
-  private readonly closings = new Map<number, Buffer>();
   /** Nesting inside it: 0 for a scalar or string at its top. */
   private depth = 0;
   private inString = false;
@@ -148,10 +160,10 @@ export class JsonItemScanner {
       const c = chunk[i];
       switch (this.state) {
         case State.CAPTURE: {
-          if (this.closing && from >= 0 && this.parts.length === 0) {
+          if (this.indent > 0 && from >= 0 && this.parts.length === 0) {
             // The item started in this chunk: look for its end where kubectl's layout puts it.
             const cut = this.cutAsKubectlPrints(chunk, from, i);
-            this.closing = undefined;
+            this.indent = -1;
             if (cut >= 0) {
               from = -1;
               i = cut;
@@ -361,23 +373,9 @@ export class JsonItemScanner {
     this.inString = first === QUOTE;
     this.escape = false;
     this.state = State.CAPTURE;
-    this.closing = piece === Piece.ITEM && first === OPEN_BRACE && this.layoutHolds ? this.closingAt(chunk, at) : undefined;
+    this.indent = piece === Piece.ITEM && first === OPEN_BRACE && this.layoutHolds ? indentAt(chunk, at) : -1;
     // A scalar is scanned from its first byte; a string or container from the byte after it.
     return this.scalar ? at : at + 1;
-  }
-
-  /** `\n`, the spaces before the `{` at `at`, and `}`, when a line break and spaces come right before it in the chunk. */
-  private closingAt(chunk: Buffer, at: number): Buffer | undefined {
-    let k = at - 1;
-    while (k >= 0 && chunk[k] === 0x20) k--;
-    const indent = at - 1 - k;
-    if (k < 0 || chunk[k] !== 0x0a || indent === 0) return undefined;
-    let closing = this.closings.get(indent);
-    if (!closing) {
-      closing = Buffer.from(`\n${' '.repeat(indent)}}`);
-      this.closings.set(indent, closing);
-    }
-    return closing;
   }
 
   /**
@@ -386,9 +384,14 @@ export class JsonItemScanner {
    * parse (then the item is scanned byte by byte, and the layout is not trusted again).
    */
   private cutAsKubectlPrints(chunk: Buffer, from: number, at: number): number {
-    const k = chunk.indexOf(this.closing!, at);
+    const indent = this.indent;
+    // The closing `}` (memchr, native), then the line break and spaces before it: a multi-byte
+    // indexOf is slower here, as every indented line starts like the pattern.
+    const closes = (k: number) => k - indent - 1 >= at && chunk[k - indent - 1] === 0x0a && spacesBefore(chunk, k, indent);
+    let k = chunk.indexOf(CLOSE_BRACE, at);
+    while (k >= 0 && !closes(k)) k = chunk.indexOf(CLOSE_BRACE, k + 1);
     if (k < 0) return -1;
-    const end = k + this.closing!.length;
+    const end = k + 1;
     if (end - from > this.maxValueBytes) return -1;
     let value: unknown;
     try {
