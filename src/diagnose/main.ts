@@ -17,9 +17,9 @@ stdin or the files named ("-" is stdin), and lists every pod of a Job that is st
 because of a sidecar, with the mesh seen, the cause and the fix. Jobs in the input (kubectl get
 pods,jobs -A -o json) tell which CronJob owns each Job.
 
-JSON is the fast path: it is read pod by pod as it arrives, in bounded memory, for clusters of
-any size (objects up to ${INPUT_LIMITS.jsonObjectBytes / 1024 / 1024} MiB). YAML is read a document at a time, up to ${INPUT_LIMITS.yamlDocumentBytes / 1024 / 1024} MiB a
-document: use -o json for large clusters.
+JSON is the fast path: it is read pod by pod as it arrives, holding about a kilobyte per pod of
+a Job and nothing of the others (objects up to ${INPUT_LIMITS.jsonObjectBytes / 1024 / 1024} MiB). YAML is read a document at a time,
+up to ${INPUT_LIMITS.yamlDocumentBytes / 1024 / 1024} MiB a document: use -o json for large clusters.
 
   -o, --output table|json   table (default) for people, json for tools
   --now TIME                RFC 3339 time to measure "stuck for" against (default: now)
