@@ -12,6 +12,7 @@
 //   BENCH_PROFILE=never    never profile
 import { writeFileSync } from 'fs';
 import { join } from 'path';
+import { benchDiagnose } from './diagnose';
 import { Footprint, measureFootprints, scriptSize } from './footprint';
 import { describeMachine, Machine, machineRows } from './machine';
 import { PHASES, profileSynth, ProfileSummary, renderProfile } from './profile';
@@ -491,7 +492,7 @@ async function main(): Promise<void> {
     footprints,
     elapsedS: (nowMs() - started) / 1000,
   };
-  const markdown = renderResults(results) + await benchTransformer(QUICK);
+  const markdown = renderResults(results) + await benchTransformer(QUICK) + await benchDiagnose(QUICK);
   process.stdout.write(markdown);
   if (!QUICK) {
     const file = join(__dirname, 'RESULTS.md');

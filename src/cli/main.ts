@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { krm } from './krm';
 import { checkConfig, CliOptions, FLAGS, isSwitch, LIFECYCLES, mergeOptions, MESHES, readFlag, toManifestLifecycle, toSelectors } from './options';
 import { StreamOptions, StreamTransformer } from './post-render';
-import { diagnoseMain } from '../diagnose/main';
+import { diagnoseMain, runDiagnose, stdinChunks } from '../diagnose/main';
 
 const USAGE = `usage: meshjob [--check] [--config FILE] --mesh MESH [options] < manifests.yaml > out.yaml
 
@@ -160,6 +160,7 @@ export function main(argv: string[], stdin: string | Buffer, env: NodeJS.Process
  * spooled to a temporary file and copied to stdout only once the whole stream is accepted.
  */
 export async function runProcess(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (argv[0] === 'diagnose') return runDiagnose(argv.slice(1), stdinChunks(), process); // reads its input as it arrives: src/diagnose/main.ts
   if (SUBCOMMANDS.includes(argv[0])) return runInMemory(argv);
   const p = plan(argv);
   if ('done' in p) {

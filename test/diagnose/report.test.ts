@@ -1,5 +1,6 @@
+import { Finding, FindingKind } from '../../src/diagnose/findings';
 import { parseDuration } from '../../src/diagnose/main';
-import { formatDuration } from '../../src/diagnose/report';
+import { formatDuration, formatTable } from '../../src/diagnose/report';
 
 describe('"stuck for" as kubectl prints ages', () => {
   test.each([
@@ -22,5 +23,38 @@ describe('--stuck-after', () => {
 
   test.each(['', '5 m', '-1m', '1.5h', '1d'])('fails on %j', (value) => {
     expect(parseDuration(value)).toBeUndefined();
+  });
+});
+
+describe('the table', () => {
+  const finding = (pod: string, cause: string): Finding => ({
+    kind: FindingKind.SIDECAR_RUNNING,
+    namespace: 'etl',
+    job: 'export',
+    pod,
+    container: 'istio-proxy',
+    mesh: 'istio 1.24.2',
+    stuckSeconds: 600,
+    cause,
+    fix: 'stop the\x1b[2J proxy',
+  });
+
+  test('aligns the columns on the cells as shown, escapes included', () => {
+    const table = formatTable([finding('export-\x1b[31mx', 'a\tb'), finding('export-y', 'ok')]);
+    const [header, first, , second] = table.split('\n');
+    const column = (line: string, n: number) => line.split(/ {3}(?=\S)/)[n];
+    expect(column(first, 2)).toBe('export-\\x1b[31mx');
+    expect(header.indexOf('STUCK FOR')).toBe(first.indexOf('10m'));
+    expect(second.indexOf('10m')).toBe(first.indexOf('10m'));
+    expect(first.endsWith('a\\tb')).toBe(true);
+  });
+
+  test('escapes the fix under each row', () => {
+    expect(formatTable([finding('p', 'c')]).split('\n')[2]).toBe('  fix: stop the\\x1b[2J proxy');
+  });
+
+  test('holds any number of rows (no spread of every row into one call)', () => {
+    const many = Array.from({ length: 200_000 }, (_, i) => finding(`p${i}`, 'c'));
+    expect(formatTable(many).split('\n')).toHaveLength(2 * many.length + 2);
   });
 });
