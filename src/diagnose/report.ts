@@ -15,12 +15,13 @@ const COLUMNS: Array<[string, (f: Finding) => string]> = [
   ['CAUSE', (f) => f.cause],
 ];
 
-/** A table, one finding a row, columns aligned as kubectl aligns them, each row's fix under it. */
+/** A table, one finding a row, columns aligned as kubectl aligns them, each row's fix (and the line that releases the pod now) under it. */
 export function formatTable(findings: Finding[]): string {
   const rows = [COLUMNS.map(([title]) => title), ...findings.map((f) => COLUMNS.map(([, cell]) => escapeForTerminal(cell(f))))];
   const widths = COLUMNS.map((_, i) => rows.reduce((w, r) => Math.max(w, r[i].length), 0));
   const line = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('   ');
-  return [line(rows[0]), ...findings.flatMap((f, i) => [line(rows[i + 1]), `  fix: ${escapeForTerminal(f.fix)}`])].join('\n') + '\n';
+  const under = (f: Finding) => [`  fix: ${escapeForTerminal(f.fix)}`, ...(f.release ? [`  release now: ${escapeForTerminal(f.release)}`] : [])];
+  return [line(rows[0]), ...findings.flatMap((f, i) => [line(rows[i + 1]), ...under(f)])].join('\n') + '\n';
 }
 
 /**

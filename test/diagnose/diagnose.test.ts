@@ -79,6 +79,31 @@ describe('GIVEN a cluster with stuck meshed Jobs WHEN diagnose reads its pods', 
     expect(f.fix).toContain('meshjob --mesh istio');
   });
 
+  test('THEN a stuck pod comes with the line that releases it now, from the mesh\'s descriptor and the pod', () => {
+    const [istio] = only('shop', 'shop-migrate');
+    expect(istio.release).toBe(`kubectl exec -n shop ${istio.pod} -c istio-proxy -- pilot-agent request POST quitquitquit`);
+    const [linkerd] = ALL.filter((f) => f.namespace === 'reports' && f.job === 'backup-manual');
+    expect(linkerd.release).toBe(`kubectl debug -n reports ${linkerd.pod} -i --image=busybox:1.36.1-uclibc -- wget -q -O- --post-data= http://localhost:4191/shutdown`);
+    // A log shipper that is no mesh proxy: nothing in the pod stops it from outside.
+    expect(only('etl', 'export-orders')[0].release).toBeUndefined();
+  });
+
+  test('THEN the release line goes to the port the pod\'s own annotation names', () => {
+    const pod = clone(podOf('reports', 'backup-manual')[0]);
+    pod.metadata.annotations['config.linkerd.io/admin-port'] = '4999';
+    const [f] = findingsFor([pod]);
+    expect(f.release).toContain('--post-data= http://localhost:4999/shutdown');
+  });
+
+  test('THEN a chart\'s Job without command gets the post-renderer with its image\'s --entrypoint to fill in', () => {
+    const pod = clone(podOf('shop', 'shop-migrate')[0]);
+    const migrate = pod.spec.containers.find((c: any) => c.name === 'migrate');
+    delete migrate.command;
+    migrate.image = 'registry.example.com/shop/migrate:2.1@sha256:' + 'b'.repeat(64);
+    const [f] = findingsFor([pod]);
+    expect(f.fix).toContain('post-render the Job with meshjob --mesh istio --entrypoint registry.example.com/shop/migrate=<PATH>');
+  });
+
   test('THEN each run of a CronJob piling up under Allow is its own finding, named after the CronJob by its Jobs\' names', () => {
     const runs = ALL.filter((f) => f.namespace === 'reports' && f.job.startsWith('backup-2'));
     expect(runs).toHaveLength(3);
@@ -340,7 +365,8 @@ describe('meshjob diagnose', () => {
     expect(r.code).toBe(1);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0].split(/\s{2,}/)).toEqual(['NAMESPACE', 'JOB', 'POD', 'STUCK FOR', 'MESH', 'CAUSE']);
-    expect(lines.slice(1).filter((l) => !l.startsWith('  fix: '))).toHaveLength(ALL.length);
+    expect(lines.slice(1).filter((l) => !l.startsWith('  fix: ') && !l.startsWith('  release now: '))).toHaveLength(ALL.length);
+    expect(lines.filter((l) => l.startsWith('  release now: '))).toHaveLength(ALL.filter((f) => f.release).length);
     expect(lines.filter((l) => l.startsWith('  fix: '))).toHaveLength(ALL.length);
     const migrate = lines.find((l) => l.startsWith('shop ') && l.includes('shop-migrate'))!;
     expect(migrate).toContain('3h5m');
@@ -378,7 +404,9 @@ describe('meshjob diagnose', () => {
   test('GIVEN several YAML documents THEN it reads each', () => {
     const [a, b] = [podOf('shop', 'shop-migrate')[0], podOf('etl', 'export-orders')[0]];
     const read = readInputs([{ source: 'stdin', text: `${JSON.stringify(a)}\n---\n${JSON.stringify(b)}\n` }]);
-    expect(read).toMatchObject({ problems: [], pods: [a, b] });
+    expect(read.problems).toEqual([]);
+    expect(read.pods.map((p) => p.metadata.name)).toEqual([a.metadata.name, b.metadata.name]);
+    expect(diagnose(read.pods, [], OPTIONS)).toEqual(diagnose([a, b], [], OPTIONS));
   });
 
   test('GIVEN the meshjob executable WHEN kubectl get pods -A -o json is piped into `meshjob diagnose` THEN it exits 1 with the findings', () => {

@@ -85,7 +85,8 @@ describe('GIVEN text from the cluster that a terminal would act on', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).not.toMatch(RAW_CONTROLS);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(3); // the header, the row, its fix
+    expect(lines).toHaveLength(4); // the header, the row, its fix, the line that releases the pod
+    expect(lines[3]).toMatch(/^  release now: kubectl exec -n debug flaky-import-7628x -c istio-proxy -- /);
     expect(lines[1]).toContain('\\x1b]0;owned\\x1b\\\\x1b[2J\\x1b[H\\x1b]8;;https://evil.example');
     expect(lines[1]).toContain('\\x9b31m\\u202eexit 0');
     expect(lines[1]).toContain('istio 1.24.2\\x1b[8m\\u2066');
