@@ -1,5 +1,13 @@
 import { cdk8s, javascript, JsonFile, release } from 'projen';
 
+/**
+ * The Node.js a contributor's toolchain needs (see devEngines below): what every development
+ * package of package-lock.json accepts.
+ */
+const CONTRIBUTOR_NODE = '^20.19.0 || ^22.13.0 || >=24.0.0';
+/** Never test files: dependencies, and the consumer apps (whole cdk8s apps with their own tests). */
+const IGNORED_TEST_PATHS = ['/node_modules/', '<rootDir>/test/fixtures/'];
+
 const project = new cdk8s.ConstructLibraryCdk8s({
   name: 'meshjob',
   description:
@@ -17,9 +25,18 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'cdk8s', 'cdk8s-plus', 'kubernetes', 'job', 'cronjob', 'istio', 'linkerd', 'consul', 'kuma', 'envoy',
     'service-mesh', 'sidecar', 'native-sidecars', 'helm', 'post-renderer',
   ],
-  // cdk8s, cdk8s-plus-28 and constructs declare node >= 16.20 and the compiled code is ES2022; 18
-  // is the floor, one line above what the dependencies allow. CI runs Node 20 only.
+  // Two floors. A user's app (engines): the compiled library is ES2022 and cdk8s, cdk8s-plus-28
+  // and constructs declare node >= 16.20; 18 is the floor, one line above what they allow.
   minNodeVersion: '18.0.0',
+  // A contributor's toolchain (devEngines, checked by npm before install, ci and run): the
+  // strictest `engines` among the development packages of package-lock.json, with the release
+  // tool pinned below (jsii >= 20.16; eslint-visitor-keys 5 and @napi-rs/wasm-runtime
+  // ^20.19.0 || ^22.13.0 || >= 23.5/24). .ci/run checks the same range.
+  devEngines: { runtime: { name: 'node', version: CONTRIBUTOR_NODE, onFail: 'error' } },
+  // projen's release bump (`npx projen release`) runs commit-and-tag-version; 13 and its
+  // conventional-changelog packages ask for node >= 22 (85 lines of EBADENGINE at `npm ci` on
+  // Node 20). 12 asks for >= 18 and reads the same .versionrc.json projen writes.
+  bumpPackage: 'commit-and-tag-version@^12',
 
   // Every language cdk8s ships in. Names only: nothing is published yet (release below is manual).
   publishToPypi: { distName: 'meshjob', module: 'meshjob' },
@@ -50,6 +67,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     // The newest cdk8s-plus line the registry serves, so that `npm ci` caches it for the consumer
     // test's offline app (test/consumer/), which applies MeshJobs.applyTo to its typed Job.
     'cdk8s-plus-34@2.0.54',
+    // The line cdk8s-cli brings (cdk8s init's apps use it): named so that the cdk8s-plus lines
+    // test (test/consumer/plus-lines.test.ts) compiles against it, at the version cdk8s-cli installs.
+    'cdk8s-plus-33@2.5.57',
   ],
 
   // No hosted CI or release automation: `.ci/run` is the project's CI.
@@ -64,13 +84,19 @@ const project = new cdk8s.ConstructLibraryCdk8s({
 
   // The consumer apps import 'meshjob' as a user would; they compile against the installed package.
   tsconfigDev: { compilerOptions: {}, exclude: ['fixtures/consumer'] },
+  // The lint check reports and never rewrites: `npx projen test` and CI fail on a lint error,
+  // fixable or not. `npx projen eslint --fix` fixes what it can.
+  eslintOptions: { dirs: ['src'], devdirs: ['test', 'build-tools'], commandOptions: { fix: false } },
   jestOptions: {
     // Snapshots can fail: `test` runs jest with --ci; `test:update` rewrites them on purpose.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       // test/fixtures/consumer/ holds whole cdk8s apps with their own tests, run inside the apps.
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/fixtures/'],
+      testPathIgnorePatterns: IGNORED_TEST_PATHS,
+      // The consumer apps' package.json files are not modules of this repository (jest would
+      // print a "Haste module naming collision" for their shared name).
+      modulePathIgnorePatterns: ['<rootDir>/test/fixtures/consumer/'],
       testTimeout: 60_000,
       collectCoverage: false,
       // The repository's own snapshots show the wrapper script as users' do: one line naming its
@@ -79,6 +105,13 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     },
   },
 });
+
+// npm 11 runs no dependency's install script unless package.json allows it, and lists the
+// packages it skipped after every install. None of these is needed, so each is denied by name
+// (npm install-scripts ls shows what is left): @parcel/watcher builds from source only without
+// its prebuilt binary (installed), backport is a CLI cdk8s lists as optional, unrs-resolver's
+// postinstall fetches a binding that is installed.
+project.package.addField('allowScripts', { '@parcel/watcher': false, 'backport': false, 'unrs-resolver': false });
 
 // The registry reachable here serves unrs-resolver 1.13.0 (eslint's import resolver) without its
 // other platforms' bindings, which leaves package-lock.json unusable for `npm ci`; 1.12.2 is whole.
@@ -102,6 +135,50 @@ const compileIfStale = project.addTask('compile:if-stale', {
 compileIfStale.spawn(project.compileTask);
 project.tasks.tryFind('package:js')?.prependSpawn(compileIfStale);
 project.addTask('prepack', { description: 'npm runs this before it packs', steps: [{ spawn: compileIfStale.name }] });
+
+// -- Two test tiers ---------------------------------------------------------------------------
+// `npx projen test`, the README's command: the unit, property (few generated cases, fixed seed),
+// snapshot and emulated-pod tests, then the lint check; minutes on two cores. `npx projen
+// test:long`: the suites that take minutes or need more than node (the long fuzzing, podman, the
+// packed library in apps, the jsii bindings), every property test at its full count from a fresh
+// seed. CI (.ci/run) runs both. A test picks its case count with testCases() (test/adversarial/arbitraries.ts):
+//   MESHJOB_TEST_TIER=long            set by test:long: every property test runs its full count
+//   MESHJOB_TEST_CASES_<SUITE>=N      one suite's count, either tier (ARG_FIDELITY, BAD_INPUT,
+//                                     INJECTION, KUBECTL are taken)
+//   MESHJOB_TEST_SEED=N               the seed of every property test (replays a failure)
+
+/** Suites only the long tier runs: a real runtime, packaging and installing, code generation. */
+const LONG_ONLY = ['test/e2e/podman.test.ts', 'test/consumer/consumer-app.test.ts', 'test/consumer/bindings.test.ts'];
+/**
+ * Property tests the long tier runs again at their full count: every test file that reads a
+ * MESHJOB_TEST_* variable (found when the task runs, so a new one needs no change here), and
+ * injection.test.ts, which reads MJT_INJECTION_RUNS.
+ */
+const PROPERTY_TESTS = '$(grep -rlE "MESHJOB_TEST_(TIER|CASES_)" test --include="*.test.ts") test/adversarial/injection.test.ts';
+// jest runs a worker per core (its default leaves one core idle): most tests wait on child
+// processes (shells, HTTP, podman), so two workers on two cores take less time than one.
+const WORKERS = '--maxWorkers=100%';
+
+const ignore = [...IGNORED_TEST_PATHS, ...LONG_ONLY.map((f) => `<rootDir>/${f.replace(/\./g, '\\.')}$`)];
+project.testTask.reset();
+project.testTask.execArgs(['jest', '--passWithNoTests', '--ci', WORKERS, ...ignore.map((p) => `--testPathIgnorePatterns=${p}`)], { receiveArgs: true });
+project.testTask.description = 'Fast tier: unit, property, snapshot and emulated-pod tests (jest --ci), then eslint';
+project.testTask.env('MJT_INJECTION_RUNS', '40');
+project.testTask.spawn(project.tasks.tryFind('eslint')!);
+
+const testLong = project.addTask('test:long', {
+  description: 'Long tier: podman, the packed library in apps, the jsii bindings, every property test at full count',
+  env: {
+    MESHJOB_TEST_TIER: 'long',
+    MESHJOB_TEST_CASES_KUBECTL: '5000',
+    MJT_INJECTION_RUNS: '300',
+    // A report of its own beside the fast tier's test-reports/junit.xml.
+    JEST_JUNIT_OUTPUT_NAME: 'junit-long.xml',
+  },
+  exec: `jest --ci ${WORKERS} ${LONG_ONLY.join(' ')} ${PROPERTY_TESTS}`,
+  receiveArgs: true,
+});
+void testLong;
 
 /**
  * A folder of TypeScript that runs with ts-node beside the library (examples, scripts, benchmarks):
