@@ -215,9 +215,20 @@ project.addTask('examples:helm', {
 });
 
 // Generated parts of README.md (the lifecycle/version table), from the code that decides.
+const scripts = tsFolder('scripts');
 project.addTask('docs', {
   description: 'Rewrite the generated parts of README.md',
-  exec: `${tsFolder('scripts')} scripts/docs.ts`,
+  exec: `${scripts} scripts/docs.ts`,
+});
+
+// See a Job finish: examples/istio-job.ts beside a stand-in proxy, on podman or the in-process
+// kubelet, then the same Job without MeshJob (scripts/demo.ts; `--runtime podman|kubelet`).
+project.addTask('demo', {
+  description: 'Run examples/istio-job.ts beside a stand-in Istio proxy, with and without MeshJob, and print both timelines',
+  exec: `${scripts} scripts/demo.ts`,
+  receiveArgs: true,
+  // Starts in seconds instead of ten: test/demo.test.ts type-checks scripts/demo.ts in the test tier.
+  env: { TS_NODE_TRANSPILE_ONLY: 'true' },
 });
 
 // Benchmarks: outside the test task; print tables and write bench/RESULTS.md.
