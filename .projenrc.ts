@@ -143,8 +143,8 @@ project.addTask('prepack', { description: 'npm runs this before it packs', steps
 // packed library in apps, the jsii bindings), every property test at its full count from a fresh
 // seed. CI (.ci/run) runs both. A test picks its case count with testCases() (test/adversarial/arbitraries.ts):
 //   MESHJOB_TEST_TIER=long            set by test:long: every property test runs its full count
-//   MESHJOB_TEST_CASES_<SUITE>=N      one suite's count, either tier (ARG_FIDELITY, BAD_INPUT,
-//                                     INJECTION, KUBECTL are taken)
+//   MESHJOB_TEST_CASES_<SUITE>=N      one suite's count, either tier (ARG_FIDELITY, ARG_GENERATOR,
+//                                     BAD_INPUT, INJECTION, KUBECTL are taken)
 //   MESHJOB_TEST_SEED=N               the seed of every property test (replays a failure)
 
 /**
@@ -157,10 +157,11 @@ const LONG_ONLY = [
   'test/adversarial/injection.test.ts',
 ];
 /**
- * Property tests the long tier runs again at their full count: every test file that reads a
- * MESHJOB_TEST_* variable, found when the task runs (a new one needs no change here).
+ * Property tests the long tier runs again at their full count: every test file that calls
+ * testCases() or reads MESHJOB_TEST_TIER or a MESHJOB_..._CASES variable, found when the task runs
+ * (a new one needs no change here).
  */
-const PROPERTY_TESTS = '$(grep -rlE "MESHJOB_TEST_(TIER|CASES_)" test --include="*.test.ts")';
+const PROPERTY_TESTS = '$(grep -rlE "testCases\\(|MESHJOB_TEST_TIER|MESHJOB_[A-Z_]*CASES" test --include="*.test.ts")';
 // jest runs a worker per core (its default leaves one core idle): most tests wait on child
 // processes (shells, HTTP, podman), so two workers on two cores take less time than one.
 const WORKERS = '--maxWorkers=100%';
@@ -175,7 +176,10 @@ const testLong = project.addTask('test:long', {
   description: 'Long tier: podman, the packed library in apps, the jsii bindings, every property test at full count',
   env: {
     MESHJOB_TEST_TIER: 'long',
+    // The kubectl differential test: 5000 documents (the name reserved for it, and the one it reads
+    // on its branch today).
     MESHJOB_TEST_CASES_KUBECTL: '5000',
+    MESHJOB_DIFFERENTIAL_CASES: '5000',
     // A report of its own beside the fast tier's test-reports/junit.xml.
     JEST_JUNIT_OUTPUT_NAME: 'junit-long.xml',
   },
