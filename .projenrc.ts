@@ -157,6 +157,20 @@ const LONG_ONLY = [
   'test/adversarial/injection.test.ts',
 ];
 /**
+ * Tests in files others own that depend on a wall-clock margin and failed on two cores at a load
+ * average of 10 to 15: the fast tier skips them by name, the long tier runs their files whole.
+ * Remove an entry once its test takes its timing from its work (README, Development).
+ */
+const WALL_CLOCK_TESTS = [
+  // The fake proxy turns ready 300 ms after it starts, and the test wants a 503 poll before that:
+  // a wrapper that took longer to start sees none.
+  { file: 'test/runtime/wrapper.test.ts', test: 'starts the command only after the proxy answers ready' },
+  // Four rounds of 34 wrappers under a 20 s timeout.
+  { file: 'test/runtime/wrapper.test.ts', test: 'sends exactly one quit when the last two commands end at the same instant' },
+];
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
  * Property tests the long tier runs again at their full count: every test file that calls
  * testCases() or reads MESHJOB_TEST_TIER or a MESHJOB_..._CASES variable, found when the task runs
  * (a new one needs no change here).
@@ -168,7 +182,8 @@ const WORKERS = '--maxWorkers=100%';
 
 const ignore = [...IGNORED_TEST_PATHS, ...LONG_ONLY.map((f) => `<rootDir>/${f.replace(/\./g, '\\.')}$`)];
 project.testTask.reset();
-project.testTask.execArgs(['jest', '--passWithNoTests', '--ci', WORKERS, ...ignore.map((p) => `--testPathIgnorePatterns=${p}`)], { receiveArgs: true });
+const notWallClock = `--testNamePattern=^(?!.*(?:${WALL_CLOCK_TESTS.map((t) => escapeRegExp(t.test)).join('|')})$)`;
+project.testTask.execArgs(['jest', '--passWithNoTests', '--ci', WORKERS, ...ignore.map((p) => `--testPathIgnorePatterns=${p}`), notWallClock], { receiveArgs: true });
 project.testTask.description = 'Fast tier: unit, property, snapshot and emulated-pod tests (jest --ci), then eslint';
 project.testTask.spawn(project.tasks.tryFind('eslint')!);
 
@@ -183,7 +198,7 @@ const testLong = project.addTask('test:long', {
     // A report of its own beside the fast tier's test-reports/junit.xml.
     JEST_JUNIT_OUTPUT_NAME: 'junit-long.xml',
   },
-  exec: `jest --ci ${WORKERS} ${LONG_ONLY.join(' ')} ${PROPERTY_TESTS}`,
+  exec: `jest --ci ${WORKERS} ${[...new Set([...LONG_ONLY, ...WALL_CLOCK_TESTS.map((t) => t.file)])].join(' ')} ${PROPERTY_TESTS}`,
   receiveArgs: true,
 });
 void testLong;
