@@ -7,7 +7,7 @@
 // end-to-end harness: local images only, loopback-only pods), else on the in-process kubelet
 // (test/support/pod.ts: the containers as processes of this machine, the proxy an HTTP server on
 // 127.0.0.1). `--runtime podman` or `--runtime kubelet` chooses. Everything is local and bounded:
-// the demo stops by itself within a minute.
+// the demo stops by itself, after 90 s at most.
 import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { Chart, Duration, Testing } from 'cdk8s';
@@ -21,7 +21,7 @@ import { podmanUnavailable, PodRun, removeLeftovers, runPod as runPodOnPodman } 
 import { podSpecOf, validateAll } from '../test/support/schema';
 import { Child, cleanup, sleep, startProxy, tempDir } from '../test/support/wrapper-harness';
 
-/** What happened, in the order the timeline prints it. */
+/** What an entry of a timeline tells. */
 export enum DemoEvent {
   PROXY_STARTED = 'proxy started',
   PROXY_READY = 'proxy ready',
@@ -73,13 +73,15 @@ export interface DemoPods {
   readonly meshJob: any;
   /** The same Job as a plain cdk8s-plus Job. */
   readonly plain: any;
+  /** Both Jobs' specs. */
+  readonly jobSpecs: { readonly meshJob: any; readonly plain: any };
 }
 
-/** The pod template of the one Job a chart renders, schema-checked. */
-function jobPod(chart: Chart): any {
+/** The one Job a chart renders, schema-checked. */
+function theJob(chart: Chart): any {
   const jobs = validateAll(Testing.synth(chart)).filter((m) => m.kind === 'Job');
   if (jobs.length !== 1) throw new Error(`expected one Job, got ${jobs.length}`);
-  return podSpecOf(jobs[0]);
+  return jobs[0];
 }
 
 /**
@@ -87,7 +89,7 @@ function jobPod(chart: Chart): any {
  * same container and Job settings (test/demo.test.ts checks that they are the same).
  */
 export function renderDemoPods(): DemoPods {
-  const meshJob = jobPod(new IstioJobChart(Testing.app(), 'istio-job'));
+  const meshJob = theJob(new IstioJobChart(Testing.app(), 'istio-job'));
   const plainChart = new Chart(Testing.app(), 'istio-job');
   new kplus.Job(plainChart, 'report', {
     containers: [{
@@ -101,7 +103,8 @@ export function renderDemoPods(): DemoPods {
     activeDeadline: Duration.minutes(30),
     ttlAfterFinished: Duration.days(1),
   });
-  return { meshJob, plain: jobPod(plainChart) };
+  const plain = theJob(plainChart);
+  return { meshJob: podSpecOf(meshJob), plain: podSpecOf(plain), jobSpecs: { meshJob: meshJob.spec, plain: plain.spec } };
 }
 
 /** The Job's own command and args, as written in the chart (for a wrapped container: after the wrapper's part). */

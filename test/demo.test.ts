@@ -33,6 +33,11 @@ describe('the demo\'s Jobs', () => {
     expect(jobCommand(plain)).toEqual(['/report', '--since', '24h', '--title', 'Nightly report: "all" regions']);
     const own = (c: any) => ({ name: c.name, image: c.image, resources: c.resources, securityContext: c.securityContext });
     expect(own(wrapped)).toEqual(own(plain));
+    const settings = (spec: any) => ({
+      backoffLimit: spec.backoffLimit, activeDeadlineSeconds: spec.activeDeadlineSeconds, ttlSecondsAfterFinished: spec.ttlSecondsAfterFinished,
+    });
+    expect(settings(pods.jobSpecs.plain)).toEqual(settings(pods.jobSpecs.meshJob));
+    expect(settings(pods.jobSpecs.plain)).toEqual({ backoffLimit: 2, activeDeadlineSeconds: 1800, ttlSecondsAfterFinished: 86400 });
   });
 });
 
