@@ -184,9 +184,12 @@ const WORKERS = '--maxWorkers=100%';
 const ignore = [...IGNORED_TEST_PATHS, ...LONG_ONLY.map((f) => `<rootDir>/${f.replace(/\./g, '\\.')}$`)];
 project.testTask.reset();
 const notWallClock = `--testNamePattern=^(?!.*(?:${WALL_CLOCK_TESTS.map((t) => escapeRegExp(t.test)).join('|')})$)`;
-project.testTask.execArgs(['jest', '--passWithNoTests', '--ci', WORKERS, ...ignore.map((p) => `--testPathIgnorePatterns=${p}`), notWallClock], { receiveArgs: true });
-project.testTask.description = 'Fast tier: unit, property, snapshot and emulated-pod tests (jest --ci), then eslint';
-project.testTask.spawn(project.tasks.tryFind('eslint')!);
+// eslint runs beside jest (scripts/test-fast.sh), so a lint error shows even when a test fails.
+project.testTask.execArgs([
+  'bash', 'scripts/test-fast.sh',
+  'jest', '--passWithNoTests', '--ci', WORKERS, ...ignore.map((p) => `--testPathIgnorePatterns=${p}`), notWallClock,
+], { receiveArgs: true });
+project.testTask.description = 'Fast tier: unit, property, snapshot and emulated-pod tests (jest --ci), with eslint beside them';
 
 project.addTask('test:long', {
   description: 'Long tier: podman, the packed library in apps, the jsii bindings, every property test at full count',
