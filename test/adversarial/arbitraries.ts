@@ -55,3 +55,41 @@ export const argumentList: fc.Arbitrary<string[]> = fc.oneof(
   { weight: 9, arbitrary: fc.array(argument, { maxLength: 10 }) },
   { weight: 1, arbitrary: fc.array(fc.array(piece, { maxLength: 3 }).map((p) => p.join('')), { minLength: 40, maxLength: 150 }) },
 );
+
+// -- How many cases a property test generates, by test tier ------------------------------------
+// `npx projen test` (the fast tier) runs each property test on a few cases from a fixed seed: the
+// same cases every run, so it is deterministic. `npx projen test:long` sets MESHJOB_TEST_TIER=long:
+// the full count, from a fresh seed (fast-check prints it with any counterexample).
+
+/** True in the long tier (`npx projen test:long`). */
+export const LONG_TIER = process.env.MESHJOB_TEST_TIER === 'long';
+
+/** The fast tier's seed of every property test. */
+const FAST_SEED = 20_251_207;
+
+function positiveInteger(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[1-9][0-9]*$/.test(raw)) throw new Error(`${name}=${raw}: give a positive whole number`);
+  return Number(raw);
+}
+
+/**
+ * The number of generated cases of the property test `suite`: `counts.fast` in the fast tier,
+ * `counts.long` in the long tier, or MESHJOB_TEST_CASES_<SUITE> in either (SUITE in capitals,
+ * e.g. MESHJOB_TEST_CASES_ARG_FIDELITY=5000).
+ */
+export function testCases(suite: string, counts: { readonly fast: number; readonly long: number }): number {
+  return positiveInteger(`MESHJOB_TEST_CASES_${suite}`, LONG_TIER ? counts.long : counts.fast);
+}
+
+/**
+ * fast-check's seed: MESHJOB_TEST_SEED when set (to replay a counterexample), the fast tier's
+ * fixed seed, or none in the long tier (fast-check draws one).
+ */
+export function testSeed(): number | undefined {
+  const raw = process.env.MESHJOB_TEST_SEED;
+  if (raw === undefined || raw === '') return LONG_TIER ? undefined : FAST_SEED;
+  if (!/^-?[0-9]+$/.test(raw)) throw new Error(`MESHJOB_TEST_SEED=${raw}: give the whole number fast-check printed as "seed"`);
+  return Number(raw);
+}

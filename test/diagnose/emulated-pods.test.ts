@@ -2,6 +2,7 @@ import { createServer, AddressInfo } from 'net';
 import { Duration, Testing } from 'cdk8s';
 import { Mesh, MeshJob, SidecarLifecycle, WrapperExitCode } from '../../src';
 import { diagnose, FindingKind } from '../../src/diagnose/findings';
+import { readWrapperCommand } from '../../src/runtime/settings';
 import { kubeletFor } from '../support/pod';
 import { newChart } from '../support/render';
 import { podMetadataOf, podSpecOf, validateAll, validateManifest } from '../support/schema';
@@ -9,8 +10,10 @@ import { Child, cleanup, tempDir } from '../support/wrapper-harness';
 
 // MeshJob's own pods, run by the emulated kubelet (test/support/pod.ts) in a namespace where the
 // mesh injected no proxy: the pod status diagnose reads is built from what the run returned.
+// Each run is bounded by the wrapper's own settings (readyTimeout, requestTimeout and a quit
+// window of one attempt: nothing answers, and retrying would only make the run longer), and
+// diagnose reads the pods at the instant the last one ended, not at the clock's.
 
-jest.setTimeout(30_000);
 afterEach(cleanup);
 
 /** A loopback port nothing listens on: what the readiness URL reaches when no proxy was injected. */
@@ -27,14 +30,26 @@ function renderJob() {
   new MeshJob(chart, 'nightly', {
     mesh: Mesh.istio(),
     containers: [{ name: 'report', image: 'registry.example.com/report:1.4', command: ['/report'] }],
-    lifecycle: SidecarLifecycle.wrap({ readyTimeout: Duration.seconds(1) }),
+    lifecycle: SidecarLifecycle.wrap({ readyTimeout: Duration.seconds(1), requestTimeout: Duration.seconds(1), quitAttempts: 1 }),
   });
   const job = validateAll(Testing.synth(chart)).find((m) => m.kind === 'Job');
   return { spec: podSpecOf(job), metadata: podMetadataOf(job) };
 }
 
+/**
+ * How long one run can take: the wrapper's readiness wait, one request in flight when it ends,
+ * and its quit window, all read from the rendered settings; and starting the init container and
+ * the wrapper (a few processes: 10 s is ample on two cores at a load average of 10).
+ */
+function runBoundMs(rendered: { spec: any }): number {
+  const { settings } = readWrapperCommand(rendered.spec.containers[0].command)!;
+  const wrapper = Number(settings.READY_TIMEOUT) + Number(settings.REQUEST_TIMEOUT) + Number(settings.QUIT_WINDOW);
+  return (wrapper + 10) * 1000;
+}
+const RUN_BOUND_MS = runBoundMs(renderJob());
+
 /** Runs the pod's main container once and returns the core/v1 Pod the API would show after it. */
-async function runPod(rendered: { spec: any; metadata: any }, port: number, name: string) {
+async function runPod(rendered: { spec: any; metadata: any }, port: number, name: string): Promise<any> {
   const startedAt = new Date().toISOString();
   const code = await kubeletFor(rendered.spec, { 'localhost:15021': port }).run(rendered.spec.containers[0], new Child(tempDir(), 'report').env());
   const finishedAt = new Date().toISOString();
@@ -76,6 +91,9 @@ async function runPod(rendered: { spec: any; metadata: any }, port: number, name
   };
 }
 
+/** When the last of `pods` ended, as diagnose's `now`. */
+const endOf = (pods: any[]) => Math.max(...pods.map((p) => Date.parse(p.status.containerStatuses[0].state.terminated.finishedAt)));
+
 test('GIVEN MeshJob\'s wrapped pod run twice with no proxy injected WHEN diagnose reads both pods THEN it names the missing istio-proxy and the injection fix', async () => {
   const rendered = renderJob();
   const port = await closedPort();
@@ -84,7 +102,7 @@ test('GIVEN MeshJob\'s wrapped pod run twice with no proxy injected WHEN diagnos
   const exits = pods.map((p) => p.status.containerStatuses[0].state.terminated.exitCode);
   expect(exits).toEqual([WrapperExitCode.PROXY_NOT_READY, WrapperExitCode.PROXY_NOT_READY]);
 
-  const findings = diagnose(pods, [], { now: Date.now(), stuckAfterSeconds: 300, sidecars: [] });
+  const findings = diagnose(pods, [], { now: endOf(pods), stuckAfterSeconds: 300, sidecars: [] });
 
   expect(findings).toHaveLength(1);
   expect(findings[0]).toMatchObject({
@@ -92,9 +110,10 @@ test('GIVEN MeshJob\'s wrapped pod run twice with no proxy injected WHEN diagnos
   });
   expect(findings[0].cause).toContain('no istio-proxy was injected');
   expect(findings[0].fix).toContain('sidecar.istio.io/inject');
-});
+}, 2 * RUN_BOUND_MS);
 
 test('GIVEN one such pod only WHEN diagnose reads it THEN a single exit 75 is not yet a loop', async () => {
   const pod = await runPod(renderJob(), await closedPort(), 'nightly-b5k2x');
-  expect(diagnose([pod], [], { now: Date.now(), stuckAfterSeconds: 300, sidecars: [] })).toEqual([]);
-});
+  expect(pod.status.containerStatuses[0].state.terminated.exitCode).toBe(WrapperExitCode.PROXY_NOT_READY);
+  expect(diagnose([pod], [], { now: endOf([pod]), stuckAfterSeconds: 300, sidecars: [] })).toEqual([]);
+}, RUN_BOUND_MS);
