@@ -10,10 +10,9 @@
 // the demo stops by itself, after 90 s at most.
 import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
-import { Chart, Duration, Testing } from 'cdk8s';
+import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { APP_IMAGE } from '../examples/images';
-import { IstioJobChart } from '../examples/istio-job';
+import { IstioJobChart, REPORT_JOB } from '../examples/istio-job';
 import { readWrapperCommand } from '../src/runtime/settings';
 import { nowMs } from '../test/support/fake-proxy';
 import { kubeletFor } from '../test/support/pod';
@@ -91,18 +90,7 @@ function theJob(chart: Chart): any {
 export function renderDemoPods(): DemoPods {
   const meshJob = theJob(new IstioJobChart(Testing.app(), 'istio-job'));
   const plainChart = new Chart(Testing.app(), 'istio-job');
-  new kplus.Job(plainChart, 'report', {
-    containers: [{
-      name: 'report',
-      image: 'registry.example.com/report:1.4',
-      ...APP_IMAGE,
-      command: ['/report'],
-      args: ['--since', '24h', '--title', 'Nightly report: "all" regions'],
-    }],
-    backoffLimit: 2,
-    activeDeadline: Duration.minutes(30),
-    ttlAfterFinished: Duration.days(1),
-  });
+  new kplus.Job(plainChart, 'report', REPORT_JOB);
   const plain = theJob(plainChart);
   return { meshJob: podSpecOf(meshJob), plain: podSpecOf(plain), jobSpecs: { meshJob: meshJob.spec, plain: plain.spec } };
 }
