@@ -257,8 +257,9 @@ pod_value() {
 }
 
 read_pod() {
-  nl='
-'
+  # A newline (the shell starts with IFS set to space, tab, newline, whatever the environment says;
+  # a literal one would not survive rendering on one line). No line of the files holds one.
+  nl=${IFS#??}
   pod=
   # MESHJOB_MARKER: FILE,KEY[,VALUE] that injection writes (absent: the proxy is in the pod spec).
   marker_file=${MESHJOB_MARKER%%,*}
@@ -603,8 +604,11 @@ stop_sidecars() {
   planted=
   set +f
   for name in "$MESHJOB_DIR"/* "$MESHJOB_DIR"/.*; do
-    case "${name##*/}" in . | .. | quit.lock) continue ;; esac
-    { [ -L "$name" ] || { [ -e "$name" ] && [ ! -f "$name" ]; }; } && planted="$planted ${name##*/}"
+    case "${name##*/}" in . | ..) continue ;; esac
+    case "${name##*/}" in
+      quit.lock) [ -L "$name" ] || [ ! -d "$name" ] ;;
+      *) [ -L "$name" ] || { [ -e "$name" ] && [ ! -f "$name" ]; } ;;
+    esac && planted="$planted ${name##*/}"
   done
   set -f
   [ -z "$planted" ] || report state-tampered "found in the shared directory $MESHJOB_DIR, not made by a wrapper:$planted"
