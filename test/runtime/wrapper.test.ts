@@ -203,7 +203,9 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
       const proxy = await startProxy();
       const child = new Child(tempDir());
       const dir = sharedDir();
-      const r = await runWrapper({ setup, env: child.env(), settings: { dir, readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)], ...settings } }).result;
+      const r = await runWrapper({
+        setup, env: child.env(), settings: { dir, readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)], ...settings },
+      }).result;
 
       const line = `${reason}: exiting 64 without running the command`;
       expect(outcome(r)).toEqual({ code: WrapperExitCode.USAGE, signal: null, stderr: [`meshjob[main]: ${line}`] });
