@@ -11,6 +11,14 @@ export const QUIT_RETRY_DELAY_CAP_SECONDS = 2;
  */
 export const MAX_QUIT_WINDOW_SECONDS = 999_999_999;
 
+/**
+ * How long the wrapper keeps a quit request's client connected before the command ends, before it
+ * replaces it with a new one: busybox wget connects before it reads the request's body, and HTTP
+ * servers close connections that send no request within their header timeout (30 s for hyper,
+ * linkerd2-proxy's HTTP library, by default).
+ */
+export const ARMED_QUIT_RENEW_SECONDS = 10;
+
 /** What the back-off depends on. @internal */
 export interface QuitTiming {
   /** Attempts of each quit request. */

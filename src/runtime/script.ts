@@ -6,7 +6,7 @@ import {
   MAX_QUIT_ATTEMPTS, MAX_QUIT_RETRY_DELAY_SECONDS, MAX_READY_POLL_SECONDS, MAX_READY_TIMEOUT_SECONDS,
   MAX_REQUEST_TIMEOUT_SECONDS, MAX_SIDECAR_STOP_TIMEOUT_SECONDS,
 } from './limits';
-import { MAX_QUIT_WINDOW_SECONDS } from './quit-timing';
+import { ARMED_QUIT_RENEW_SECONDS, MAX_QUIT_WINDOW_SECONDS } from './quit-timing';
 
 // wrapper.sh as a pod carries it: only the sections the pod uses, without comments, indentation or
 // blank lines, on one line, escaped for the kubelet. Rendered once per set of sections.
@@ -32,6 +32,7 @@ const FACTS: Record<string, number> = {
   MAX_QUIT_ATTEMPTS: MAX_QUIT_ATTEMPTS,
   MAX_QUIT_WINDOW: MAX_QUIT_WINDOW_SECONDS,
   MAX_SIDECAR_STOP_TIMEOUT: MAX_SIDECAR_STOP_TIMEOUT_SECONDS,
+  ARMED_RENEW: ARMED_QUIT_RENEW_SECONDS,
 };
 
 let source: string | undefined;

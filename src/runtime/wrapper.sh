@@ -5,10 +5,10 @@
 # A main container (MESHJOB_ROLE=main) runs these phases:
 #   read_pod      (pods that mount their own metadata) fail at once when the mesh did not inject
 #                 its proxy, leave a native proxy alone, and use the ports the pod's annotations name;
-#   arm_quit      start the first quit request's client, waiting for its go (see below);
 #   wait_ready    wait until every readiness URL answers 2xx (bounded by MESHJOB_READY_TIMEOUT);
 #   run_command   run the original command as a child, byte-exact ("$@"), passing on every signal
-#                 the wrapper can catch, and wait for it;
+#                 the wrapper can catch, and wait for it; meanwhile start the first quit
+#                 request's client, to be let go when the command ends (arm_quit);
 #   record_exit   record the exit code; only the last main container to end goes on;
 #   stop_sidecars wait for the done-file sidecars to end, then send the quit steps (the job's own
 #                 sidecars first, the mesh proxy last);
@@ -409,6 +409,9 @@ run_command() {
 #@ sidecar-role
   [ "$MESHJOB_ROLE" = sidecar ] && run_sidecar
 #@ end
+#@ armed
+  arm_quit
+#@ end
   reap "$pid"
   rc=$status
   pid=
@@ -479,37 +482,54 @@ record_exit() {
 }
 
 #@ armed
-# arm_quit: the first quit step, when it is a POST, is sent by a client started now, so that no
-# process has to start when the command ends. A subshell (its pid: $armed) holds the write end of
-# a pipe the client reads its POST body from; the client connects only when the pipe closes. The
-# subshell closes it on SIGUSR1 while the wrapper has fd 9 open (so that a SIGUSR1 the command
-# sends to its process group starts nothing), then bounds the request by MESHJOB_REQUEST_TIMEOUT
-# and exits with the client's status. On SIGUSR2 it kills the client unsent. Every other signal is
-# ignored by both, so that nothing but the wrapper's go closes the pipe.
-ignore() { trap '' "$1"; }
+# arm_quit: the first quit step, when it is a POST, is sent by a client started while the command
+# runs, so that no process has to start when the command ends. A subshell (its pid: $armed) holds
+# the write end of a pipe the client reads its POST body from; the client sends nothing before the
+# pipe closes. The subshell closes it on SIGUSR1 while the wrapper has fd 9 open (so that a SIGUSR1
+# the command sends to its process group starts nothing), then bounds the request by
+# MESHJOB_REQUEST_TIMEOUT and exits with the client's status. busybox wget connects before it reads
+# the body: a connection left idle too long may be closed by the server, so the client is replaced
+# every @ARMED_RENEW@ seconds. On SIGUSR2 the subshell kills the client unsent. Every other signal
+# is ignored by both, so that nothing but the wrapper's go closes the pipe.
+# ignore N: ignores signal N, but for SIGUSR1 and SIGUSR2 (arm_quit's own).
+ignore() {
+  case $1 in 10 | 12) ;; *) trap '' "$1" ;; esac
+}
+
 arm_quit() {
   set -- $MESHJOB_QUIT $MESHJOB_PROXY_QUIT
   [ "${1%%|*}" = POST ] && [ ! -e /proc/$$/fd/9 ] || return 0
   armed_step=$1
   : | {
+    trap 'armed_go=1' USR1
+    trap 'armed_stop=1' USR2
     exec 4<&0 5> /proc/self/fd/0 < /dev/null > /dev/null 2>&1
     for_signals ignore
-    trap 'armed_go=1' USR1
-    trap 'kill -s KILL "$armed_client"; exit' USR2
-    (client POST "${armed_step#*|}") <&4 4<&- 5>&- >&6 &
-    armed_client=$!
-    until [ -n "$armed_go" ] && [ -e /proc/$$/fd/9 ]; do
+    # The go is fd 9 (SIGUSR1 only wakes the subshell up: one it missed is seen at the next
+    # renewal). The client is killed, never let go, on SIGUSR2 or once the wrapper is gone (its
+    # fd 6 with it); only then does the subshell exit, so that no client outlives it unsent.
+    while [ ! -e /proc/$$/fd/9 ]; do
+      if [ -n "$armed_stop" ] || [ ! -e /proc/$$/fd/6 ]; then
+        kill -s KILL $armed_client
+        exit
+      fi
+      if [ -z "$armed_go" ]; then
+        [ -z "$armed_client" ] || kill -s KILL "$armed_client"
+        (client POST "${armed_step#*|}") <&4 4<&- 5>&- >| /proc/self/fd/6 &
+        armed_client=$!
+        x sleep @ARMED_RENEW@ &
+      fi
       armed_go=
-      read -r _ <&4
+      [ -e /proc/$$/fd/9 ] || [ -n "$armed_stop" ] || wait "$!"
     done
     exec 5>&-
     trap '' USR1 USR2
     { x sleep "$MESHJOB_REQUEST_TIMEOUT"; kill -s KILL "$armed_client"; } &
     armed_timer=$!
     wait "$armed_client"
-    rc=$?
+    armed_status=$?
     kill -s KILL "$armed_timer"
-    exit "$rc"
+    exit "$armed_status"
   } &
   armed=$!
 }
@@ -518,6 +538,7 @@ arm_quit() {
 fire() {
   armed_pid=$armed
   armed=
+  # (What the polls wrote goes: if the subshell died before its client started, nothing is read.)
   true >| /proc/self/fd/6
   exec 9< /dev/null
   kill -s USR1 "$armed_pid" 2>/dev/null || { http POST "${armed_step#*|}"; return; }
@@ -536,7 +557,8 @@ quit() {
   for delay in $MESHJOB_QUIT_DELAYS last; do
     attempt=$((attempt + 1))
 #@ armed
-    if [ -n "$armed" ] && [ "$1|$2" = "$armed_step" ]; then fire; else http "$1" "$2"; fi && return 0
+    # (An armed client whose connection was gone by then got no answer: an ordinary request follows at once.)
+    if [ -n "$armed" ] && [ "$1|$2" = "$armed_step" ]; then fire || { [ "$code" = 000 ] && http "$1" "$2"; }; else http "$1" "$2"; fi && return 0
 #@ end
 #@ !armed
     http "$1" "$2" && return 0
@@ -664,9 +686,6 @@ if [ -n "$not_injected" ]; then
   finish @EXIT_PROXY_NOT_INJECTED@
   exit @EXIT_PROXY_NOT_INJECTED@
 fi
-#@ end
-#@ armed
-arm_quit
 #@ end
 if ! wait_ready; then
   if [ -n "$stopping" ]; then

@@ -539,6 +539,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
       }
     });
 
+    // Four rounds of 34 wrappers each: the slowest test here, bounded by its own timeout.
     test('sends exactly one quit when the last two commands end at the same instant', async () => {
       // Two wrappers, frozen (SIGSTOP, as a container's CPU quota throttles it) while their
       // commands are killed at the same instant. Then the first is thawed and frozen again just
@@ -583,6 +584,6 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
         expect(proxy.quits).toHaveLength(1);
         await proxy.close();
       }
-    });
+    }, 90_000);
   });
 });
