@@ -365,7 +365,6 @@ runtime('podman runtime', () => {
         limitMs: 30_000,
       });
 
-      console.log(JSON.stringify({ e: run.stderr('report'), r: run.requests('istio-proxy'), rec: run.records('report') }));
       expect(run.exitCodes).toEqual({ 'meshjob-busybox': 0, 'istio-proxy': 0, 'report': 128 + n });
       expect(run.records('report').find((r) => r.kind === 'signal')!.fields).toEqual([String(n)]);
       expect(quitsOf(run, 'istio-proxy', '/quitquitquit')).toEqual([['POST', '15020:/quitquitquit', 200]]);
