@@ -5,10 +5,10 @@
 # A main container (MESHJOB_ROLE=main) runs these phases:
 #   read_pod      (pods that mount their own metadata) fail at once when the mesh did not inject
 #                 its proxy, leave a native proxy alone, and use the ports the pod's annotations name;
+#   arm_quit      start the first quit request's client now, to be let go when the command ends;
 #   wait_ready    wait until every readiness URL answers 2xx (bounded by MESHJOB_READY_TIMEOUT);
 #   run_command   run the original command as a child, byte-exact ("$@"), passing on every signal
-#                 the wrapper can catch, and wait for it; meanwhile start the first quit
-#                 request's client, to be let go when the command ends (arm_quit);
+#                 the wrapper can catch, and wait for it;
 #   record_exit   record the exit code; only the last main container to end goes on;
 #   stop_sidecars wait for the done-file sidecars to end, then send the quit steps (the job's own
 #                 sidecars first, the mesh proxy last);
@@ -134,9 +134,9 @@ client() {
 #@ end
 }
 
-# result: sets $code to the HTTP status of the client that just ended with $status, or 000 when
+# result FD: sets $code to the HTTP status of the client that just ended with $status, or 000 when
 # no HTTP answer came, and $why to what was seen ("answered 503", "refused", "got no answer",
-# "no-client"). Returns 0 for a 2xx answer. Reads at most 64 lines of what the client wrote.
+# "no-client"). Returns 0 for a 2xx answer. Reads at most 64 lines of what the client wrote to FD.
 result() {
   out=
   lines=0
@@ -144,7 +144,7 @@ result() {
   while [ "$((lines += 1))" -le 64 ] && { read -r line || [ -n "$line" ]; }; do
     out="$out $line"
     line=
-  done < /proc/self/fd/6
+  done < "/proc/self/fd/$1"
   why="got no answer"
 #@ wget
   if [ "$status" = 0 ]; then
@@ -208,7 +208,7 @@ http() {
   (client "$1" "$2") >| /proc/self/fd/6 &
   # (The shell's notice of a client it killed, "Killed", is not the command's: not shown.)
   reap "$!" "$((now + MESHJOB_REQUEST_TIMEOUT * 100))" 2>/dev/null
-  result
+  result 6
 }
 
 # for_signals FUNCTION: runs FUNCTION N for every signal N a process can be sent and the shell can
@@ -402,15 +402,12 @@ on_signal() {
 run_command() {
   if [ -n "$ticker" ]; then kill "$ticker"; ticker=; fi
   exec 3<&0
-  exec "$@" <&3 3<&- 6>&- &
+  exec "$@" <&3 3<&- 6>&- 7>&- &
   pid=$!
   exec 3<&-
   [ -n "$stopping" ] && on_signal "$stopping"
 #@ sidecar-role
   [ "$MESHJOB_ROLE" = sidecar ] && run_sidecar
-#@ end
-#@ armed
-  arm_quit
 #@ end
   reap "$pid"
   rc=$status
@@ -482,8 +479,9 @@ record_exit() {
 }
 
 #@ armed
-# arm_quit: the first quit step, when it is a POST, is sent by a client started while the command
-# runs, so that no process has to start when the command ends. A subshell (its pid: $armed) holds
+# arm_quit: the first quit step, when it is a POST, is sent by a client started before the wait
+# for readiness (off the way from ready to the command's start), so that no process has to start
+# when the command ends. A subshell (its pid: $armed) holds
 # the write end of a pipe the client reads its POST body from; the client sends nothing before the
 # pipe closes. The subshell closes it on SIGUSR1 while the wrapper has fd 9 open (so that a SIGUSR1
 # the command sends to its process group starts nothing), then bounds the request by
@@ -499,6 +497,8 @@ ignore() {
 arm_quit() {
   set -- $MESHJOB_QUIT $MESHJOB_PROXY_QUIT
   [ "${1%%|*}" = POST ] && [ ! -e /proc/$$/fd/9 ] || return 0
+  # fd 7: what the armed client writes, as fd 6 holds what the other requests write.
+  { command exec 7> "$MESHJOB_DIR/armed.$MESHJOB_CONTAINER.$token"; } 2>/dev/null || return 0
   armed_step=$1
   : | {
     trap 'armed_go=1' USR1
@@ -515,9 +515,10 @@ arm_quit() {
       fi
       if [ -z "$armed_go" ]; then
         [ -z "$armed_client" ] || kill -s KILL "$armed_client"
-        (client POST "${armed_step#*|}") <&4 4<&- 5>&- >| /proc/self/fd/6 &
+        (client POST "${armed_step#*|}") <&4 4<&- 5>&- >| /proc/self/fd/7 &
         armed_client=$!
-        x sleep @ARMED_RENEW@ &
+        # (Closed by exec: a redirection of a function call would keep copies of the pipe.)
+        (exec 4<&- 5>&-; x sleep @ARMED_RENEW@) &
       fi
       armed_go=
       [ -e /proc/$$/fd/9 ] || [ -n "$armed_stop" ] || wait "$!"
@@ -538,12 +539,10 @@ arm_quit() {
 fire() {
   armed_pid=$armed
   armed=
-  # (What the polls wrote goes: if the subshell died before its client started, nothing is read.)
-  true >| /proc/self/fd/6
   exec 9< /dev/null
   kill -s USR1 "$armed_pid" 2>/dev/null || { http POST "${armed_step#*|}"; return; }
   reap "$armed_pid" 2>/dev/null
-  result
+  result 7
 }
 
 #@ end
@@ -557,8 +556,14 @@ quit() {
   for delay in $MESHJOB_QUIT_DELAYS last; do
     attempt=$((attempt + 1))
 #@ armed
-    # (An armed client whose connection was gone by then got no answer: an ordinary request follows at once.)
-    if [ -n "$armed" ] && [ "$1|$2" = "$armed_step" ]; then fire || { [ "$code" = 000 ] && http "$1" "$2"; }; else http "$1" "$2"; fi && return 0
+    # (An armed client whose connection was gone by then got no answer without waiting out the
+    # request timeout, at which it is killed (137) or curl gives up (28): an ordinary request
+    # follows at once.)
+    if [ -n "$armed" ] && [ "$1|$2" = "$armed_step" ]; then
+      fire || { [ "$code" = 000 ] && case $status in 28 | 137) false ;; esac && http "$1" "$2"; }
+    else
+      http "$1" "$2"
+    fi && return 0
 #@ end
 #@ !armed
     http "$1" "$2" && return 0
@@ -686,6 +691,9 @@ if [ -n "$not_injected" ]; then
   finish @EXIT_PROXY_NOT_INJECTED@
   exit @EXIT_PROXY_NOT_INJECTED@
 fi
+#@ end
+#@ armed
+arm_quit
 #@ end
 if ! wait_ready; then
   if [ -n "$stopping" ]; then
