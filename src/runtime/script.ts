@@ -46,7 +46,8 @@ export function featureKey(features: WrapperFeature[]): string {
 
 /**
  * The wrapper script as it is rendered into a pod: src/runtime/wrapper.sh with only the sections
- * of `features`, without comment lines, indentation or blank lines, on one line. @internal
+ * of `features`, without comment lines, indentation or blank lines, on one line, its names
+ * shortened (shorten()). @internal
  */
 export function wrapperScript(features: WrapperFeature[]): string {
   const key = featureKey(features);
@@ -64,10 +65,10 @@ export function wrapperScript(features: WrapperFeature[]): string {
       }
       if (keep && line !== '' && !line.startsWith('#')) lines.push(line);
     }
-    script = joinLines(lines).replace(/@([A-Z_]+)@/g, (_all, name: string) => {
+    script = shorten(joinLines(lines).replace(/@([A-Z_]+)@/g, (_all, name: string) => {
       if (!(name in FACTS)) throw new Error(`wrapper.sh names @${name}@, which script.ts does not know`);
       return String(FACTS[name]);
-    });
+    }));
     rendered.set(key, script);
   }
   return script;
@@ -98,4 +99,165 @@ const CONTINUES = /(?:\bthen|\bdo|\belse|\bin|\{|;;|&|\||^[^(]*\))$/;
 function joinLines(lines: string[]): string {
   const continued = (i: number) => CONTINUES.test(lines[i]) || lines[i + 1].startsWith(';;');
   return lines.map((line, i) => (i === lines.length - 1 ? line : continued(i) ? `${line} ` : `${line};`)).join('') + '\n';
+}
+
+/**
+ * The wrapper's settings, by the name settings.ts gives them, and the shorter name a pod's
+ * settings argument and script use (after the prefix MESHJOB_). @internal
+ */
+export const SETTING_NAMES: Record<string, string> = {
+  CONTAINER: 'C',
+  DIR: 'D',
+  BUSYBOX: 'B',
+  PROXY_READY: 'PR',
+  READY_URL: 'R',
+  READY_TIMEOUT: 'RT',
+  READY_POLL: 'RP',
+  REQUEST_TIMEOUT: 'T',
+  ON_READY_TIMEOUT: 'OR',
+  QUIT: 'Q',
+  PROXY_QUIT: 'PQ',
+  QUIT_DELAYS: 'QD',
+  QUIT_WINDOW: 'QW',
+  TERMINATION_LOG: 'L',
+  KEEP_PROXY_ON_FAILURE: 'K',
+  PEERS: 'P',
+  ROLE: 'O',
+  SIDECAR_POLL: 'SP',
+  SIDECARS: 'S',
+  SIDECAR_STOP_TIMEOUT: 'ST',
+  POD_DIR: 'PD',
+  MARKER: 'M',
+  ON_NOT_INJECTED: 'NI',
+  NATIVE: 'N',
+  PORTS: 'PP',
+  PATHS: 'PA',
+};
+
+/**
+ * The functions and variables of wrapper.sh, renamed in a pod to `_` and a letter or two: the
+ * source keeps names a reader understands (phases by verb), the pod carries short ones. A name
+ * listed here is renamed where it is code (a function, a variable, an arithmetic operand), never
+ * in the words of a message.
+ */
+const IDENTIFIERS = [
+  // functions
+  'say', 'report', 'bound', 'now_cs', 'seen', 'client', 'result', 'reap', 'tick', 'http', 'for_signals', 'pass_on',
+  'pod_read', 'pod_value', 'read_pod', 'move_urls', 'wait_ready', 'on_signal', 'run_command', 'all_done',
+  'record_exit', 'ignore', 'arm_quit', 'fire', 'quit', 'kill_named', 'stop_sidecars', 'finish', 'run_sidecar',
+  // variables
+  'bound_int', 'quit_attempts', 'delay', 'up', 'now', 'token', 'seen_name', 'post', 'out', 'lines', 'line', 'why',
+  'code', 'status', 'prev', 'before', 'signals', 'ticker', 'signal', 'pod_file', 'key', 'pod', 'value', 'nl',
+  'marker_file', 'marker_key', 'marker_value', 'keys', 'move', 'marker', 'not_injected', 'inits', 'moves', 'port',
+  'moved', 'url', 'deadline', 'waiting_for', 'stopping', 'pid', 'sig', 'val', 'rc', 'peer', 'dir', 'failed', 'alone',
+  'peer_rc', 'armed_step', 'armed_go', 'armed_stop', 'armed_client', 'armed_timer', 'armed_status', 'armed',
+  'armed_pid', 'attempt', 'answered', 'found', 'procs', 'd', 'comm', 'step', 'planted', 'name',
+];
+
+/** Short names: `_a` ... `_z`, then `_aa` ... */
+function shortName(i: number): string {
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  return i < 26 ? `_${letters[i]}` : `_${letters[Math.floor(i / 26) - 1]}${letters[i % 26]}`;
+}
+
+/** Every rename of a pod's script: identifiers, and settings to their short names. @internal */
+export const RENAMES: ReadonlyMap<string, string> = new Map([
+  ...IDENTIFIERS.map((name, i): [string, string] => [name, shortName(i)]),
+  ...Object.entries(SETTING_NAMES).map(([long, short]): [string, string] => [`MESHJOB_${long}`, `MESHJOB_${short}`]),
+]);
+
+const IDENT = /[A-Za-z_][A-Za-z0-9_]*/y;
+
+/**
+ * The script with RENAMES applied and spaces around operators dropped, read as the shell reads
+ * it: in code (and in single-quoted code such as a trap's action), an identifier is renamed unless
+ * it touches "-" or "." (then it is a word such as quit-failed, not a name); in double quotes, only
+ * a name after "$", "${" or inside "$((...))" is. @internal
+ */
+export function shorten(script: string, renames: ReadonlyMap<string, string> = RENAMES): string {
+  let out = '';
+  let i = 0;
+  // The quoting in effect: code, single or double quotes, arithmetic, backquotes; nested as the shell nests them.
+  const modes: Array<'code' | 'sq' | 'dq' | 'arith' | 'bq'> = ['code'];
+  const mode = () => modes[modes.length - 1];
+  const word = (renameBare: boolean): boolean => {
+    IDENT.lastIndex = i;
+    const m = IDENT.exec(script);
+    if (!m) return false;
+    const before = out[out.length - 1] ?? '';
+    const after = script[i + m[0].length] ?? '';
+    const named = before === '$' || out.endsWith('${') || out.endsWith('${#');
+    const bare = renameBare && !/[A-Za-z0-9_.-]/.test(before) && !/[-.]/.test(after);
+    out += (named || bare) && renames.has(m[0]) ? renames.get(m[0]) : m[0];
+    i += m[0].length;
+    return true;
+  };
+  while (i < script.length) {
+    const c = script[i];
+    const m = mode();
+    if (c === '\\' && m !== 'sq') {
+      out += script.slice(i, i + 2);
+      i += 2;
+    } else if (m === 'sq') {
+      if (c === '\'') modes.pop();
+      if (c === '\'' || !word(true)) {
+        out += c;
+        i++;
+      }
+    } else if (m === 'dq') {
+      if (c === '"') {
+        modes.pop();
+        out += c;
+        i++;
+      } else if (script.startsWith('$((', i)) {
+        modes.push('arith');
+        out += '$((';
+        i += 3;
+      } else if (c === '`') {
+        modes.push('bq');
+        out += c;
+        i++;
+      } else if (!(out.endsWith('$') || out.endsWith('${') || out.endsWith('${#')) || !word(false)) {
+        out += c;
+        i++;
+      }
+    } else {
+      // code, arithmetic and backquotes read alike
+      if (m === 'arith' && script.startsWith('))', i)) {
+        modes.pop();
+        out += '))';
+        i += 2;
+      } else if (m === 'bq' && c === '`') {
+        modes.pop();
+        out += c;
+        i++;
+      } else if (c === '\'') {
+        modes.push('sq');
+        out += c;
+        i++;
+      } else if (c === '"') {
+        modes.push('dq');
+        out += c;
+        i++;
+      } else if (c === '`') {
+        modes.push('bq');
+        out += c;
+        i++;
+      } else if (script.startsWith('$((', i)) {
+        modes.push('arith');
+        out += '$((';
+        i += 3;
+      } else if (m === 'code' && c === ' ' && /^ *(\|\|?|&&|;;)/.test(script.slice(i)) && !/[<>]$/.test(out)) {
+        // " | ", " || ", " && ", " ;;": the spaces before go
+        i++;
+      } else if (m === 'code' && c === ' ' && /(\|\|?|&&|[0-9]?[<>]\|?|>&|<&)$/.test(out) && !/^ *[&|]/.test(script.slice(i))) {
+        // ... and the spaces after, and after a redirection operator
+        i++;
+      } else if (!word(true)) {
+        out += c;
+        i++;
+      }
+    }
+  }
+  return out;
 }

@@ -223,7 +223,7 @@ for_signals() {
     esac
   done
 }
-pass_on() { trap "on_signal $1" "$1"; }
+pass_on() { trap 'on_signal '"$1" "$1"; }
 
 #@ pod
 # read_pod: what the pod as the API server stored it says about the proxy, from the downward API
