@@ -148,7 +148,7 @@ const IDENTIFIERS = [
   // variables
   'bound_int', 'quit_attempts', 'delay', 'up', 'now', 'token', 'seen_name', 'post', 'out', 'lines', 'line', 'why',
   'code', 'status', 'prev', 'before', 'signals', 'ticker', 'signal', 'pod_file', 'key', 'pod', 'value', 'nl',
-  'marker_file', 'marker_key', 'marker_value', 'keys', 'move', 'marker', 'not_injected', 'inits', 'moves', 'port',
+  'ignoring', 'refuse', 'mark', 'not_injected', 'inits', 'moves', 'port',
   'moved', 'url', 'deadline', 'waiting_for', 'stopping', 'pid', 'sig', 'val', 'rc', 'peer', 'dir', 'failed', 'alone',
   'peer_rc', 'armed_step', 'armed_go', 'armed_stop', 'armed_client', 'armed_timer', 'armed_status', 'armed',
   'armed_pid', 'attempt', 'answered', 'found', 'procs', 'd', 'comm', 'step', 'planted', 'name',

@@ -140,11 +140,12 @@ export function wrapperSettings(s: WrapperSettings, features = wrapperFeatures(s
     const m = s.injectionMarker;
     settings.push(
       ['POD_DIR', s.podInfoDir ?? ''],
-      ['MARKER', m ? [m.file, m.key, ...(m.value === undefined ? [] : [m.value])].join(',') : ''],
+      // The mark as the downward API file writes it: `key`, or `key="value"` (Go's %q; the plan's values need no escapes).
+      ['MARKER', m ? `${m.file} ${m.key}${m.value === undefined ? '' : `="${m.value}"`}` : ''],
       ['ON_NOT_INJECTED', s.startWithoutProxy ? 'start' : 'fail'],
-      ['NATIVE', s.nativeProxy ? `${s.nativeProxy.annotation},${s.nativeProxy.container}` : ''],
-      ['PORTS', (s.portAnnotations ?? []).map((p) => `${p.port},${p.annotation}`).join(' ')],
-      ['PATHS', (s.pathAnnotations ?? []).map((p) => `${p.path},${p.annotation}`).join(' ')],
+      ['NATIVE', s.nativeProxy ? `${s.nativeProxy.annotation} ${s.nativeProxy.container}` : ''],
+      ['PORTS', (s.portAnnotations ?? []).map((p) => `${p.port} ${p.annotation}`).join(' ')],
+      ['PATHS', (s.pathAnnotations ?? []).map((p) => `${p.path} ${p.annotation}`).join(' ')],
     );
   }
   return settings;

@@ -51,9 +51,14 @@ report() {
   [ -s "$MESHJOB_TERMINATION_LOG" ] && return 0
   { printf 'meshjob: %s: %s\n' "$1" "$2" >| "$MESHJOB_TERMINATION_LOG"; } 2>/dev/null
 }
+# refuse REASON CODE MESSAGE: reports MESSAGE, and that the container ends with CODE without running
+# the command.
+refuse() {
+  report "$1" "$3: exiting $2 without running the command"
+}
 
 if [ "$#" -eq 0 ]; then
-  report no-command "no command to run: the wrapper needs the original command as its arguments"
+  refuse no-command @EXIT_USAGE@ "no command to run: the wrapper needs the original command as its arguments"
   exit @EXIT_USAGE@
 fi
 
@@ -67,7 +72,7 @@ bound() {
     '' | .* | *. | *.*.* | *.????* | *[!0-9.]*) ;;
     *) [ "${#bound_int}" -le "${#3}" ] && { [ "${bound_int:-0}" -lt "$3" ] || [ "$2" = "$3" ]; } && return 0 ;;
   esac
-  report bad-setting "$1 $2 is not a number of $4 from 0 to $3: exiting @EXIT_USAGE@ without running the command"
+  refuse bad-setting @EXIT_USAGE@ "$1 $2 is not a number of $4 from 0 to $3"
   exit @EXIT_USAGE@
 }
 bound readyTimeout "$MESHJOB_READY_TIMEOUT" @MAX_READY_TIMEOUT@ seconds
@@ -234,15 +239,18 @@ pass_on() { trap 'on_signal '"$1" "$1"; }
 # only the lines of the keys asked about are kept, at most 4096 lines are read, and a value is used
 # only when it is a port or a URL path. A file that is missing or unreadable is "unknown": the
 # wrapper then waits for the proxy as it would without the volume.
+#
+# pod_read FILE KEY...: adds to $pod the lines of FILE that set one of the KEYs; 1 when FILE cannot
+# be read.
 pod_read() {
   pod_file=$MESHJOB_POD_DIR/$1
   shift
-  [ -f "$pod_file" ] && [ -r "$pod_file" ] || return 1
+  [ -f "$pod_file" ] && [ -r "$pod_file" ] || return
   line=
   lines=0
-  while [ "$((lines += 1))" -le 4096 ] && { read -r line || [ -n "$line" ]; }; do
+  while [ $((lines += 1)) -le 4096 ] && { read -r line || [ "$line" ]; }; do
     for key; do
-      case $line in "$key="*) pod="$pod$nl$line" ;; esac
+      case $line in "$key="*) pod=$pod$nl$line ;; esac
     done
     line=
   done < "$pod_file"
@@ -250,10 +258,15 @@ pod_read() {
 
 # pod_value KEY: sets $value to the value of KEY as the file quotes it (Go escapes kept).
 pod_value() {
-  case "$pod$nl" in *"$nl$1=\""*) ;; *) return 1 ;; esac
+  case $pod$nl in *"$nl$1=\""*) ;; *) return 1 ;; esac
   value=${pod#*"$nl$1=\""}
   value=${value%%"$nl"*}
   value=${value%\"}
+}
+
+# ignoring ANNOTATION WHAT: says that the annotation is not used.
+ignoring() {
+  say "ignoring annotation $1: not $2"
 }
 
 read_pod() {
@@ -261,28 +274,22 @@ read_pod() {
   # a literal one would not survive rendering on one line). No line of the files holds one.
   nl=${IFS#??}
   pod=
-  # MESHJOB_MARKER: FILE,KEY[,VALUE] that injection writes (absent: the proxy is in the pod spec).
-  marker_file=${MESHJOB_MARKER%%,*}
-  marker_key=${MESHJOB_MARKER#*,}
-  marker_value=${marker_key#*,}
-  [ "$marker_value" = "$marker_key" ] && marker_value=
-  marker_key=${marker_key%%,*}
-  keys=
-  for move in $MESHJOB_PORTS $MESHJOB_PATHS; do keys="$keys ${move##*,}"; done
-  [ "$marker_file" = annotations ] && keys="$keys $marker_key"
-  pod_read annotations ${MESHJOB_NATIVE%,*} $keys || [ "$marker_file" != annotations ] || marker_file=
-  if [ "$marker_file" = labels ]; then pod_read labels "$marker_key" || marker_file=; fi
-  if [ -n "$marker_file" ] && [ -n "$MESHJOB_MARKER" ]; then
-    case "$pod$nl" in
-      *"$nl$marker_key="${marker_value:+"\"$marker_value\"$nl"}*) ;;
+  # MESHJOB_MARKER: FILE MARK, what injection writes: KEY, or KEY="VALUE" as the file quotes it
+  # (absent: the proxy is in the pod spec, nothing to check). MESHJOB_NATIVE: ANNOTATION CONTAINER.
+  # MESHJOB_PORTS, MESHJOB_PATHS: pairs PORT ANNOTATION, PATH ANNOTATION.
+  set -- $MESHJOB_MARKER
+  mark=$2
+  pod_read annotations "${mark%%=*}" $MESHJOB_NATIVE $MESHJOB_PORTS $MESHJOB_PATHS || [ "$1" = labels ] || mark=
+  if [ "$1" = labels ]; then pod_read labels "$mark" || mark=; fi
+  if [ "$mark" ]; then
+    case $pod$nl in
+      *"$nl$mark"[=$nl]*) ;;
       *)
-        marker="${marker_file%s} $marker_key${marker_value:+=\"$marker_value\"}"
-        if [ "$MESHJOB_ROLE" = sidecar ]; then
-          :
-        elif [ "$MESHJOB_ON_NOT_INJECTED" = start ]; then
-          say "the pod has no $marker: the mesh did not inject its proxy; running the command without it, as asked (startWithoutProxy)"
-        else
-          report proxy-not-injected "the pod has no $marker: the mesh did not inject its proxy (check the namespace's injection label, the revision label, and opt-out labels and annotations): exiting @EXIT_PROXY_NOT_INJECTED@ without running the command"
+        mark="no ${1%s} $mark on the pod: the mesh did not inject its proxy"
+        if [ "$MESHJOB_ON_NOT_INJECTED" = start ]; then
+          say "$mark; running the command without it, as asked (startWithoutProxy)"
+        elif [ "$MESHJOB_ROLE" != sidecar ]; then
+          refuse proxy-not-injected @EXIT_PROXY_NOT_INJECTED@ "$mark (see the namespace's injection and revision labels, and opt-outs)"
           not_injected=1
         fi
         MESHJOB_PROXY_READY=
@@ -290,41 +297,42 @@ read_pod() {
         ;;
     esac
   fi
-  # MESHJOB_NATIVE: ANNOTATION,CONTAINER: the proxy is a native sidecar (an init container the
-  # kubelet stops) when the JSON of ANNOTATION lists CONTAINER under "initContainers".
-  if [ -n "$MESHJOB_PROXY_QUIT" ] && [ -n "$MESHJOB_NATIVE" ] && pod_value "${MESHJOB_NATIVE%,*}"; then
+  # The proxy is a native sidecar, which the kubelet stops, when the JSON of ANNOTATION lists
+  # CONTAINER under "initContainers".
+  set -- $MESHJOB_NATIVE
+  if [ "$MESHJOB_PROXY_QUIT" ] && [ "$1" ] && pod_value "$1"; then
     inits=${value#*'\"initContainers\":['}
-    case "$inits" in
-      "$value") ;;
-      *)
-        case "${inits%%]*}" in
-          *'\"'"${MESHJOB_NATIVE##*,}"'\"'*)
-            say "${MESHJOB_NATIVE##*,} is a native sidecar (annotation ${MESHJOB_NATIVE%,*}): the kubelet stops it, not the wrapper"
-            MESHJOB_PROXY_QUIT=
-            ;;
-        esac
-        ;;
-    esac
+    if [ "$inits" != "$value" ]; then
+      case ${inits%%]*} in
+        *'\"'"$2"'\"'*)
+          say "$2 is a native sidecar (annotation $1): the kubelet stops it, not the wrapper"
+          MESHJOB_PROXY_QUIT=
+          ;;
+      esac
+    fi
   fi
-  # MESHJOB_PORTS: PORT,ANNOTATION ...; MESHJOB_PATHS: PATH,ANNOTATION ...: in every URL, ":PORT/"
-  # (resp. PATH) becomes what ANNOTATION says, when it says a port (resp. a URL path).
+  # In every URL, ":PORT/" (PATH) becomes what ANNOTATION says, when it says a port (a URL path).
   moves=
-  for move in $MESHJOB_PORTS; do
-    pod_value "${move##*,}" || continue
-    port=${value#"${value%%[!0]*}"}
-    case "$value" in
-      '' | *[!0-9]*) ;;
-      *) if [ "${#port}" -le 5 ] && [ "${port:-0}" -ge 1 ] && [ "$port" -le 65535 ]; then moves="$moves :${move%%,*}/ :$port/"; continue; fi ;;
-    esac
-    say "ignoring annotation ${move##*,}: not a port from 1 to 65535"
+  set -- $MESHJOB_PORTS
+  while [ $# -gt 1 ]; do
+    if pod_value "$2"; then
+      port=${value#"${value%%[!0]*}"}
+      case $value in
+        '' | *[!0-9]*) ignoring "$2" "a port from 1 to 65535" ;;
+        *) [ ${#port} -le 5 ] && [ "${port:-0}" -ge 1 ] && [ "$port" -le 65535 ] && moves="$moves :$1/ :$port/" || ignoring "$2" "a port from 1 to 65535" ;;
+      esac
+    fi
+    shift 2
   done
-  for move in $MESHJOB_PATHS; do
-    pod_value "${move##*,}" || continue
-    case "$value" in
-      /*[!A-Za-z0-9._~%!\&\'\(\)*+,\;=:@/-]*) ;;
-      /*) moves="$moves ${move%,*} $value"; continue ;;
-    esac
-    say "ignoring annotation ${move##*,}: not a URL path"
+  set -- $MESHJOB_PATHS
+  while [ $# -gt 1 ]; do
+    if pod_value "$2"; then
+      case $value in
+        /*[!A-Za-z0-9._~%!\&\'\(\)*+,\;=:@/-]* | [!/]* | '') ignoring "$2" "a URL path" ;;
+        *) moves="$moves $1 $value" ;;
+      esac
+    fi
+    shift 2
   done
   move_urls "$MESHJOB_READY_URL"
   MESHJOB_READY_URL=$moved
@@ -341,8 +349,8 @@ move_urls() {
   moved=
   for url in $1; do
     set -- $moves
-    while [ "$#" -gt 1 ]; do
-      case "$url" in *"$1"*) url=${url%%"$1"*}$2${url#*"$1"} ;; esac
+    while [ $# -gt 1 ]; do
+      case $url in *"$1"*) url=${url%%"$1"*}$2${url#*"$1"} ;; esac
       shift 2
     done
     moved="$moved $url"
@@ -359,7 +367,7 @@ wait_ready() {
   for waiting_for in $MESHJOB_PROXY_READY $MESHJOB_READY_URL; do
     until http GET "$waiting_for"; do
       if [ "$why" = no-client ]; then
-        report no-http-client "cannot run the HTTP client the wrapper needs (wget or curl): exiting @EXIT_USAGE@ without running the command"
+        refuse no-http-client @EXIT_USAGE@ "cannot run the HTTP client the wrapper needs (wget or curl)"
         exit @EXIT_USAGE@
       fi
       [ -z "$stopping" ] || return 1
@@ -708,7 +716,7 @@ if ! wait_ready; then
   if [ "$MESHJOB_ON_READY_TIMEOUT" = start ]; then
     say "not ready at $waiting_for after ${MESHJOB_READY_TIMEOUT}s: starting the command anyway, as asked"
   else
-    report proxy-not-ready "not ready at $waiting_for after ${MESHJOB_READY_TIMEOUT}s: exiting @EXIT_PROXY_NOT_READY@ without running the command"
+    refuse proxy-not-ready @EXIT_PROXY_NOT_READY@ "not ready at $waiting_for after ${MESHJOB_READY_TIMEOUT}s"
     finish @EXIT_PROXY_NOT_READY@
     exit @EXIT_PROXY_NOT_READY@
   fi

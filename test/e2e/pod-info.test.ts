@@ -52,7 +52,7 @@ describe('an Istio Job that reads its own pod\'s metadata, run as a kubelet woul
     const { code, child, stderr } = await runReport(admitted(template, undefined), { 'localhost:15021': proxy.port, 'localhost:15020': proxy.port });
 
     expect(code).toBe(WrapperExitCode.PROXY_NOT_INJECTED);
-    expect(stderr).toEqual([expect.stringMatching(/^meshjob\[report\]: the pod has no annotation sidecar\.istio\.io\/status: the mesh did not inject its proxy/)]);
+    expect(stderr).toEqual([expect.stringMatching(/^meshjob\[report\]: no annotation sidecar\.istio\.io\/status on the pod: the mesh did not inject its proxy/)]);
     expect(child.hasStarted).toBe(false);
     expect([proxy.requestsTo(READY_PATH), proxy.quits]).toEqual([[], []]);
   });

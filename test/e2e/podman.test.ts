@@ -395,7 +395,7 @@ runtime('podman runtime', () => {
 
       expect(run.exitCodes).toEqual({ 'meshjob-busybox': 0, 'report': WrapperExitCode.PROXY_NOT_INJECTED });
       expect(run.argv('report')).toBeUndefined();
-      expect(run.stderr('report')).toEqual([expect.stringMatching(/^meshjob\[report\]: the pod has no annotation sidecar\.istio\.io\/status: the mesh did not inject its proxy .*: exiting 78 without running the command$/)]);
+      expect(run.stderr('report')).toEqual([expect.stringMatching(/^meshjob\[report\]: no annotation sidecar\.istio\.io\/status on the pod: the mesh did not inject its proxy .*: exiting 78 without running the command$/)]);
     });
 
     test('WHEN Istio injected a native proxy THEN the command runs after it is ready and the wrapper sends it no quit', async () => {

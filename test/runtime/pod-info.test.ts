@@ -56,7 +56,7 @@ describe.each(SHELL_SETUPS)('the pod\'s metadata on $name', (setup) => {
   test('fails at once with exit 78 when the pod carries no mark of injection: no wait, no command, the job\'s own sidecar still stopped', async () => {
     const { r, proxy, sidecar, child, log } = await run({ annotations: { 'kubectl.kubernetes.io/default-container': 'main' }, labels: { app: 'report' } }, {}, { readyAfterMs: 'never' });
 
-    const line = `the pod has no annotation ${ISTIO_STATUS}: the mesh did not inject its proxy (check the namespace's injection label, the revision label, and opt-out labels and annotations): exiting 78 without running the command`;
+    const line = `no annotation ${ISTIO_STATUS} on the pod: the mesh did not inject its proxy (see the namespace's injection and revision labels, and opt-outs): exiting 78 without running the command`;
     expect({ code: r.code, stderr: r.stderrLines }).toEqual({ code: WrapperExitCode.PROXY_NOT_INJECTED, stderr: [`meshjob[main]: ${line}`] });
     expect(log()).toBe(`meshjob: proxy-not-injected: ${line}\n`);
     expect(child.hasStarted).toBe(false);
@@ -81,7 +81,7 @@ describe.each(SHELL_SETUPS)('the pod\'s metadata on $name', (setup) => {
     const { r, proxy, sidecar, child } = await run({ annotations: {} }, { startWithoutProxy: true }, { readyAfterMs: 'never' });
 
     expect(r.code).toBe(0);
-    expect(r.stderrLines).toEqual([`meshjob[main]: the pod has no annotation ${ISTIO_STATUS}: the mesh did not inject its proxy; running the command without it, as asked (startWithoutProxy)`]);
+    expect(r.stderrLines).toEqual([`meshjob[main]: no annotation ${ISTIO_STATUS} on the pod: the mesh did not inject its proxy; running the command without it, as asked (startWithoutProxy)`]);
     expect(child.hasStarted).toBe(true);
     expect([polls(proxy), quits(proxy), quits(sidecar)]).toEqual([0, [], [200]]);
   });
