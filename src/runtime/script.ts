@@ -66,6 +66,7 @@ export function wrapperScript(features: WrapperFeature[]): string {
       if (keep && line !== '' && !line.startsWith('#')) lines.push(line);
     }
     script = shorten(joinLines(lines).replace(/@([A-Z_]+)@/g, (_all, name: string) => {
+      if (name === 'SETTINGS') return Object.values(SETTING_NAMES).join(' ');
       if (!(name in FACTS)) throw new Error(`wrapper.sh names @${name}@, which script.ts does not know`);
       return String(FACTS[name]);
     }));
@@ -135,46 +136,60 @@ export const SETTING_NAMES: Record<string, string> = {
 };
 
 /**
- * The functions and variables of wrapper.sh, renamed in a pod to `_` and a letter or two: the
+ * The functions and variables of wrapper.sh, renamed in a pod to `_` and a character or two: the
  * source keeps names a reader understands (phases by verb), the pod carries short ones. A name
  * listed here is renamed where it is code (a function, a variable, an arithmetic operand), never
  * in the words of a message.
  */
-const IDENTIFIERS = [
-  // functions
-  'say', 'report', 'bound', 'now_cs', 'seen', 'client', 'result', 'reap', 'tick', 'http', 'for_signals', 'pass_on',
-  'pod_read', 'pod_value', 'read_pod', 'move_urls', 'wait_ready', 'on_signal', 'run_command', 'all_done',
-  'record_exit', 'ignore', 'arm_quit', 'fire', 'quit', 'kill_named', 'stop_sidecars', 'finish', 'run_sidecar',
-  // variables
+const FUNCTIONS = [
+  'say', 'report', 'refuse', 'bound', 'now_cs', 'seen', 'client', 'result', 'reap', 'tick', 'http', 'for_signals',
+  'pass_on', 'pod_read', 'pod_value', 'ignoring', 'read_pod', 'move_urls', 'wait_ready', 'on_signal', 'run_command',
+  'all_done', 'record_exit', 'ignore', 'arm_quit', 'fire', 'quit', 'kill_named', 'stop_sidecars', 'finish',
+  'run_sidecar',
+];
+const VARIABLES = [
   'bound_int', 'quit_attempts', 'delay', 'up', 'now', 'token', 'seen_name', 'post', 'out', 'lines', 'line', 'why',
-  'code', 'status', 'prev', 'before', 'signals', 'ticker', 'signal', 'pod_file', 'key', 'pod', 'value', 'nl',
-  'ignoring', 'refuse', 'mark', 'not_injected', 'inits', 'moves', 'port',
-  'moved', 'url', 'deadline', 'waiting_for', 'stopping', 'pid', 'sig', 'val', 'rc', 'peer', 'dir', 'failed', 'alone',
-  'peer_rc', 'armed_step', 'armed_go', 'armed_stop', 'armed_client', 'armed_timer', 'armed_status', 'armed',
-  'armed_pid', 'attempt', 'answered', 'found', 'procs', 'd', 'comm', 'step', 'planted', 'name',
+  'code', 'status', 'prev', 'before', 'signals', 'ticker', 'signal', 'pod_file', 'key', 'pod', 'value', 'nl', 'mark',
+  'not_injected', 'inits', 'moves', 'port', 'moved', 'url', 'deadline', 'waiting_for', 'stopping', 'pid', 'sig', 'val',
+  'rc', 'peer', 'dir', 'failed', 'alone', 'peer_rc', 'armed_step', 'armed_go', 'armed_stop', 'armed_client',
+  'armed_timer', 'armed_status', 'armed', 'armed_pid', 'attempt', 'answered', 'may', 'found', 'procs', 'd', 'comm',
+  'step', 'planted', 'name', 'setting',
 ];
 
-/** Short names: `_a` ... `_z`, then `_aa` ... */
-function shortName(i: number): string {
-  const letters = 'abcdefghijklmnopqrstuvwxyz';
-  return i < 26 ? `_${letters[i]}` : `_${letters[Math.floor(i / 26) - 1]}${letters[i % 26]}`;
+/**
+ * Short names, the most used first: `_` and a lower-case letter or digit, then `_` and two. The
+ * functions and the variables draw from the pool each (the shell keeps their names apart).
+ */
+function shortNames(names: string[], source: string): Map<string, string> {
+  const pool = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  const uses = (name: string) => source.split(new RegExp(`(?<![A-Za-z0-9_-])${name}(?![A-Za-z0-9_-])`)).length;
+  const ranked = [...names].sort((a, b) => uses(b) - uses(a) || a.localeCompare(b));
+  return new Map(ranked.map((name, i) => [name, i < pool.length ? `_${pool[i]}` : `_${pool[Math.floor(i / pool.length) - 1]}${pool[i % pool.length]}`]));
 }
 
-/** Every rename of a pod's script: identifiers, and settings to their short names. @internal */
-export const RENAMES: ReadonlyMap<string, string> = new Map([
-  ...IDENTIFIERS.map((name, i): [string, string] => [name, shortName(i)]),
-  ...Object.entries(SETTING_NAMES).map(([long, short]): [string, string] => [`MESHJOB_${long}`, `MESHJOB_${short}`]),
-]);
+let renames: ReadonlyMap<string, string> | undefined;
+/** Every rename of a pod's script: functions, variables, and settings to their short names. @internal */
+export function scriptRenames(): ReadonlyMap<string, string> {
+  if (!renames) {
+    source ??= readFileSync(join(__dirname, 'wrapper.sh'), 'utf-8');
+    renames = new Map([
+      ...shortNames(FUNCTIONS, source),
+      ...shortNames(VARIABLES, source),
+      ...Object.entries(SETTING_NAMES).map(([long, short]): [string, string] => [`MESHJOB_${long}`, `_${short}`]),
+    ]);
+  }
+  return renames;
+}
 
 const IDENT = /[A-Za-z_][A-Za-z0-9_]*/y;
 
 /**
- * The script with RENAMES applied and spaces around operators dropped, read as the shell reads
+ * The script with scriptRenames() applied and spaces around operators dropped, read as the shell reads
  * it: in code (and in single-quoted code such as a trap's action), an identifier is renamed unless
  * it touches "-" or "." (then it is a word such as quit-failed, not a name); in double quotes, only
  * a name after "$", "${" or inside "$((...))" is. @internal
  */
-export function shorten(script: string, renames: ReadonlyMap<string, string> = RENAMES): string {
+export function shorten(script: string, renames: ReadonlyMap<string, string> = scriptRenames()): string {
   let out = '';
   let i = 0;
   // The quoting in effect: code, single or double quotes, arithmetic, backquotes; nested as the shell nests them.

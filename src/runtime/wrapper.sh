@@ -20,7 +20,7 @@
 # as the first argument: they stay shell variables, so the command's environment is exactly the
 # container's. Values this file needs from src/ (exit codes, bounds) are written in as @NAME@. It
 # is rendered without comment lines and indentation, with its long names shortened (script.ts,
-# RENAMES), and only with the sections a pod uses: a line "#@ NAME" starts a section kept only when
+# scriptRenames()), and only with the sections a pod uses: a line "#@ NAME" starts a section kept only when
 # the pod uses feature NAME, "#@ end" ends it (see script.ts, WrapperFeature).
 # Kubernetes expands "$(NAME)" in command strings: the renderer escapes every "$(" and "$$".
 # Portable to dash, busybox ash and bash: POSIX sh only, no arrays, no "local".
@@ -37,7 +37,10 @@
 set -fC
 eval "$1"
 shift
-if [ -n "$MESHJOB_BUSYBOX" ]; then
+# Every setting, copied to a short name (script.ts SETTING_NAMES names them; a setting the argument does
+# not hold is empty).
+for setting in @SETTINGS@; do eval "_$setting=\$MESHJOB_$setting"; done
+if [ "$MESHJOB_BUSYBOX" ]; then
   x() { "$MESHJOB_BUSYBOX" "$@"; }
 else
   x() { "$@"; }
@@ -48,7 +51,7 @@ say() { printf 'meshjob[%s]: %s\n' "$MESHJOB_CONTAINER" "$*" >&2; }
 # (the command) already wrote one.
 report() {
   say "$2"
-  [ -s "$MESHJOB_TERMINATION_LOG" ] && return 0
+  [ -s "$MESHJOB_TERMINATION_LOG" ] && return
   { printf 'meshjob: %s: %s\n' "$1" "$2" >| "$MESHJOB_TERMINATION_LOG"; } 2>/dev/null
 }
 # refuse REASON CODE MESSAGE: reports MESSAGE, and that the container ends with CODE without running
@@ -58,7 +61,7 @@ refuse() {
 }
 
 if [ "$#" -eq 0 ]; then
-  refuse no-command @EXIT_USAGE@ "no command to run: the wrapper needs the original command as its arguments"
+  refuse no-command @EXIT_USAGE@ "no command to run: the original command must follow the settings"
   exit @EXIT_USAGE@
 fi
 
@@ -122,12 +125,12 @@ seen() {
 }
 
 # client METHOD URL: runs the HTTP client in place of the current (sub)shell, writing what it
-# reports to stdout; a POST's body is read from stdin, to its end, before the client connects
-# (busybox wget --post-file, curl --data-binary @-: both read it first), so that a client started
-# with stdin from a pipe waits until the pipe closes. The proxy variables are unset for the client
-# only (busybox wget honours http_proxy and ignores no_proxy): the command keeps them.
+# reports to stdout; a POST's body is read from stdin, to its end, before the client sends its
+# request (busybox wget --post-file, curl --data-binary @-), so that a client started with stdin
+# from a pipe waits until the pipe closes. The proxy variable is unset for the client only (wget
+# honours http_proxy, busybox wget ignores no_proxy; curl is told --noproxy): the command keeps it.
 client() {
-  unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
+  unset http_proxy HTTP_PROXY
   post=
   [ "$1" = GET ] || post=1
 #@ wget
@@ -146,7 +149,7 @@ result() {
   out=
   lines=0
   line=
-  while [ "$((lines += 1))" -le 64 ] && { read -r line || [ -n "$line" ]; }; do
+  while [ $((lines += 1)) -le 64 ] && { read -r line || [ "$line" ]; }; do
     out="$out $line"
     line=
   done < "/proc/self/fd/$1"
@@ -185,7 +188,7 @@ reap() {
     before=$signals
     wait "$1"
     status=$?
-    if [ "$status" -eq 127 ] && [ -n "$prev" ] && [ -n "$BASH_VERSION" ]; then status=$prev; break; fi
+    if [ "$status" -eq 127 ] && [ "$prev" ] && [ "$BASH_VERSION" ]; then status=$prev; break; fi
     [ "$signals" = "$before" ] && break
     prev=$status
     if [ -n "$2" ]; then
@@ -221,7 +224,7 @@ http() {
 # the faulting process (SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV), not glibc's 32 and 33.
 for_signals() {
   signal=0
-  while [ "$((signal += 1))" -le 64 ]; do
+  while [ $((signal += 1)) -le 64 ]; do
     case $signal in
       4 | 5 | 7 | 8 | 9 | 11 | 17 | 19 | 32 | 33) ;;
       *) "$1" "$signal" 2>/dev/null ;;
@@ -305,7 +308,7 @@ read_pod() {
     if [ "$inits" != "$value" ]; then
       case ${inits%%]*} in
         *'\"'"$2"'\"'*)
-          say "$2 is a native sidecar (annotation $1): the kubelet stops it, not the wrapper"
+          say "$2 is a native sidecar ($1): the kubelet stops it"
           MESHJOB_PROXY_QUIT=
           ;;
       esac
@@ -367,7 +370,7 @@ wait_ready() {
   for waiting_for in $MESHJOB_PROXY_READY $MESHJOB_READY_URL; do
     until http GET "$waiting_for"; do
       if [ "$why" = no-client ]; then
-        refuse no-http-client @EXIT_USAGE@ "cannot run the HTTP client the wrapper needs (wget or curl)"
+        refuse no-http-client @EXIT_USAGE@ "cannot run the HTTP client (wget or curl)"
         exit @EXIT_USAGE@
       fi
       [ -z "$stopping" ] || return 1
@@ -389,7 +392,7 @@ wait_ready() {
 on_signal() {
   signals=$((signals + 1))
   case $1 in 18 | 2[0-3] | 28) ;; *) stopping=$1 ;; esac
-  [ -n "$pid" ] || return 0
+  [ "$pid" ] || return 0
   sig=$1
   case $1 in
     2 | 3)
@@ -408,12 +411,12 @@ on_signal() {
 # child (background commands otherwise read /dev/null). `exec` finds the command on PATH only,
 # never as one of this script's functions or a builtin.
 run_command() {
-  if [ -n "$ticker" ]; then kill "$ticker"; ticker=; fi
+  if [ "$ticker" ]; then kill "$ticker"; ticker=; fi
   exec 3<&0
   exec "$@" <&3 3<&- 6>&- 7>&- &
   pid=$!
   exec 3<&-
-  [ -n "$stopping" ] && on_signal "$stopping"
+  [ "$stopping" ] && on_signal "$stopping"
 #@ sidecar-role
   [ "$MESHJOB_ROLE" = sidecar ] && run_sidecar
 #@ end
@@ -456,7 +459,7 @@ record_exit() {
     [ "$peer_rc" = 0 ] || failed="$failed $peer=$peer_rc"
     [ "$peer" = "$MESHJOB_CONTAINER" ] || seen "$dir/left.$peer." || alone=
   done
-  [ -n "$alone" ] && return 0
+  [ "$alone" ] && return 0
   x mkdir "$dir/quit.lock" 2>/dev/null && return 0
   # Another container holds the lock and sends the quits. A lock that nobody finishes (its holder
   # was killed, or something else made it) must not keep the proxy up for ever: after as long as
@@ -517,7 +520,7 @@ arm_quit() {
     # renewal). The client is killed, never let go, on SIGUSR2 or once the wrapper is gone (its
     # fd 6 with it); only then does the subshell exit, so that no client outlives it unsent.
     while [ ! -e /proc/$$/fd/9 ]; do
-      if [ -n "$armed_stop" ] || [ ! -e /proc/$$/fd/6 ]; then
+      if [ "$armed_stop" ] || [ ! -e /proc/$$/fd/6 ]; then
         kill -s KILL $armed_client
         exit
       fi
@@ -529,7 +532,7 @@ arm_quit() {
         (exec 4<&- 5>&-; x sleep @ARMED_RENEW@) &
       fi
       armed_go=
-      [ -e /proc/$$/fd/9 ] || [ -n "$armed_stop" ] || wait "$!"
+      [ -e /proc/$$/fd/9 ] || [ "$armed_stop" ] || wait "$!"
     done
     exec 5>&-
     trap '' USR1 USR2
@@ -559,6 +562,7 @@ fire() {
 # A sidecar that stops answering after it answered once has stopped; a 4xx is final. After a
 # signal to stop (the pod is being deleted, the proxy too) one attempt only.
 quit() {
+  may="the sidecar may still be running"
   attempt=0
   answered=
   for delay in $MESHJOB_QUIT_DELAYS last; do
@@ -567,7 +571,7 @@ quit() {
     # (An armed client whose connection was gone by then got no answer without waiting out the
     # request timeout, at which it is killed (137) or curl gives up (28): an ordinary request
     # follows at once.)
-    if [ -n "$armed" ] && [ "$1|$2" = "$armed_step" ]; then
+    if [ "$armed" ] && [ "$1|$2" = "$armed_step" ]; then
       fire || { [ "$code" = 000 ] && case $status in 28 | 137) false ;; esac && http "$1" "$2"; }
     else
       http "$1" "$2"
@@ -577,14 +581,14 @@ quit() {
     http "$1" "$2" && return 0
 #@ end
     case "$code" in
-      000) [ -n "$answered" ] && return 0 ;;
-      4??) report quit-failed "$1 $2 answered $code: not retried; the sidecar may still be running"; return 1 ;;
+      000) [ "$answered" ] && return 0 ;;
+      4??) report quit-failed "$1 $2 answered $code: not retried; $may"; return 1 ;;
       *) answered=1 ;;
     esac
-    [ "$delay" = last ] || [ -n "$stopping" ] && break
+    [ "$delay" = last ] || [ "$stopping" ] && break
     x sleep "$delay"
   done
-  report quit-failed "$1 $2: $why (attempts: $attempt): the sidecar may still be running"
+  report quit-failed "$1 $2: $why (attempts: $attempt): $may"
   return 1
 }
 
@@ -602,14 +606,14 @@ kill_named() {
     found=1
     kill -s TERM "${d#/proc/}" 2>/dev/null || say "cannot signal $1 (pid ${d#/proc/}): run as its user or add CAP_KILL"
   done
-  [ -n "$found" ] || say "no process named $1 to stop: is shareProcessNamespace on?"
+  [ "$found" ] || say "no process named $1 to stop: is shareProcessNamespace on?"
 }
 
 #@ end
 # Phase 4. Waits for the done-file sidecars, then sends every quit step in order.
 stop_sidecars() {
-  if [ -n "$failed" ] && [ "$MESHJOB_KEEP_PROXY_ON_FAILURE" = true ]; then
-    report proxy-kept "command failed ($failed ): keeping the proxy running for debugging, as asked (keepProxyOnFailure)"
+  if [ "$failed" ] && [ "$MESHJOB_KEEP_PROXY_ON_FAILURE" = true ]; then
+    report proxy-kept "command failed ($failed ): keeping the proxy running, as asked (keepProxyOnFailure)"
 #@ peers
     true 2>/dev/null > "$MESHJOB_DIR/quitdone.$token"
 #@ end
@@ -658,7 +662,7 @@ finish() {
 # A sidecar: runs until every main container has ended, then is stopped; never fails the Job.
 run_sidecar() {
   while kill -0 "$pid" 2>/dev/null; do
-    if [ -n "$stopping" ] || all_done "$MESHJOB_PEERS"; then
+    if [ "$stopping" ] || all_done "$MESHJOB_PEERS"; then
       kill -s TERM "$pid" 2>/dev/null
       now_cs
       deadline=$((now + MESHJOB_SIDECAR_STOP_TIMEOUT * 100))
@@ -676,7 +680,7 @@ run_sidecar() {
     x sleep "$MESHJOB_SIDECAR_POLL"
   done
   reap "$pid"
-  [ -n "$stopping" ] || all_done "$MESHJOB_PEERS" || say "sidecar ended on its own with exit code $status before the main containers"
+  [ "$stopping" ] || all_done "$MESHJOB_PEERS" || say "sidecar ended on its own with exit code $status before the main containers"
   true 2>/dev/null > "$MESHJOB_DIR/done.$MESHJOB_CONTAINER.0.$token"
   exit 0
 }
@@ -695,7 +699,7 @@ trap '[ -z "$ticker" ] || kill "$ticker"; [ -z "$armed" ] || kill -s USR2 "$arme
 
 #@ pod
 read_pod
-if [ -n "$not_injected" ]; then
+if [ "$not_injected" ]; then
   finish @EXIT_PROXY_NOT_INJECTED@
   exit @EXIT_PROXY_NOT_INJECTED@
 fi
@@ -704,7 +708,7 @@ fi
 arm_quit
 #@ end
 if ! wait_ready; then
-  if [ -n "$stopping" ]; then
+  if [ "$stopping" ]; then
     rc=$((128 + stopping))
     say "got SIG`kill -l "$stopping"` before the command started: not running it"
 #@ sidecar-role

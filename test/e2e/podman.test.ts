@@ -405,7 +405,7 @@ runtime('podman runtime', () => {
       expect(run.exitCodes).toEqual({ 'meshjob-busybox': 0, 'istio-proxy': 'running', 'report': 0 });
       expect(run.at('report', 'start')).toBeGreaterThan(run.at('istio-proxy', 'ready')!);
       expect(quitsOf(run, 'istio-proxy', '/quitquitquit')).toEqual([]);
-      expect(run.stderr('report')).toEqual(['meshjob[report]: istio-proxy is a native sidecar (annotation sidecar.istio.io/status): the kubelet stops it, not the wrapper']);
+      expect(run.stderr('report')).toEqual(['meshjob[report]: istio-proxy is a native sidecar (sidecar.istio.io/status): the kubelet stops it']);
     });
 
     test('WHEN the pod\'s annotation moves the status port THEN the quit goes to that port', async () => {

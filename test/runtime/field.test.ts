@@ -157,7 +157,7 @@ describe.each(SHELL_SETUPS)('the wrapper in the field, on $name', (setup) => {
       settings: { dir, busybox: undefined, httpClient: HttpClient.WGET, readyUrls: [proxy.readinessUrl], readyTimeoutSeconds: 30 },
     }).result;
     expect(r.code).toBe(WrapperExitCode.USAGE);
-    expect(r.stderrLines).toEqual([expect.stringMatching(/^meshjob\[main\]: cannot run the HTTP client the wrapper needs/)]);
+    expect(r.stderrLines).toEqual([expect.stringMatching(/^meshjob\[main\]: cannot run the HTTP client \(wget or curl\)/)]);
     expect(readFileSync(terminationLogOf({ dir, container: 'main' }), 'utf8')).toMatch(/^meshjob: no-http-client: /);
   });
 

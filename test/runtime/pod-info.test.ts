@@ -98,7 +98,7 @@ describe.each(SHELL_SETUPS)('the pod\'s metadata on $name', (setup) => {
     const { r, proxy, sidecar } = await run({ annotations: { [ISTIO_STATUS]: status(['istio-init', 'istio-proxy']) } });
 
     expect(r.code).toBe(0);
-    expect(r.stderrLines).toEqual([`meshjob[main]: istio-proxy is a native sidecar (annotation ${ISTIO_STATUS}): the kubelet stops it, not the wrapper`]);
+    expect(r.stderrLines).toEqual([`meshjob[main]: istio-proxy is a native sidecar (${ISTIO_STATUS}): the kubelet stops it`]);
     expect([quits(proxy), quits(sidecar)]).toEqual([[], [200]]);
   });
 

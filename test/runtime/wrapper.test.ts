@@ -74,11 +74,15 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
 
   describe('startup', () => {
     test('starts the command only after the proxy answers ready', async () => {
-      const proxy = await startProxy({ readyAfterMs: 300 });
+      const proxy = await startProxy({ readyAfterMs: 'never' });
       const child = new Child(tempDir());
-      const r = await runWrapper({
+      const run = runWrapper({
         setup, env: child.env(), settings: { readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)] },
-      }).result;
+      });
+      // Ready once the wrapper has been told "not ready" twice, however slow the machine.
+      await until(() => proxy.requestsTo(READY_PATH).filter((p) => p.status === 503).length >= 2, 'two polls answered 503');
+      proxy.becomeReady();
+      const r = await run.result;
 
       expect(outcome(r)).toEqual({ code: 0, signal: null, stderr: [] });
       const started = child.report()!.startedAt;
