@@ -568,14 +568,7 @@ quit() {
   for delay in $MESHJOB_QUIT_DELAYS last; do
     attempt=$((attempt + 1))
 #@ armed
-    # (An armed client whose connection was gone by then got no answer without waiting out the
-    # request timeout, at which it is killed (137) or curl gives up (28): an ordinary request
-    # follows at once.)
-    if [ "$armed" ] && [ "$1|$2" = "$armed_step" ]; then
-      fire || { [ "$code" = 000 ] && case $status in 28 | 137) false ;; esac && http "$1" "$2"; }
-    else
-      http "$1" "$2"
-    fi && return 0
+    if [ "$armed" ] && [ "$1|$2" = "$armed_step" ]; then fire; else http "$1" "$2"; fi && return 0
 #@ end
 #@ !armed
     http "$1" "$2" && return 0
