@@ -160,25 +160,25 @@ const VARIABLES = [
  * Short names, the most used first: `_` and a lower-case letter or digit, then `_` and two. The
  * functions and the variables draw from the pool each (the shell keeps their names apart).
  */
-function shortNames(names: string[], source: string): Map<string, string> {
+function shortNames(names: string[], text: string): Map<string, string> {
   const pool = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  const uses = (name: string) => source.split(new RegExp(`(?<![A-Za-z0-9_-])${name}(?![A-Za-z0-9_-])`)).length;
+  const uses = (name: string) => text.split(new RegExp(`(?<![A-Za-z0-9_-])${name}(?![A-Za-z0-9_-])`)).length;
   const ranked = [...names].sort((a, b) => uses(b) - uses(a) || a.localeCompare(b));
   return new Map(ranked.map((name, i) => [name, i < pool.length ? `_${pool[i]}` : `_${pool[Math.floor(i / pool.length) - 1]}${pool[i % pool.length]}`]));
 }
 
-let renames: ReadonlyMap<string, string> | undefined;
+let allRenames: ReadonlyMap<string, string> | undefined;
 /** Every rename of a pod's script: functions, variables, and settings to their short names. @internal */
 export function scriptRenames(): ReadonlyMap<string, string> {
-  if (!renames) {
+  if (!allRenames) {
     source ??= readFileSync(join(__dirname, 'wrapper.sh'), 'utf-8');
-    renames = new Map([
+    allRenames = new Map([
       ...shortNames(FUNCTIONS, source),
       ...shortNames(VARIABLES, source),
       ...Object.entries(SETTING_NAMES).map(([long, short]): [string, string] => [`MESHJOB_${long}`, `_${short}`]),
     ]);
   }
-  return renames;
+  return allRenames;
 }
 
 const IDENT = /[A-Za-z_][A-Za-z0-9_]*/y;
