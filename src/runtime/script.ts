@@ -66,7 +66,7 @@ export function wrapperScript(features: WrapperFeature[]): string {
       if (keep && line !== '' && !line.startsWith('#')) lines.push(line);
     }
     script = shorten(joinLines(lines).replace(/@([A-Z_]+)@/g, (_all, name: string) => {
-      if (name === 'SETTINGS') return Object.values(SETTING_NAMES).join(' ');
+      if (name === 'SETTINGS') return Object.entries(SETTING_NAMES).map(([long, short]) => `${long}:${short}`).join(' ');
       if (!(name in FACTS)) throw new Error(`wrapper.sh names @${name}@, which script.ts does not know`);
       return String(FACTS[name]);
     }));
@@ -103,8 +103,8 @@ function joinLines(lines: string[]): string {
 }
 
 /**
- * The wrapper's settings, by the name settings.ts gives them, and the shorter name a pod's
- * settings argument and script use (after the prefix MESHJOB_). @internal
+ * The wrapper's settings, by the name a pod's settings argument gives them (after the prefix
+ * MESHJOB_), and the short name the script copies each one to (after "_"). @internal
  */
 export const SETTING_NAMES: Record<string, string> = {
   CONTAINER: 'C',

@@ -1,7 +1,7 @@
 import { escapeKubeletExpansion, DEFAULT_TERMINATION_MESSAGE_PATH } from './kubelet';
 import { WRAPPER_ARGV0, WRAPPER_ENV_PREFIX } from './layout';
 import { quitDelays, quitWindowSeconds } from './quit-timing';
-import { escapedWrapperScript, featureKey, SETTING_NAMES, WrapperFeature } from './script';
+import { escapedWrapperScript, featureKey, WrapperFeature } from './script';
 import { readShellWords, shellWord } from './shell';
 import { HttpClient } from './wrapper-runtime';
 import { HttpMethod, KILL_BY_NAME, QuitCall } from '../meshes/endpoint';
@@ -161,12 +161,9 @@ export function wrapperSettings(s: WrapperSettings, features = wrapperFeatures(s
  */
 export function wrapperCommand(shell: string[], s: WrapperSettings): string[] {
   const features = wrapperFeatures(s);
-  const settings = wrapperSettings(s, features).map(([name, value]) => `${WRAPPER_ENV_PREFIX}${SETTING_NAMES[name] ?? name}=${shellWord(value)}`).join(' ');
+  const settings = wrapperSettings(s, features).map(([name, value]) => `${WRAPPER_ENV_PREFIX}${name}=${shellWord(value)}`).join(' ');
   return [...shell, '-c', escapedWrapperScript(features), WRAPPER_ARGV0, escapeKubeletExpansion(settings)];
 }
-
-/** The settings' names by their short names (a pod's argument holds those). */
-const LONG_NAMES = new Map(Object.entries(SETTING_NAMES).map(([long, short]) => [short, long]));
 
 /** A wrapped container's command read back: its settings (names without the prefix) and the command it runs. @internal */
 export interface WrappedCommand {
@@ -189,8 +186,7 @@ export function readWrapperCommand(command: readonly string[] | undefined): Wrap
   for (const word of words) {
     const eq = word.indexOf('=');
     if (!word.startsWith(WRAPPER_ENV_PREFIX) || eq < 0) return undefined;
-    const name = word.slice(WRAPPER_ENV_PREFIX.length, eq);
-    settings[LONG_NAMES.get(name) ?? name] = word.slice(eq + 1);
+    settings[word.slice(WRAPPER_ENV_PREFIX.length, eq)] = word.slice(eq + 1);
   }
   return { settings, command: command!.slice(c + 4) };
 }

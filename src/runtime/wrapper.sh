@@ -37,9 +37,9 @@
 set -fC
 eval "$1"
 shift
-# Every setting, copied to a short name (script.ts SETTING_NAMES names them; a setting the argument does
-# not hold is empty).
-for setting in @SETTINGS@; do eval "_$setting=\$MESHJOB_$setting"; done
+# Every setting, copied to a short name (script.ts SETTING_NAMES: NAME:SHORT pairs; a setting the
+# argument does not hold is empty).
+for setting in @SETTINGS@; do eval "_${setting#*:}=\$MESHJOB_${setting%:*}"; done
 if [ "$MESHJOB_BUSYBOX" ]; then
   x() { "$MESHJOB_BUSYBOX" "$@"; }
 else
@@ -536,6 +536,11 @@ arm_quit() {
     done
     exec 5>&-
     trap '' USR1 USR2
+    # (A go before the first client started: one starts now, and finds its body at its end.)
+    if [ -z "$armed_client" ]; then
+      (client POST "${armed_step#*|}") <&4 4<&- >| /proc/self/fd/7 &
+      armed_client=$!
+    fi
     { x sleep "$MESHJOB_REQUEST_TIMEOUT"; kill -s KILL "$armed_client"; } &
     armed_timer=$!
     wait "$armed_client"
@@ -553,6 +558,8 @@ fire() {
   exec 9< /dev/null
   kill -s USR1 "$armed_pid" 2>/dev/null || { http POST "${armed_step#*|}"; return; }
   reap "$armed_pid" 2>/dev/null
+  # (A subshell too young to have set its trap died of the go, 128+SIGUSR1, before any client.)
+  [ "$status" = 138 ] && { http POST "${armed_step#*|}"; return; }
   result 7
 }
 
