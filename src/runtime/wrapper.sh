@@ -558,9 +558,13 @@ fire() {
   exec 9< /dev/null
   kill -s USR1 "$armed_pid" 2>/dev/null || { http POST "${armed_step#*|}"; return; }
   reap "$armed_pid" 2>/dev/null
-  # (A subshell too young to have set its trap died of the go, 128+SIGUSR1, before any client.)
-  [ "$status" = 138 ] && { http POST "${armed_step#*|}"; return; }
-  result 7
+  # (A subshell too young to have set its trap died of the go, 128+SIGUSR1, before any client; a
+  # client refused before the proxy listened sent nothing: an ordinary request goes instead.)
+  if [ "$status" != 138 ]; then
+    result 7 && return
+    [ "$why" = refused ] || return 1
+  fi
+  http POST "${armed_step#*|}"
 }
 
 #@ end
@@ -613,7 +617,7 @@ kill_named() {
 # Phase 4. Waits for the done-file sidecars, then sends every quit step in order.
 stop_sidecars() {
   if [ "$failed" ] && [ "$MESHJOB_KEEP_PROXY_ON_FAILURE" = true ]; then
-    report proxy-kept "command failed ($failed ): keeping the proxy running, as asked (keepProxyOnFailure)"
+    report proxy-kept "command failed ($failed ): keeping the proxy running for debugging, as asked (keepProxyOnFailure)"
 #@ peers
     true 2>/dev/null > "$MESHJOB_DIR/quitdone.$token"
 #@ end
