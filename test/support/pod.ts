@@ -75,8 +75,13 @@ export function localizeWrapped(argv: string[], volume: string, terminationLog: 
 export interface Kubelet {
   /** The stderr lines of every container run so far (what `kubectl logs` would show). */
   readonly stderr: string[];
-  /** Runs one container's rendered command and args with its rendered env; resolves to its exit code. */
-  run(container: any, extraEnv: Record<string, string>): Promise<number | null>;
+  /** The directory standing for MeshJob's emptyDirs (its run/ is the wrapper's shared directory). */
+  readonly volume: string;
+  /**
+   * Runs one container's rendered command and args with its rendered env; resolves to its exit
+   * code. `started` gets the container's process (its PID 1), as the runtime would signal it.
+   */
+  run(container: any, extraEnv: Record<string, string>, started?: (pid: number) => void): Promise<number | null>;
 }
 
 /**
@@ -96,7 +101,8 @@ export function kubeletFor(pod: any, ports: Record<string, number>, metadata: Po
   const stderr: string[] = [];
   return {
     stderr,
-    run(container, extraEnv) {
+    volume,
+    run(container, extraEnv, started) {
       const env: Record<string, string> = { PATH: '/nonexistent', ...extraEnv };
       for (const e of container.env ?? []) env[e.name] = e.value;
       const expanded = [...container.command, ...(container.args ?? [])].map((s: string) => expandKubelet(s, env));
@@ -104,6 +110,7 @@ export function kubeletFor(pod: any, ports: Record<string, number>, metadata: Po
         .flatMap((s: string) => (s === '/report' ? [process.execPath, CHILD_JS] : [s]));
       const [file, ...args] = argv;
       const p = spawn(file, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      if (p.pid !== undefined) started?.(p.pid);
       let err = '';
       p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
       return new Promise((resolve) => p.once('close', (code) => {
