@@ -61,6 +61,10 @@ describe('the wrapper argv', () => {
 });
 
 describe('the rendered scripts', () => {
+  test('every one has every @NAME@ of wrapper.sh written in', () => {
+    for (const [key, script] of renderedWrapperScripts()) expect({ key, left: script.match(/@[A-Z_]+@/g) }).toEqual({ key, left: null });
+  });
+
   test('every one parses in dash, busybox sh and bash', () => {
     for (const [key, escaped] of renderedWrapperScripts()) {
       const script = expandKubelet(escaped, {});
