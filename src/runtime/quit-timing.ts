@@ -13,9 +13,9 @@ export const MAX_QUIT_WINDOW_SECONDS = 999_999_999;
 
 /**
  * How long the wrapper keeps a quit request's client connected before the command ends, before it
- * replaces it with a new one: busybox wget connects before it reads the request's body, and HTTP
- * servers close connections that send no request within their header timeout (30 s for hyper,
- * linkerd2-proxy's HTTP library, by default).
+ * replaces it with a new one: busybox wget connects before it reads the request's body, and an HTTP
+ * server may close a connection that sends no request within its header timeout (for servers that
+ * set one, typically tens of seconds).
  */
 export const ARMED_QUIT_RENEW_SECONDS = 10;
 
