@@ -13,7 +13,7 @@
 import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { benchDiagnose } from './diagnose';
-import { Footprint, measureFootprints, scriptSize } from './footprint';
+import { Footprint, measureFootprints, POD_INFO_MODE, scriptSize } from './footprint';
 import { describeMachine, Machine, machineRows } from './machine';
 import { PHASES, profileSynth, ProfileSummary, renderProfile } from './profile';
 import { fmt, fmtBytes, fmtRatio, max, median, min, nowMs, percentile, progress, table, verdict } from './stats';
@@ -40,8 +40,14 @@ const TARGET = {
   growth: 5.5,
   /** YAML a default single-container Istio MeshJob adds over the plain cdk8s-plus Job, in KiB. */
   addedYamlKiB: 6,
-  readyToStartMs: 120,
-  exitToQuitMs: 20,
+  /** ready→start, as a multiple of one busybox wget's cost (spawn → exit) measured in the same run. */
+  readyToStartWgets: 2,
+  /**
+   * exit→quit: the fastest of the Go peers (envoy-preflight, scuttle, linkerd-await: their quit is an
+   * HTTP request from the running process), 2.3–3.0 ms as measured earlier on this machine class;
+   * they cannot be built here, so the figure stands in for them.
+   */
+  exitToQuitMs: 2.3,
 };
 
 /** Documented poll intervals of other tools: ready→start for a uniformly random ready instant. */
@@ -122,7 +128,24 @@ function heapTable(heaps: HeapResult[]): string {
   );
 }
 
+/** One busybox wget's cost in this run (spawn → exit, median): ready→start's yardstick. */
+function wgetCost(w: WrapperBench): number {
+  return median(w.wget.map((x) => x.toExit));
+}
+
+function wgetTable(w: WrapperBench): string {
+  return table(
+    ['one busybox wget, spawned from the benchmark', 'runs', 'spawn → request arrives, median (p95)', 'spawn → exited, median (p95)'],
+    [[
+      '`/usr/bin/busybox wget -q -O /dev/null http://127.0.0.1:<marker>/wget/<run>`', String(w.wget.length),
+      `${ms(median(w.wget.map((x) => x.toRequest)), 1)} ms (${ms(percentile(w.wget.map((x) => x.toRequest), 95), 1)})`,
+      `${ms(wgetCost(w), 1)} ms (${ms(percentile(w.wget.map((x) => x.toExit), 95), 1)})`,
+    ]],
+  );
+}
+
 function latencyTable(w: WrapperBench): string {
+  const readyBound = TARGET.readyToStartWgets * wgetCost(w);
   const rows = w.setups.map((s) => {
     if (s.skipped) return [s.setup, `skipped: ${s.skipped}`, '', '', '', '', '', '', '', ''];
     const col = (f: (x: typeof s.samples[number]) => number): number[] => s.samples.map(f);
@@ -136,11 +159,14 @@ function latencyTable(w: WrapperBench): string {
       ms(median(eq), 1), ms(percentile(eq, 95), 1),
       ms(median(col((x) => x.exitToWrapperExit)), 1),
       fmt(median(col((x) => x.polls))),
-      `${verdict(median(rs), TARGET.readyToStartMs)} / ${verdict(median(eq), TARGET.exitToQuitMs)}`,
+      `${verdict(median(rs), readyBound)} / ${verdict(median(eq), TARGET.exitToQuitMs)}`,
     ];
   });
   return table(
-    ['shell', 'runs', 'ready→start median ms', 'p95 ms', 'median: ready→200 poll + poll→start', 'exit→quit median ms', 'p95 ms', 'exit→wrapper exited, median ms', 'polls/run', 'verdict (≤120 / ≤20 ms)'],
+    [
+      'shell', 'runs', 'ready→start median ms', 'p95 ms', 'median: ready→200 poll + poll→start', 'exit→quit median ms', 'p95 ms',
+      'exit→wrapper exited, median ms', 'polls/run', `verdict (≤${ms(readyBound, 1)} / ≤${TARGET.exitToQuitMs} ms)`,
+    ],
     rows,
   );
 }
@@ -236,19 +262,23 @@ function summaryTable(r: Results): string {
     ]);
   }
   const plain = r.footprints.find((f) => f.mode.startsWith('plain'));
-  const istio = r.footprints.find((f) => f.mode.includes('busybox runtime'));
-  if (plain && istio) {
+  for (const istio of [r.footprints.find((f) => f.mode.includes('busybox runtime (default)')), r.footprints.find((f) => f.mode === POD_INFO_MODE)]) {
+    if (!plain || !istio) continue;
     const added = (istio.yamlBytes - plain.yamlBytes) / 1024;
     rows.push([
-      `YAML a default Istio MeshJob adds over the plain Job (${fmtBytes(istio.yamlBytes)} against ${fmtBytes(plain.yamlBytes)})`,
+      `YAML ${istio.mode === POD_INFO_MODE ? 'a default Istio MeshJob with its pod metadata' : 'a default Istio MeshJob'} adds over the plain Job (${fmtBytes(istio.yamlBytes)} against ${fmtBytes(plain.yamlBytes)})`,
       `≤ ${TARGET.addedYamlKiB} KiB`, `${added.toFixed(1)} KiB`, verdict(added, TARGET.addedYamlKiB),
     ]);
   }
+  const readyBound = TARGET.readyToStartWgets * wgetCost(r.wrapper);
   for (const s of r.wrapper.setups.filter((x) => !x.skipped && x.setup !== 'dash + curl')) {
     const rs = median(s.samples.map((x) => x.readyToStart));
     const eq = median(s.samples.map((x) => x.exitToQuit));
-    rows.push([`wrapper ready→start median, ${s.setup}`, `≤ ${TARGET.readyToStartMs} ms`, `${ms(rs, 1)} ms`, verdict(rs, TARGET.readyToStartMs)]);
-    rows.push([`wrapper exit→quit median, ${s.setup}`, `≤ ${TARGET.exitToQuitMs} ms`, `${ms(eq, 1)} ms`, verdict(eq, TARGET.exitToQuitMs)]);
+    rows.push([
+      `wrapper ready→start median, ${s.setup} (≤ ${TARGET.readyToStartWgets}× one busybox wget, ${ms(wgetCost(r.wrapper), 1)} ms in this run)`,
+      `≤ ${ms(readyBound, 1)} ms`, `${ms(rs, 1)} ms`, verdict(rs, readyBound),
+    ]);
+    rows.push([`wrapper exit→quit median, ${s.setup} (≤ the fastest Go peer's)`, `≤ ${TARGET.exitToQuitMs} ms`, `${ms(eq, 2)} ms`, verdict(eq, TARGET.exitToQuitMs)]);
   }
   return table(['target', 'bound', 'measured', 'verdict'], rows, ['l', 'r', 'r', 'l']);
 }
@@ -412,6 +442,15 @@ function renderResults(r: Results): string {
     `${w.runs} runs per shell after one discarded run; p95 is nearest-rank.`,
     '',
     latencyTable(w),
+    '',
+    `**One busybox wget** — spawned after each wrapper run above (${w.wget.length} in all), the cost of one process the wrapper ` +
+    'starts: ready→start is judged against twice its median. exit→quit is judged against 2.3 ms, the fastest of the Go ' +
+    'peers (envoy-preflight, scuttle, linkerd-await send their quit from the process that waited), measured earlier on this ' +
+    'machine class; they cannot be built here. The wrapper starts the first quit\'s client before it waits for readiness ' +
+    '(src/runtime/wrapper.sh arm_quit), so no process starts between the command\'s exit and the quit; the measured command ' +
+    'runs 300 ms, as a Job\'s command outlasts that start.',
+    '',
+    wgetTable(w),
     '',
     referenceTable(),
     '',

@@ -7,8 +7,14 @@
 //   `busybox wget http://127.0.0.1:<marker>/start/<run>`, a static binary whose request reaches a
 //   marker server about a millisecond after exec: command start = that request's arrival.
 // - exit→quit: command exit = the marker's answer (wget exits right after reading it); quit = the
-//   arrival of POST /quitquitquit at the fake proxy.
+//   arrival of POST /quitquitquit at the fake proxy. The marker answers 300 ms after the request
+//   arrives, so the command runs that long, as a Job's command runs longer than the wrapper takes
+//   to start its quit client (src/runtime/wrapper.sh arm_quit).
+// - one busybox wget: the same static binary spawned from this process, GET to the marker (which
+//   then answers at once): spawn → request arrival, and spawn → exit. The cost of one process the
+//   wrapper starts, measured beside the wrapper in the same run.
 // Every instant is CLOCK_MONOTONIC in this process (FakeProxy records nowMs()).
+import { spawn } from 'child_process';
 import { readFileSync } from 'fs';
 import { createServer, Server } from 'http';
 import { AddressInfo } from 'net';
@@ -58,7 +64,10 @@ interface Mark {
   answeredAt?: number;
 }
 
-/** Records GET /start/<run> requests on 127.0.0.1 and answers 200. */
+/** How long the marker holds its answer to /start/<run>: how long the measured command runs. */
+export const COMMAND_RUNS_MS = 300;
+
+/** Records GET /start/<run> requests on 127.0.0.1 and answers 200 (/start after COMMAND_RUNS_MS). */
 class MarkerServer {
   public readonly marks = new Map<string, Mark>();
   private readonly server: Server;
@@ -68,8 +77,10 @@ class MarkerServer {
       const mark: Mark = { at: nowMs() };
       this.marks.set(req.url ?? '', mark);
       req.resume();
-      res.writeHead(200, { 'Content-Type': 'text/plain', 'Connection': 'close' });
-      res.end('ok\n', () => (mark.answeredAt = nowMs()));
+      setTimeout(() => {
+        res.writeHead(200, { 'Content-Type': 'text/plain', 'Connection': 'close' });
+        res.end('ok\n', () => (mark.answeredAt = nowMs()));
+      }, (req.url ?? '').startsWith('/start/') ? COMMAND_RUNS_MS : 0);
     });
     this.server.keepAliveTimeout = 100;
   }
@@ -116,6 +127,14 @@ export interface LatencySample {
   readonly polls: number;
 }
 
+/** One busybox wget spawned from this process. */
+export interface WgetSample {
+  /** spawn → the request's arrival. */
+  readonly toRequest: number;
+  /** spawn → the process has exited (seen by node). */
+  readonly toExit: number;
+}
+
 export interface SetupLatency {
   readonly setup: string;
   readonly skipped?: string;
@@ -132,6 +151,22 @@ export interface WrapperBench {
   readonly memoryRuns: number;
   readonly settings: Partial<WrapperSettings>;
   readonly setups: SetupLatency[];
+  /** One busybox wget's cost, spawned between the wrapper runs of the same benchmark. */
+  readonly wget: WgetSample[];
+}
+
+/** Spawns one busybox wget to the marker: its cost as one process the wrapper starts. */
+async function wgetRun(marker: MarkerServer, id: string): Promise<WgetSample> {
+  const path = `/wget/${id}`;
+  const started = nowMs();
+  const code = await new Promise<number | null>((resolve) => {
+    const child = spawn(BUSYBOX, ['wget', '-q', '-O', '/dev/null', marker.url(path)], { stdio: 'ignore' });
+    child.on('exit', (c) => resolve(c));
+  });
+  const exited = nowMs();
+  const mark = marker.marks.get(path);
+  if (code !== 0 || !mark) throw new Error(`busybox wget exited ${code}${mark ? '' : ' and never reached the marker'}`);
+  return { toRequest: mark.at - started, toExit: exited - started };
 }
 
 async function latencyRun(
@@ -217,6 +252,7 @@ export async function benchWrapper(runs: number, memoryRuns: number): Promise<Wr
   const marker = await new MarkerServer().start();
   const random = prng(20240601);
   const setups: SetupLatency[] = [];
+  const wget: WgetSample[] = [];
   try {
     for (const [index, setup] of SHELL_SETUPS.entries()) {
       // The measured command is busybox wget, whatever the setup.
@@ -232,6 +268,8 @@ export async function benchWrapper(runs: number, memoryRuns: number): Promise<Wr
       for (let i = 0; i < runs; i++) {
         try {
           samples.push(await latencyRun(setup, settings, marker, `${index}/${i}`, 150 + 100 * random()));
+          // One busybox wget after each wrapper run: measured under the same conditions.
+          wget.push(await wgetRun(marker, `${index}/${i}`));
         } catch (e) {
           failures.push((e as Error).message);
         }
@@ -256,5 +294,5 @@ export async function benchWrapper(runs: number, memoryRuns: number): Promise<Wr
     await marker.close();
     await cleanup();
   }
-  return { runs, memoryRuns, settings, setups };
+  return { runs, memoryRuns, settings, setups, wget };
 }

@@ -12,8 +12,18 @@ export class WrapperExitCode {
    */
   public static readonly PROXY_NOT_READY = 75;
 
-  /** The wrapper was started without a command to run (EX_USAGE in sysexits.h). */
+  /**
+   * The wrapper was started without a command to run, with a setting beyond its bounds, or in an
+   * image without the HTTP client it needs (EX_USAGE in sysexits.h).
+   */
   public static readonly USAGE = 64;
+
+  /**
+   * The pod carries no mark of the mesh's injection (e.g. Istio's `sidecar.istio.io/status`
+   * annotation), so no proxy will come: the command was not started (EX_CONFIG in sysexits.h: the
+   * namespace or pod configuration is wrong, and a fresh pod fails the same way until it is fixed).
+   */
+  public static readonly PROXY_NOT_INJECTED = 78;
 
   private constructor() {}
 }
@@ -33,4 +43,14 @@ export enum WrapperReason {
   PROXY_KEPT = 'proxy-kept',
   /** The image has no HTTP client the wrapper can run (WrapperRuntime.imageShell); exit 64. */
   NO_HTTP_CLIENT = 'no-http-client',
+  /** A setting is not a number within the bounds of src/runtime/limits.ts; exit 64, the command did not run. */
+  BAD_SETTING = 'bad-setting',
+  /** The pod carries no mark of the mesh's injection; exit 78, the command did not run. */
+  PROXY_NOT_INJECTED = 'proxy-not-injected',
+  /**
+   * The shared directory holds a symlink, FIFO or other non-regular file no wrapper made: another
+   * container tampered with it. Written by the container that sent the quits; its exit code is
+   * the command's.
+   */
+  STATE_TAMPERED = 'state-tampered',
 }

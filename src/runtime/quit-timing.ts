@@ -4,6 +4,21 @@
 /** The longest pause between two attempts of a quit request, unless the first pause is longer. */
 export const QUIT_RETRY_DELAY_CAP_SECONDS = 2;
 
+/**
+ * The longest quit window the wrapper accepts (about 31 years): the window follows from bounded
+ * settings (src/runtime/limits.ts) and the number of quit steps, and its centiseconds must stay far
+ * inside the shell's 64-bit arithmetic.
+ */
+export const MAX_QUIT_WINDOW_SECONDS = 999_999_999;
+
+/**
+ * How long the wrapper keeps a quit request's client connected before the command ends, before it
+ * replaces it with a new one: busybox wget connects before it reads the request's body, and an HTTP
+ * server may close a connection that sends no request within its header timeout (for servers that
+ * set one, typically tens of seconds).
+ */
+export const ARMED_QUIT_RENEW_SECONDS = 10;
+
 /** What the back-off depends on. @internal */
 export interface QuitTiming {
   /** Attempts of each quit request. */

@@ -4,7 +4,7 @@ import { quitDelays, quitWindowSeconds } from './quit-timing';
 import { escapedWrapperScript, featureKey, WrapperFeature } from './script';
 import { readShellWords, shellWord } from './shell';
 import { HttpClient } from './wrapper-runtime';
-import { KILL_BY_NAME, QuitCall } from '../meshes/endpoint';
+import { HttpMethod, KILL_BY_NAME, QuitCall } from '../meshes/endpoint';
 
 // The wrapper's argv: `<shell> -c <script> meshjob <settings> <command...>`. This module builds it
 // and reads it back (meshjob diagnose), so its layout is known in one place.
@@ -44,17 +44,60 @@ export interface WrapperSettings {
   readonly terminationMessagePath?: string;
   readonly keepProxyOnFailure: boolean;
   readonly dir: string;
+  /**
+   * The mesh proxy's readiness URLs, waited for before `readyUrls`; not waited for when the pod
+   * shows the proxy was not injected. Absent: the proxy's readiness is among `readyUrls` (or none).
+   */
+  readonly proxyReadyUrls?: string[];
+  /**
+   * The mesh proxy's quit steps, sent after `quit`; skipped (with one stderr line) when the pod
+   * shows the proxy was not injected or is a native sidecar. Absent: the proxy's quit is in `quit`.
+   */
+  readonly proxyQuit?: QuitCall[];
+  /**
+   * Where the pod's own metadata is mounted (a downward API volume with files `annotations` and/or
+   * `labels`, read-only). Absent: the wrapper reads no pod metadata.
+   */
+  readonly podInfoDir?: string;
+  /**
+   * What the mesh's injection writes into the pod (`podInfoDir` only): without it the proxy will
+   * not come, and the wrapper fails at once with WrapperExitCode.PROXY_NOT_INJECTED. `value`
+   * absent: the key alone is the mark. Absent: the proxy is in the pod spec (nothing to check).
+   */
+  readonly injectionMarker?: PodMark;
+  /** With no injection mark, run the command without waiting for the proxy or stopping it, instead of failing. */
+  readonly startWithoutProxy?: boolean;
+  /** The proxy is a native sidecar, not stopped by the wrapper, when `annotation`'s JSON lists `container` under initContainers. */
+  readonly nativeProxy?: { readonly annotation: string; readonly container: string };
+  /** In readiness and quit URLs, `:port/` becomes the port `annotation` names, when it names one. */
+  readonly portAnnotations?: Array<{ readonly port: number; readonly annotation: string }>;
+  /** In readiness and quit URLs, `path` becomes the URL path `annotation` names, when it names one. */
+  readonly pathAnnotations?: Array<{ readonly path: string; readonly annotation: string }>;
+}
+
+/** A label or annotation the pod carries, in the downward API file of its kind. @internal */
+export interface PodMark {
+  readonly file: 'annotations' | 'labels';
+  readonly key: string;
+  readonly value?: string;
 }
 
 /** The sections one wrapper uses. @internal */
 export function wrapperFeatures(s: WrapperSettings): WrapperFeature[] {
   const sidecarRole = s.role === 'sidecar';
   const peers = sidecarRole || s.peers.length > 1 || (s.sidecars ?? []).length > 0;
+  const steps = quitSteps(s);
   const features: WrapperFeature[] = [s.httpClient === HttpClient.CURL ? 'curl' : 'wget', peers ? 'peers' : 'single'];
   if ((s.sidecars ?? []).length > 0) features.push('sidecars');
   if (sidecarRole) features.push('sidecar-role');
-  if (s.quit.some((q) => q.method === KILL_BY_NAME)) features.push('kill');
+  if (steps.some((q) => q.method === KILL_BY_NAME)) features.push('kill');
+  if (s.podInfoDir !== undefined) features.push('pod');
+  if (!sidecarRole && steps.some((q) => q.method === HttpMethod.POST)) features.push('armed');
   return features;
+}
+
+function quitSteps(s: WrapperSettings): QuitCall[] {
+  return [...s.quit, ...(s.proxyQuit ?? [])];
 }
 
 function seconds(value: number): string {
@@ -66,30 +109,44 @@ export function wrapperSettings(s: WrapperSettings, features = wrapperFeatures(s
   const sidecars = s.sidecars ?? [];
   const window = quitWindowSeconds({
     ...s,
-    quitSteps: s.quit.length,
+    quitSteps: quitSteps(s).length,
     sidecarStopTimeoutSeconds: sidecars.length > 0 ? s.sidecarStopTimeoutSeconds : undefined,
   });
+  const steps = (calls: QuitCall[] | undefined) => (calls ?? []).map((q) => `${q.method}|${q.url}`).join(' ');
   const settings: Array<[string, string]> = [
     ['CONTAINER', s.container],
     ['DIR', s.dir],
     ['BUSYBOX', s.busybox ?? ''],
+    ['PROXY_READY', (s.proxyReadyUrls ?? []).join(' ')],
     ['READY_URL', (s.readyUrls ?? []).join(' ')],
     ['READY_TIMEOUT', seconds(s.readyTimeoutSeconds)],
     ['READY_POLL', seconds(s.readyPollSeconds)],
     ['REQUEST_TIMEOUT', seconds(s.requestTimeoutSeconds)],
     ['ON_READY_TIMEOUT', s.startOnReadyTimeout ? 'start' : 'fail'],
-    ['QUIT', s.quit.map((q) => `${q.method}|${q.url}`).join(' ')],
+    ['QUIT', steps(s.quit)],
+    ['PROXY_QUIT', steps(s.proxyQuit)],
     ['QUIT_DELAYS', quitDelays(s).map(seconds).join(' ')],
-    ['QUIT_WINDOW', String(window)],
     ['TERMINATION_LOG', s.terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH],
     ['KEEP_PROXY_ON_FAILURE', String(s.keepProxyOnFailure)],
   ];
-  if (features.includes('peers')) settings.push(['PEERS', s.peers.join(' ')]);
+  if (features.includes('peers')) settings.push(['PEERS', s.peers.join(' ')], ['QUIT_WINDOW', String(window)]);
   if (features.includes('sidecar-role')) {
     settings.push(['ROLE', 'sidecar'], ['SIDECAR_POLL', seconds(SIDECAR_POLL_SECONDS)]);
   }
   if (features.includes('sidecars') || features.includes('sidecar-role')) {
     settings.push(['SIDECARS', sidecars.join(' ')], ['SIDECAR_STOP_TIMEOUT', seconds(s.sidecarStopTimeoutSeconds)]);
+  }
+  if (features.includes('pod')) {
+    const m = s.injectionMarker;
+    settings.push(
+      ['POD_DIR', s.podInfoDir ?? ''],
+      // The mark as the downward API file writes it: `key`, or `key="value"` (Go's %q; the plan's values need no escapes).
+      ['MARKER', m ? `${m.file} ${m.key}${m.value === undefined ? '' : `="${m.value}"`}` : ''],
+      ['ON_NOT_INJECTED', s.startWithoutProxy ? 'start' : 'fail'],
+      ['NATIVE', s.nativeProxy ? `${s.nativeProxy.annotation} ${s.nativeProxy.container}` : ''],
+      ['PORTS', (s.portAnnotations ?? []).map((p) => `${p.port} ${p.annotation}`).join(' ')],
+      ['PATHS', (s.pathAnnotations ?? []).map((p) => `${p.path} ${p.annotation}`).join(' ')],
+    );
   }
   return settings;
 }
@@ -149,7 +206,8 @@ export function renderedWrapperScripts(): Map<string, string> {
 
 /**
  * One WrapperSettings per combination of the values wrapperFeatures() reads (client, role, one or
- * several peers, done-file sidecars or none, a kill step or none). @internal
+ * several peers, done-file sidecars or none, a kill step or none, a POST step or none, pod
+ * metadata or none). @internal
  */
 export function featureSpace(): WrapperSettings[] {
   const base: WrapperSettings = {
@@ -167,13 +225,17 @@ export function featureSpace(): WrapperSettings[] {
     keepProxyOnFailure: false,
     dir: '/',
   };
+  const kill: QuitCall = { method: KILL_BY_NAME, url: 'p' };
+  const post: QuitCall = { method: HttpMethod.POST, url: 'http://localhost:1/' };
   const space: WrapperSettings[] = [];
   for (const httpClient of [HttpClient.WGET, HttpClient.CURL]) {
     for (const role of ['main', 'sidecar'] as const) {
       for (const peers of [['a'], ['a', 'b']]) {
         for (const sidecars of [[], ['s']]) {
-          for (const quit of [[], [{ method: KILL_BY_NAME, url: 'p' } as QuitCall]]) {
-            space.push({ ...base, httpClient, role, peers, sidecars, quit });
+          for (const quit of [[], [kill], [post], [kill, post]]) {
+            for (const podInfoDir of [undefined, '/p']) {
+              space.push({ ...base, httpClient, role, peers, sidecars, quit, podInfoDir });
+            }
           }
         }
       }

@@ -40,7 +40,10 @@ describe('docs/guarantees.md', () => {
     const named = new Set(references().map(({ file, title }) => `${file} › ${normalise(title)}`));
     const uncovered: string[] = [];
     let seen = 0;
-    for (const file of ['test/runtime/wrapper.test.ts', 'test/runtime/sidecars.test.ts', 'test/e2e/rendered-pod.test.ts']) {
+    for (const file of [
+      'test/runtime/wrapper.test.ts', 'test/runtime/sidecars.test.ts', 'test/runtime/shared-state.test.ts', 'test/runtime/pod-info.test.ts',
+      'test/e2e/rendered-pod.test.ts', 'test/e2e/pod-info.test.ts',
+    ]) {
       const source = readFileSync(join(ROOT, file), 'utf8');
       for (const m of source.matchAll(/\btest(?:\.each\([\s\S]*?\))?\(\s*'((?:[^'\\]|\\.)*)'/g)) {
         seen++;

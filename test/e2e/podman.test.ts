@@ -1,9 +1,12 @@
 import { Cron, Duration, Testing } from 'cdk8s';
 import { EXAMPLES } from '../../examples';
 import { Mesh, MeshJob, MeshJobProps, SidecarLifecycle } from '../../src';
-import { expandKubelet } from '../support/kubelet';
+import { HttpMethod } from '../../src/meshes/endpoint';
+import { WrapperExitCode } from '../../src/runtime/exit-codes';
+import { istioInjected } from '../support/injection';
+import { expandKubelet, PodMetadata } from '../support/kubelet';
 import { assertNoPull, IMAGE_PREFIX, InjectedContainer, podmanUnavailable, PodRun, removeLeftovers, removeStaleImages, runPod } from '../support/podman';
-import { newChart } from '../support/render';
+import { newChart, withPodInfo } from '../support/render';
 import { podMetadataOf, podSpecOf, validateAll } from '../support/schema';
 
 // Rendered pod templates on a real container runtime: podman 4.3 + runc, one pod at a time, each
@@ -22,8 +25,8 @@ const runtime = unavailable ? describe.skip : describe;
 
 jest.setTimeout(90_000);
 
-// The admin API of each mesh's injected proxy, as upstream defines it (sources in
-// ../shared/MESH-CONTRACTS.md and src/meshes/<mesh>.ts): PORT:METHOD:PATH:KIND for the stand-in.
+// The admin API of each mesh's injected proxy, as upstream defines it (the sources are cited in
+// src/meshes/<mesh>.ts): PORT:METHOD:PATH:KIND for the stand-in.
 const ISTIO: InjectedContainer = {
   name: 'istio-proxy',
   // pilot-agent: GET :15021/healthz/ready; POST :15020/quitquitquit; on SIGTERM it drains for
@@ -307,6 +310,112 @@ runtime('podman runtime', () => {
       // stand-ins' own business, and races).
       const quitAt = (proxy: string) => run.records(proxy).find((r) => r.kind === 'req' && r.fields[2] === '/quitquitquit')!.at;
       expect(quitAt('cloud-sql-proxy')).toBeLessThan(quitAt('istio-proxy'));
+    });
+  });
+
+  describe('GIVEN an Istio Job whose two main containers run as two users, "a" (uid 1000) with a volume of its own', () => {
+    /** The names of the shared directory a wrapper once wrote and read. */
+    const OLD_NAMES = ['rc.a', 'rc.b', 'done.a', 'done.b', 'quit.lock', 'quit.done'];
+    function twoUsers(): any {
+      const pod = render({
+        mesh: Mesh.istio(),
+        containers: [{ ...app('a'), securityContext: { user: 1000, group: 1000 } }, { ...app('b'), securityContext: { user: 2000, group: 2000 } }],
+      });
+      pod.volumes.push({ name: 'data', emptyDir: {} });
+      pod.containers[0].volumeMounts.push({ name: 'data', mountPath: '/data' });
+      return pod;
+    }
+    // "a" writes its data, then ends once "b" has planted what it plants; "b" ends after "a".
+    const env = (plant: string) => ({
+      a: { MJT_WRITE: '/data/db:precious', MJT_WAIT_FOR: 'b:start', MJT_EXIT: '3' },
+      b: { MJT_PLANT: plant, MJT_WAIT_FOR: 'a:end' },
+    });
+
+    test('WHEN "b" plants symlinks to "a"\'s volume where wrappers wrote THEN "a"\'s data is unchanged, the proxy is stopped once and the tampering is reported', async () => {
+      const plant = OLD_NAMES.map((n) => `symlink:/meshjob/run/${n}:/data/${n === 'quit.lock' ? 'lock' : 'db'}`).join(' ');
+      const run = await runPod({ pod: twoUsers(), inject: [ISTIO], env: env(plant), volumeFiles: [{ volume: 'data', path: 'db' }, { volume: 'data', path: 'lock' }] });
+
+      expect(run.exitCodes).toEqual({ 'meshjob-busybox': 0, 'istio-proxy': 0, 'a': 3, 'b': 0 });
+      expect([run.volumeFile('data', 'db'), run.volumeFile('data', 'lock')]).toEqual(['precious', undefined]);
+      expect(run.records('a').find((r) => r.kind === 'uid')!.fields).toEqual(['1000']);
+      expect(quitsOf(run, 'istio-proxy', '/quitquitquit')).toEqual([['POST', '15020:/quitquitquit', 200]]);
+      expect(run.stderr('b')).toEqual([`meshjob[b]: found in the shared directory /meshjob/run, not made by a wrapper: ${[...OLD_NAMES].sort().join(' ')}`]);
+    });
+
+    test('WHEN "b" plants FIFOs where wrappers wrote and read THEN the pod ends, with one quit, and the tampering is reported', async () => {
+      const run = await runPod({ pod: twoUsers(), inject: [ISTIO], env: env(OLD_NAMES.map((n) => `fifo:/meshjob/run/${n}`).join(' ')), limitMs: 30_000 });
+
+      expect(run.exitCodes).toEqual({ 'meshjob-busybox': 0, 'istio-proxy': 0, 'a': 3, 'b': 0 });
+      expect(quitsOf(run, 'istio-proxy', '/quitquitquit')).toEqual([['POST', '15020:/quitquitquit', 200]]);
+      expect(run.stderr('b')).toEqual([expect.stringContaining(`not made by a wrapper: ${[...OLD_NAMES].sort().join(' ')}`)]);
+    });
+  });
+
+  describe('GIVEN an Istio Job whose command handles a signal', () => {
+    test.each([
+      ['SIGQUIT', 3],
+      ['SIGHUP', 1],
+      ['SIGUSR1', 10],
+    ])('WHEN the container gets %s (podman kill) THEN the command gets it as itself, and the proxy is stopped after it ended', async (signal, n) => {
+      const run = await runPod({
+        pod: render({ mesh: Mesh.istio(), containers: [app('report')] }),
+        inject: [ISTIO],
+        env: { report: { MJT_HANDLE: String(n), MJT_SLEEP_MS: '60000' } },
+        signalWhenStarted: { container: 'report', signal },
+        limitMs: 30_000,
+      });
+
+      expect(run.exitCodes).toEqual({ 'meshjob-busybox': 0, 'istio-proxy': 0, 'report': 128 + n });
+      expect(run.records('report').find((r) => r.kind === 'signal')!.fields).toEqual([String(n)]);
+      expect(quitsOf(run, 'istio-proxy', '/quitquitquit')).toEqual([['POST', '15020:/quitquitquit', 200]]);
+      expect(run.at('istio-proxy', 'exit')).toBeGreaterThan(run.at('report', 'signal')!);
+    });
+  });
+
+  describe('GIVEN an Istio Job that reads its pod\'s metadata (the plan\'s volume and settings stood in by withPodInfo)', () => {
+    function podInfoJob(): { pod: any; metadata: PodMetadata } {
+      const chart = newChart();
+      new MeshJob(chart, 'nightly', { mesh: Mesh.istio(), containers: [app('report')] });
+      const job = validateAll(Testing.synth(chart)).find((m) => m.kind === 'Job');
+      const pod = withPodInfo(podSpecOf(job), {
+        readyUrl: 'http://localhost:15021/healthz/ready',
+        quit: [{ method: HttpMethod.POST, url: 'http://localhost:15020/quitquitquit' }],
+      }, {
+        injectionMarker: { file: 'annotations', key: 'sidecar.istio.io/status' },
+        nativeProxy: { annotation: 'sidecar.istio.io/status', container: 'istio-proxy' },
+        portAnnotations: [{ port: 15020, annotation: 'status.sidecar.istio.io/port' }],
+      });
+      const { labels, annotations } = podMetadataOf(job);
+      return { pod, metadata: { labels, annotations } };
+    }
+
+    test('WHEN the mesh injected nothing THEN the container ends at once with proxy-not-injected (78), without running the command', async () => {
+      const { pod, metadata } = podInfoJob();
+      const run = await runPod({ pod, metadata, inject: [] });
+
+      expect(run.exitCodes).toEqual({ 'meshjob-busybox': 0, 'report': WrapperExitCode.PROXY_NOT_INJECTED });
+      expect(run.argv('report')).toBeUndefined();
+      expect(run.stderr('report')).toEqual([expect.stringMatching(/^meshjob\[report\]: no annotation sidecar\.istio\.io\/status on the pod: the mesh did not inject its proxy .*: exiting 78 without running the command$/)]);
+    });
+
+    test('WHEN Istio injected a native proxy THEN the command runs after it is ready and the wrapper sends it no quit', async () => {
+      const { pod, metadata } = podInfoJob();
+      const run = await runPod({ pod, metadata, inject: [{ ...ISTIO, marks: istioInjected(true) }], settleMs: 1000 });
+
+      expect(run.exitCodes).toEqual({ 'meshjob-busybox': 0, 'istio-proxy': 'running', 'report': 0 });
+      expect(run.at('report', 'start')).toBeGreaterThan(run.at('istio-proxy', 'ready')!);
+      expect(quitsOf(run, 'istio-proxy', '/quitquitquit')).toEqual([]);
+      expect(run.stderr('report')).toEqual(['meshjob[report]: istio-proxy is a native sidecar (sidecar.istio.io/status): the kubelet stops it']);
+    });
+
+    test('WHEN the pod\'s annotation moves the status port THEN the quit goes to that port', async () => {
+      const { pod, metadata } = podInfoJob();
+      const moved = { ...metadata, annotations: { ...metadata.annotations, 'status.sidecar.istio.io/port': '15099' } };
+      const istio = { ...ISTIO, marks: istioInjected(), env: { ...ISTIO.env, MJT_ROUTES: '15021:GET:/healthz/ready:ready 15099:POST:/quitquitquit:quit=200' } };
+      const run = await runPod({ pod, metadata: moved, inject: [istio] });
+
+      expect(run.exitCodes).toEqual({ 'meshjob-busybox': 0, 'istio-proxy': 0, 'report': 0 });
+      expect(quitsOf(run, 'istio-proxy', '/quitquitquit')).toEqual([['POST', '15099:/quitquitquit', 200]]);
     });
   });
 });

@@ -1,5 +1,6 @@
 import { spawnSync } from 'child_process';
-import { existsSync, mkdirSync } from 'fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'fs';
+import { constants as osConstants } from 'os';
 import { join } from 'path';
 import { Cron, Testing } from 'cdk8s';
 import { Mesh, MeshJob, MeshJobProps } from '../../src';
@@ -80,6 +81,52 @@ describe.each([
     const proxy = await startProxy();
     const child = new Child(tempDir(), 'report');
     expect(await kubeletFor(pod, istioPorts(proxy)).run(pod.containers[0], child.env({ kill: 'SIGSEGV' }))).toBe(139);
+    expect(proxy.quits).toHaveLength(1);
+  });
+});
+
+describe('a rendered Istio Job whose other container tampers with the shared directory, run as a kubelet would', () => {
+  const OLD_NAMES = ['rc.a', 'rc.b', 'done.a', 'done.b', 'quit.lock', 'quit.done'];
+  function render(containers: any[]) {
+    const chart = newChart();
+    new MeshJob(chart, 'nightly', { mesh: Mesh.istio(), containers });
+    return podSpecOf(validateAll(Testing.synth(chart)).find((m) => m.kind === 'Job'));
+  }
+
+  test('changes no file through the symlinks planted in its emptyDir, blocks on none of the FIFOs, and quits once', async () => {
+    const pod = render([scratchApp('a'), scratchApp('b')]);
+    const proxy = await startProxy();
+    const kubelet = kubeletFor(pod, istioPorts(proxy));
+    const victims = join(tempDir(), 'private');
+    mkdirSync(victims);
+    OLD_NAMES.forEach((name, i) => {
+      if (i % 2 === 0) {
+        writeFileSync(join(victims, name), 'precious\n');
+        symlinkSync(join(victims, name), join(kubelet.volume, 'run', name));
+      } else {
+        expect(spawnSync('/usr/bin/mkfifo', [join(kubelet.volume, 'run', name)]).status).toBe(0);
+      }
+    });
+    const [a, b] = [new Child(tempDir(), 'a'), new Child(tempDir(), 'b')];
+    const codes = await Promise.all([kubelet.run(pod.containers[0], a.env({ exit: 3 })), kubelet.run(pod.containers[1], b.env({ sleepMs: 300 }))]);
+
+    expect(codes).toEqual([3, 0]);
+    for (const name of OLD_NAMES.filter((_n, i) => i % 2 === 0)) expect(readFileSync(join(victims, name), 'utf8')).toBe('precious\n');
+    expect(proxy.quits.map((q) => q.status)).toEqual([200]);
+    expect(kubelet.stderr).toEqual([expect.stringContaining(`not made by a wrapper: ${[...OLD_NAMES].sort().join(' ')}`)]);
+  });
+
+  test.each(['SIGQUIT', 'SIGHUP', 'SIGUSR1'] as NodeJS.Signals[])('passes %s, sent to the container, on to its command', async (signal) => {
+    const pod = render([scratchApp('report')]);
+    const proxy = await startProxy();
+    const child = new Child(tempDir(), 'report');
+    let pid = 0;
+    const code = kubeletFor(pod, istioPorts(proxy)).run(pod.containers[0], child.env({ trap: [signal], sleepMs: 60_000 }), (p) => (pid = p));
+    await child.started();
+    process.kill(pid, signal);
+
+    expect(await code).toBe(128 + osConstants.signals[signal]);
+    expect(child.marker()?.signal).toBe(signal);
     expect(proxy.quits).toHaveLength(1);
   });
 });

@@ -91,13 +91,13 @@ describe('escapeKubeletExpansion survives the kubelet', () => {
   });
 
   test('round-trips the rendered wrapper script', () => {
-    const script = wrapperScript(['wget', 'curl', 'peers', 'single', 'sidecars', 'sidecar-role', 'kill']);
+    const script = wrapperScript(['wget', 'curl', 'peers', 'single', 'sidecars', 'sidecar-role', 'kill', 'pod', 'armed']);
     expect(expandKubelet(escapeKubeletExpansion(script), env)).toBe(script);
   });
 
   test('is needed: the unescaped wrapper script does not survive the same env', () => {
     // Guards the round-trip test above: with this env it can fail.
-    const script = wrapperScript(['wget', 'curl', 'peers', 'single', 'sidecars', 'sidecar-role', 'kill']);
+    const script = wrapperScript(['wget', 'curl', 'peers', 'single', 'sidecars', 'sidecar-role', 'kill', 'pod', 'armed']);
     expect(expandKubelet(script, env)).not.toBe(script);
   });
 });
@@ -105,7 +105,8 @@ describe('escapeKubeletExpansion survives the kubelet', () => {
 describe('the wrapper\'s termination-message reasons', () => {
   test('are the ones wrapper.sh writes, and it writes no other', () => {
     const source = readFileSync(join(__dirname, '..', '..', 'src', 'runtime', 'wrapper.sh'), 'utf8');
-    const written = [...source.matchAll(/\breport ([a-z-]+) /g)].map((m) => m[1]);
+    // `report REASON ...`, or `refuse REASON CODE ...` for a container that ends without running its command.
+    const written = [...source.matchAll(/\b(?:report|refuse) ([a-z-]+) /g)].map((m) => m[1]);
     expect(new Set(written)).toEqual(new Set(Object.values(WrapperReason)));
   });
 });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import fc from 'fast-check';
 import { KILL_BY_NAME, HttpMethod, QuitCall } from '../../src/meshes/endpoint';
 import { featureKey } from '../../src/runtime/script';
@@ -60,6 +61,20 @@ describe('the wrapper argv', () => {
 });
 
 describe('the rendered scripts', () => {
+  test('every one has every @NAME@ of wrapper.sh written in', () => {
+    for (const [key, script] of renderedWrapperScripts()) expect({ key, left: script.match(/@[A-Z_]+@/g) }).toEqual({ key, left: null });
+  });
+
+  test('every one parses in dash, busybox sh and bash', () => {
+    for (const [key, escaped] of renderedWrapperScripts()) {
+      const script = expandKubelet(escaped, {});
+      for (const shell of [['/usr/bin/dash'], ['/usr/bin/busybox', 'sh'], ['/bin/bash']]) {
+        const r = spawnSync(shell[0], [...shell.slice(1), '-n', '-c', script], { encoding: 'utf8' });
+        expect({ key, shell: shell.join(' '), status: r.status, stderr: r.stderr }).toEqual({ key, shell: shell.join(' '), status: 0, stderr: '' });
+      }
+    }
+  });
+
   test('hold a script for every set of sections a wrapper can use', () => {
     const scripts = renderedWrapperScripts();
     fc.assert(fc.property(settingsArb, (s) => {

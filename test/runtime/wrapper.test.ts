@@ -8,7 +8,7 @@ import { WrapperSettings } from '../../src/runtime/settings';
 import { FakeProxy, READY_PATH } from '../support/fake-proxy';
 import {
   allowedCpus, Child, childPids, cleanup, IGNORES_SIGINT_SH, missingPrograms, PERL, processRunning, runWrapper, sharedDir,
-  SHELL_SETUPS, startProxy, TASKSET, tempDir, until, WrapperResult,
+  SHELL_SETUPS, startProxy, TASKSET, tempDir, terminationLogOf, until, WrapperResult,
 } from '../support/wrapper-harness';
 
 // Real shells, real HTTP clients, a fake Istio pilot-agent: the wrapper script end to end.
@@ -28,7 +28,7 @@ const IGNORES_SIGRTMAX_PL = join(__dirname, '..', 'support', 'fixtures', 'ignore
  * The notice dash and busybox ash print on stderr when `wait` reaps a job killed by a signal
  * ("Terminated", "Killed", "Segmentation fault"): shell behaviour, not a wrapper message.
  */
-const SHELL_JOB_NOTICE = /^(Terminated|Killed|Segmentation fault|Aborted)( \(core dumped\))?$/;
+const SHELL_JOB_NOTICE = /^(Terminated|Killed|Segmentation fault|Aborted|Hangup|Quit|User defined signal 1)( \(core dumped\))?$/;
 
 /**
  * What a test compares: exit code, death signal and stderr lines (shown together on failure), less
@@ -39,6 +39,15 @@ function outcome(r: WrapperResult): { code: number | null; signal: string | null
 }
 
 const post = (url: string): QuitCall => ({ method: HttpMethod.POST, url });
+
+/** The command line of a process, NUL-separated as /proc shows it ('' once it is gone). */
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 /** Arguments a shell, a kubelet or a careless wrapper would mangle. */
 function trickyArguments(): string[] {
@@ -65,11 +74,15 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
 
   describe('startup', () => {
     test('starts the command only after the proxy answers ready', async () => {
-      const proxy = await startProxy({ readyAfterMs: 300 });
+      const proxy = await startProxy({ readyAfterMs: 'never' });
       const child = new Child(tempDir());
-      const r = await runWrapper({
+      const run = runWrapper({
         setup, env: child.env(), settings: { readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)] },
-      }).result;
+      });
+      // Ready once the wrapper has been told "not ready" twice, however slow the machine.
+      await until(() => proxy.requestsTo(READY_PATH).filter((p) => p.status === 503).length >= 2, 'two polls answered 503');
+      proxy.becomeReady();
+      const r = await run.result;
 
       expect(outcome(r)).toEqual({ code: 0, signal: null, stderr: [] });
       const started = child.report()!.startedAt;
@@ -179,6 +192,30 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
       expect(r.stderrLines[0]).toMatch(/SIGTERM/);
       expect(child.hasStarted).toBe(false);
       expect(proxy.quits).toHaveLength(1);
+    });
+  });
+
+  describe('settings', () => {
+    // What reaches the wrapper when nothing checked a setting before it (the plan refuses each at synth).
+    test.each([
+      ['readyTimeout 93000000000000000 is not a number of seconds from 0 to 86400', { readyTimeoutSeconds: 9.3e16 }],
+      ['requestTimeout 1e+21 is not a number of seconds from 0 to 3600', { requestTimeoutSeconds: 1e21 }],
+      ['readyPollInterval -1 is not a number of seconds from 0 to 60', { readyPollSeconds: -1 }],
+      ['quitRetryDelay NaN is not a number of seconds from 0 to 60', { quitRetryDelaySeconds: NaN }],
+      ['quitAttempts 101 is not a number of attempts from 0 to 100', { quitAttempts: 101 }],
+    ] as Array<[string, Partial<WrapperSettings>]>)('fails with exit 64 and one line, running nothing, when %s', async (reason, settings) => {
+      const proxy = await startProxy();
+      const child = new Child(tempDir());
+      const dir = sharedDir();
+      const r = await runWrapper({
+        setup, env: child.env(), settings: { dir, readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)], ...settings },
+      }).result;
+
+      const line = `${reason}: exiting 64 without running the command`;
+      expect(outcome(r)).toEqual({ code: WrapperExitCode.USAGE, signal: null, stderr: [`meshjob[main]: ${line}`] });
+      expect(readFileSync(terminationLogOf({ dir, container: 'main' }), 'utf8')).toBe(`meshjob: bad-setting: ${line}\n`);
+      expect(child.hasStarted).toBe(false);
+      expect(proxy.requests).toEqual([]);
     });
   });
 
@@ -318,6 +355,46 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
 
       expect(readFileSync(child.markerPath, 'utf8').trim()).toBe('SIGINT');
       expect(outcome(r)).toEqual({ code: 130, signal: null, stderr: [] });
+    });
+    test.each([
+      ['SIGHUP', 129],
+      ['SIGQUIT', 131],
+      ['SIGUSR1', 138],
+    ] as Array<[NodeJS.Signals, number]>)('passes %s on to the command as itself', async (signal, code) => {
+      const proxy = await startProxy();
+      const child = new Child(tempDir());
+      const r = await runWrapper({
+        setup,
+        env: child.env({ trap: [signal], sleepMs: 60_000 }),
+        settings: { readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)] },
+        signals: [{ signal, at: () => child.started() }],
+      }).result;
+
+      expect(outcome(r)).toEqual({ code, signal: null, stderr: [] });
+      expect(child.marker()?.signal).toBe(signal);
+      expect(proxy.quits).toHaveLength(1);
+    });
+
+    test('SIGQUIT becomes SIGTERM for a command that ignores SIGQUIT (as background jobs of sh do)', async () => {
+      const run = runWrapper({ setup, command: ['/usr/bin/sleep', '60'] });
+      await until(() => childPids(run.pid).some((pid) => cmdline(pid) === '/usr/bin/sleep\u000060\u0000'), 'the command started');
+      run.kill('SIGQUIT');
+      expect(outcome(await run.result)).toEqual({ code: 143, signal: null, stderr: [] });
+    });
+
+    test('fails with exit 129 without running the command when SIGHUP comes before the proxy is ready', async () => {
+      const proxy = await startProxy({ readyAfterMs: 'never' });
+      const child = new Child(tempDir());
+      const r = await runWrapper({
+        setup,
+        env: child.env(),
+        signals: [{ signal: 'SIGHUP', at: () => until(() => proxy.requestsTo(READY_PATH).length > 0, 'the wrapper polls readiness') }],
+        settings: { readyUrls: [proxy.readinessUrl], readyTimeoutSeconds: 10, quit: [post(proxy.quitUrl)] },
+      }).result;
+
+      expect(outcome(r)).toEqual({ code: 129, signal: null, stderr: ['meshjob[main]: got SIGHUP before the command started: not running it'] });
+      expect(child.hasStarted).toBe(false);
+      expect(proxy.quits).toHaveLength(1);
     });
   });
 
@@ -466,6 +543,7 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
       }
     });
 
+    // Four rounds of 34 wrappers each: the slowest test here, bounded by its own timeout.
     test('sends exactly one quit when the last two commands end at the same instant', async () => {
       // Two wrappers, frozen (SIGSTOP, as a container's CPU quota throttles it) while their
       // commands are killed at the same instant. Then the first is thawed and frozen again just
@@ -510,6 +588,6 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
         expect(proxy.quits).toHaveLength(1);
         await proxy.close();
       }
-    });
+    }, 90_000);
   });
 });

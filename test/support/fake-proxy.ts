@@ -132,6 +132,11 @@ export class FakeProxy {
     return this;
   }
 
+  /** Turns readiness to 200 now (for a proxy started with readyAfterMs 'never'). */
+  public becomeReady(): void {
+    this.readyAt ??= nowMs();
+  }
+
   /** Stops listening and drops every connection, hanging requests included. Idempotent. */
   public async close(): Promise<void> {
     if (this.readyTimer) clearTimeout(this.readyTimer);

@@ -1,3 +1,7 @@
+import { mkdirSync, symlinkSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { formatMap } from './go-quote';
+
 /**
  * The kubelet's expansion of a container's `command` and `args`: a line-for-line port of
  * kubernetes/third_party/forked/golang/expansion/expand.go (`Expand` and `tryReadVariableName`)
@@ -50,3 +54,43 @@ export function settingsIndex(command: string[]): number {
   const c = command.indexOf('-c');
   return c >= 0 && command[c + 2] === 'meshjob' && command.length > c + 3 ? c + 3 : -1;
 }
+
+/** The pod metadata a downward API volume can show: labels and annotations. */
+export interface PodMetadata {
+  readonly labels?: Record<string, string>;
+  readonly annotations?: Record<string, string>;
+}
+
+/** A downward API volume's item as the pod spec writes it: a file and the field it shows. */
+export interface DownwardApiItem {
+  readonly path: string;
+  readonly fieldRef: { readonly fieldPath: string };
+}
+
+/**
+ * Writes a downward API volume into `dir` as the kubelet does: each item's file holds
+ * `metadata.labels` or `metadata.annotations` in FormatMap's form (test/support/go-quote.ts), and the
+ * files sit in a timestamped directory reached through the `..data` symlink, each file a symlink
+ * into it (kubernetes pkg/volume/util/atomic_writer.go: `..data` -> `..2006_01_02_15_04_05.N`,
+ * `<path>` -> `..data/<path>`), mode 0644.
+ */
+export function writeDownwardApi(dir: string, metadata: PodMetadata, items: DownwardApiItem[]): void {
+  const stamp = `..${new Date().toISOString().replace(/[-:T]/g, '_').replace(/\..*$/, '')}.${process.pid}`;
+  mkdirSync(join(dir, stamp), { recursive: true });
+  for (const item of items) {
+    const map = item.fieldRef.fieldPath === 'metadata.labels' ? metadata.labels
+      : item.fieldRef.fieldPath === 'metadata.annotations' ? metadata.annotations : undefined;
+    if (map === undefined && !['metadata.labels', 'metadata.annotations'].includes(item.fieldRef.fieldPath)) {
+      throw new Error(`downward API field ${item.fieldRef.fieldPath} is not emulated here`);
+    }
+    writeFileSync(join(dir, stamp, item.path), formatMap(map ?? {}), { mode: 0o644 });
+    symlinkSync(join('..data', item.path), join(dir, item.path));
+  }
+  symlinkSync(stamp, join(dir, '..data'));
+}
+
+/** The items of a pod that shows both its labels and its annotations, as files of those names. */
+export const LABELS_AND_ANNOTATIONS: DownwardApiItem[] = [
+  { path: 'annotations', fieldRef: { fieldPath: 'metadata.annotations' } },
+  { path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } },
+];

@@ -2,8 +2,8 @@ import { spawn } from 'child_process';
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { expandKubelet, settingsIndex } from './kubelet';
-import { BUSYBOX, emptyDirs, localizeWrapped, runMeshJobInit } from './pod';
+import { expandKubelet, settingsIndex, PodMetadata } from './kubelet';
+import { BUSYBOX, emptyDirs, localizeWrapped, runMeshJobInit, writeDownwardApiVolumes } from './pod';
 
 // A rendered pod run as a kubelet would (as test/e2e/rendered-pod.test.ts does, generalised):
 // MeshJob's init container copies busybox into the emptyDir, then every container starts at once
@@ -29,6 +29,8 @@ export interface PodRunOptions {
   readonly path: string;
   /** Every container's process group is SIGKILLed after this long. */
   readonly deadlineMs?: number;
+  /** What a downward API volume shows: the pod as stored, injection's marks included (default: nothing). */
+  readonly metadata?: PodMetadata;
 }
 
 export interface ContainerRun {
@@ -54,6 +56,7 @@ export async function runPod(o: PodRunOptions): Promise<ContainerRun[]> {
   const root = mkdtempSync(join(tmpdir(), 'meshjob-pod-'));
   const volume = emptyDirs(root);
   try {
+    writeDownwardApiVolumes(o.pod, o.metadata ?? {}, volume);
     runMeshJobInit(o.pod, volume, o.cwd);
     return await Promise.all((o.pod.containers as any[]).map((c) => runContainer(c, o, volume)));
   } finally {

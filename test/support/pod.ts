@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'child_process';
 import { mkdirSync } from 'fs';
 import { join } from 'path';
-import { expandKubelet, settingsIndex } from './kubelet';
+import { DownwardApiItem, expandKubelet, PodMetadata, settingsIndex, writeDownwardApi } from './kubelet';
 import { CHILD_JS, tempDir } from './wrapper-harness';
 
 /** Debian's static busybox, standing in for the busybox image's /bin/busybox. */
@@ -21,6 +21,27 @@ export function emptyDirs(root: string): string {
 /** A path under MeshJob's mount, moved into `volume`; any other string unchanged. */
 export function mountIn(volume: string, s: string): string {
   return s === MOUNT || s.startsWith(`${MOUNT}/`) ? volume + s.slice(MOUNT.length) : s;
+}
+
+/**
+ * Writes every downward API volume of a rendered pod where its containers mount it (a mount path
+ * under MeshJob's, moved into `volume`), showing `metadata`: the pod as the API server stored it,
+ * injection's marks included (test/support/injection.ts admitted()).
+ */
+export function writeDownwardApiVolumes(pod: any, metadata: PodMetadata, volume: string): void {
+  for (const v of pod.volumes ?? []) {
+    if (!v.downwardAPI) continue;
+    const paths = new Set<string>();
+    for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+      for (const m of c.volumeMounts ?? []) if (m.name === v.name) paths.add(m.mountPath);
+    }
+    for (const path of paths) {
+      const dir = mountIn(volume, path);
+      if (dir === path) throw new Error(`downward API volume ${v.name} is mounted at ${path}, outside ${MOUNT}: the harness cannot place it`);
+      mkdirSync(dir, { recursive: true });
+      writeDownwardApi(dir, metadata, v.downwardAPI.items as DownwardApiItem[]);
+    }
+  }
 }
 
 /**
@@ -54,8 +75,13 @@ export function localizeWrapped(argv: string[], volume: string, terminationLog: 
 export interface Kubelet {
   /** The stderr lines of every container run so far (what `kubectl logs` would show). */
   readonly stderr: string[];
-  /** Runs one container's rendered command and args with its rendered env; resolves to its exit code. */
-  run(container: any, extraEnv: Record<string, string>): Promise<number | null>;
+  /** The directory standing for MeshJob's emptyDirs (its run/ is the wrapper's shared directory). */
+  readonly volume: string;
+  /**
+   * Runs one container's rendered command and args with its rendered env; resolves to its exit
+   * code. `started` gets the container's process (its PID 1), as the runtime would signal it.
+   */
+  run(container: any, extraEnv: Record<string, string>, started?: (pid: number) => void): Promise<number | null>;
 }
 
 /**
@@ -63,17 +89,20 @@ export interface Kubelet {
  * emptyDir's mount path becomes a temp dir, each `host:port` of `ports` (as the manifest writes it,
  * e.g. "localhost:15021") becomes 127.0.0.1 and a fake's port, the image's /bin/busybox Debian's
  * static busybox, and the image's entrypoint `/report` the child fixture. No shell or tools on
- * PATH, as in a FROM scratch image. Runs the init containers at once, in order.
+ * PATH, as in a FROM scratch image. Runs the init containers at once, in order. A downward API
+ * volume shows `metadata`, the pod as stored (injection's marks included).
  */
-export function kubeletFor(pod: any, ports: Record<string, number>): Kubelet {
+export function kubeletFor(pod: any, ports: Record<string, number>, metadata: PodMetadata = {}): Kubelet {
   // One temp dir stands for MeshJob's emptyDirs, and one file for every container's termination message.
   const volume = emptyDirs(tempDir());
+  writeDownwardApiVolumes(pod, metadata, volume);
   const localPorts = Object.fromEntries(Object.entries(ports).map(([from, to]) => [from, `127.0.0.1:${to}`]));
   runMeshJobInit(pod, volume);
   const stderr: string[] = [];
   return {
     stderr,
-    run(container, extraEnv) {
+    volume,
+    run(container, extraEnv, started) {
       const env: Record<string, string> = { PATH: '/nonexistent', ...extraEnv };
       for (const e of container.env ?? []) env[e.name] = e.value;
       const expanded = [...container.command, ...(container.args ?? [])].map((s: string) => expandKubelet(s, env));
@@ -81,6 +110,7 @@ export function kubeletFor(pod: any, ports: Record<string, number>): Kubelet {
         .flatMap((s: string) => (s === '/report' ? [process.execPath, CHILD_JS] : [s]));
       const [file, ...args] = argv;
       const p = spawn(file, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      if (p.pid !== undefined) started?.(p.pid);
       let err = '';
       p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
       return new Promise((resolve) => p.once('close', (code) => {

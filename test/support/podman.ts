@@ -13,16 +13,20 @@
 // - podman turns an emptyDir into a volume named after it, shared by every pod that uses the name,
 //   and owned by the first container's user alone: each emptyDir is renamed after the pod and
 //   created beforehand with mode 0777, as the kubelet creates it;
-// - the containers a mesh would inject (its proxy) are added in front of the pod's containers.
+// - the containers a mesh would inject (its proxy) are added in front of the pod's containers, and
+//   the marks its injector writes (test/support/injection.ts) into the pod's metadata;
+// - a downward API volume (podman 4.3 has none) becomes a host directory the harness writes as the
+//   kubelet writes the volume (test/support/kubelet.ts writeDownwardApi), from the pod as admitted.
 // Podman ignores terminationGracePeriodSeconds (passed to `pod stop -t` here), postStart hooks and
 // sizeLimit, and deletes init containers that succeeded (their exit codes come from its events).
 import { execFile, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import * as yaml from 'yaml';
-import { expandKubelet, settingsIndex } from './kubelet';
+import { admitted } from './injection';
+import { DownwardApiItem, expandKubelet, PodMetadata, settingsIndex, writeDownwardApi } from './kubelet';
 import { validateManifest } from './schema';
 
 /** Every image the suite builds, runs or leaves behind for reruns is named under this prefix. */
@@ -206,6 +210,8 @@ export interface InjectedContainer {
   readonly name: string;
   /** MJT_* variables for the stand-in (MJT_ROLE=proxy is set). */
   readonly env: Record<string, string>;
+  /** The labels and annotations injection writes into the pod beside this container. */
+  readonly marks?: PodMetadata;
 }
 
 export interface PodRunOptions {
@@ -222,6 +228,12 @@ export interface PodRunOptions {
   readonly imagesHaveShellAndCurl?: boolean;
   /** When this container has recorded its start, stop the pod as a deletion would (`podman pod stop`). */
   readonly stopWhenStarted?: string;
+  /** When `container` has recorded its start, send `signal` to it (`podman kill`: to its PID 1, the wrapper). */
+  readonly signalWhenStarted?: { readonly container: string; readonly signal: string };
+  /** The rendered pod template's labels and annotations, which a downward API volume shows (with injection's marks). */
+  readonly metadata?: PodMetadata;
+  /** Files of emptyDir volumes to read once the pod has ended (PodRun.volumeFile). */
+  readonly volumeFiles?: Array<{ readonly volume: string; readonly path: string }>;
   /**
    * How long containers may keep running once every container of the rendered pod has ended
    * (a proxy nobody stopped); they are then reported as running and the pod is removed.
@@ -255,16 +267,29 @@ export interface PodRun {
   at(container: string, kind: string): number | undefined;
   /** The container's stderr lines (`podman logs`), as `kubectl logs` shows them. */
   stderr(container: string): string[];
+  /** A file of an emptyDir volume asked for in `volumeFiles`, as the pod left it (undefined when absent). */
+  volumeFile(volume: string, path: string): string | undefined;
 }
 
 let podCounter = 0;
 
 /** The pod spec as podman gets it: see the header of this file for every change. */
-function adapt(spec: any, podName: string, images: { busybox: string; app: string; records: string }, opts: PodRunOptions): any {
+function adapt(spec: any, podName: string, images: { busybox: string; app: string; records: string; work: string }, opts: PodRunOptions): any {
   const pod = JSON.parse(JSON.stringify(spec));
   const emptyDirs = new Map<string, string>();
   for (const v of pod.volumes ?? []) {
     if (v.emptyDir) emptyDirs.set(v.name, `${podName}-${v.name}`);
+  }
+  const metadata = (opts.inject ?? []).reduce((m, i) => admitted(m, i.marks), opts.metadata ?? {});
+  for (const v of pod.volumes ?? []) {
+    if (!v.downwardAPI) continue;
+    const dir = join(images.work, `downward-${v.name}`);
+    mkdirSync(dir);
+    chmodSync(dir, 0o755);
+    writeDownwardApi(dir, metadata, v.downwardAPI.items as DownwardApiItem[]);
+    chmodSync(join(dir, readdirSync(dir).find((f) => f.startsWith('..') && f !== '..data')!), 0o755);
+    delete v.downwardAPI;
+    v.hostPath = { path: dir, type: 'Directory' };
   }
   const adaptContainer = (c: any, image: string, env: Record<string, string>) => {
     const kubeletEnv: Record<string, string> = {};
@@ -320,7 +345,7 @@ export async function runPod(opts: PodRunOptions): Promise<PodRun> {
   const { busybox, pause } = await baseImages();
   const programs = [...(opts.pod.containers ?? [])].map(programOf).filter((p): p is string => p !== undefined);
   const app = await standInImage(programs, opts.imagesHaveShellAndCurl ?? false);
-  const spec = adapt(opts.pod, podName, { busybox, app, records }, opts);
+  const spec = adapt(opts.pod, podName, { busybox, app, records, work }, opts);
   assertNoPull(spec, pause);
   const manifest = { apiVersion: 'v1', kind: 'Pod', metadata: { name: podName }, spec };
   validateManifest(manifest);
@@ -352,7 +377,13 @@ export async function runPod(opts: PodRunOptions): Promise<PodRun> {
     // `podman logs` writes what the container wrote on stderr to its own stderr.
     const stderrs = await Promise.all(names.map((n) => podmanOutput(['logs', `${podName}-${n}`]).then((o) => o.stderr, () => '')));
     const logs = Object.fromEntries(names.map((n, i) => [n, stderrs[i].split('\n').filter((l) => l !== '')]));
-    return podRunOf(records, exitCodes, logs);
+    const files = new Map<string, string | undefined>();
+    for (const f of opts.volumeFiles ?? []) {
+      const mountpoint = (await podman(['volume', 'inspect', '--format', '{{.Mountpoint}}', `${podName}-${f.volume}`])).trim();
+      const path = join(mountpoint, f.path);
+      files.set(`${f.volume}/${f.path}`, existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+    }
+    return podRunOf(records, exitCodes, logs, files);
   } finally {
     await podman(['pod', 'rm', '--force', '--time', '0', podName]).catch(() => undefined);
     if (volumes.length > 0) await podman(['volume', 'rm', '--force', ...volumes]).catch(() => undefined);
@@ -363,7 +394,13 @@ export async function runPod(opts: PodRunOptions): Promise<PodRun> {
 async function waitForEnd(podName: string, names: string[], rendered: string[], records: string, opts: PodRunOptions): Promise<Map<string, PsEntry>> {
   const limit = Date.now() + (opts.limitMs ?? 40_000);
   let stopped = false;
+  let signalled = false;
   const stopWhenStarted = async () => {
+    const sig = opts.signalWhenStarted;
+    if (sig && !signalled && readRecords(records, sig.container).some((r) => r.kind === 'start')) {
+      signalled = true;
+      await podman(['kill', '--signal', sig.signal, `${podName}-${sig.container}`]);
+    }
     if (!opts.stopWhenStarted || stopped || !readRecords(records, opts.stopWhenStarted).some((r) => r.kind === 'start')) return;
     stopped = true;
     // Podman ignores terminationGracePeriodSeconds: pass it to `pod stop`.
@@ -412,7 +449,7 @@ function readRecords(dir: string, container: string): StandInRecord[] {
   });
 }
 
-function podRunOf(dir: string, exitCodes: Record<string, number | 'running'>, logs: Record<string, string[]>): PodRun {
+function podRunOf(dir: string, exitCodes: Record<string, number | 'running'>, logs: Record<string, string[]>, files: Map<string, string | undefined>): PodRun {
   // Read now: the directory goes with the pod.
   const all = new Map(Object.keys(exitCodes).map((c) => [c, readRecords(dir, c)]));
   const records = (c: string) => all.get(c) ?? [];
@@ -438,6 +475,7 @@ function podRunOf(dir: string, exitCodes: Record<string, number | 'running'>, lo
     requests: (c) => records(c).filter((r) => r.kind === 'req').map((r) => [r.fields[1], `${r.fields[0]}:${r.fields[2]}`, Number(r.fields[3])]),
     at: (c, kind) => records(c).find((r) => r.kind === kind)?.at,
     stderr: (c) => logs[c] ?? [],
+    volumeFile: (volume, path) => files.get(`${volume}/${path}`),
   };
 }
 

@@ -3,7 +3,7 @@ import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync
 import { tmpdir } from 'os';
 import { delimiter, join } from 'path';
 import { FakeProxy, FakeProxyOptions, nowMs } from './fake-proxy';
-import { expandKubelet } from './kubelet';
+import { expandKubelet, LABELS_AND_ANNOTATIONS, PodMetadata, writeDownwardApi } from './kubelet';
 import { wrapperCommand, WrapperSettings } from '../../src/runtime/settings';
 import { HttpClient } from '../../src/runtime/wrapper-runtime';
 
@@ -312,6 +312,11 @@ export interface RunOptions {
   readonly cpu?: number;
   /** The wrapper's process group is SIGKILLed after this long (default 15 s). */
   readonly deadlineMs?: number;
+  /**
+   * The pod's metadata as a downward API volume shows it (files `annotations` and `labels`, written
+   * as the kubelet writes them), at `settings.podInfoDir` or else a fresh directory it then names.
+   */
+  readonly podInfo?: PodMetadata;
 }
 
 export interface WrapperResult {
@@ -348,7 +353,13 @@ export const TASKSET = '/usr/bin/taskset';
  */
 export function runWrapper(options: RunOptions): WrapperRun {
   const merged = { ...baseSettings(options.setup, options.settings?.dir ?? sharedDir()), ...options.settings };
-  const settings: WrapperSettings = { ...merged, terminationMessagePath: merged.terminationMessagePath ?? terminationLogOf(merged) };
+  let podInfoDir = merged.podInfoDir;
+  if (options.podInfo) {
+    podInfoDir ??= join(tempDir(), 'pod');
+    mkdirSync(podInfoDir, { recursive: true });
+    writeDownwardApi(podInfoDir, options.podInfo, LABELS_AND_ANNOTATIONS);
+  }
+  const settings: WrapperSettings = { ...merged, podInfoDir, terminationMessagePath: merged.terminationMessagePath ?? terminationLogOf(merged) };
   const containerEnv: Record<string, string> = { ...options.env };
   const specCommand = [...wrapperCommand(options.setup.shell, settings), ...(options.command ?? Child.command)];
   const argv = [...specCommand, ...(options.args ?? [])].map((s) => expandKubelet(s, containerEnv));
