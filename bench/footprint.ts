@@ -5,11 +5,7 @@ import { App, Chart, Testing, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { HttpClient, Mesh, MeshJob, SidecarLifecycle, WrapperRuntime } from '../src';
 import { CONTAINER } from './synth';
-import { HttpMethod } from '../src/meshes/endpoint';
-import { escapeKubeletExpansion } from '../src/runtime/kubelet';
-import { wrapperScript } from '../src/runtime/script';
-import { wrapperFeatures } from '../src/runtime/settings';
-import { withPodInfo, wrapperSettingsOf } from '../test/support/render';
+import { renderedWrapperScripts } from '../src/runtime/settings';
 
 export interface Mode {
   readonly name: string;
@@ -18,9 +14,6 @@ export interface Mode {
   /** Changes the synthesized Job before it is measured. */
   readonly after?: (job: any) => void;
 }
-
-/** The mode the YAML target is judged on: the default Istio Job, with its pod-metadata volume. */
-export const POD_INFO_MODE = 'MeshJob, Mesh.istio(), busybox runtime, with the pod metadata (withPodInfo stands in for the plan)';
 
 export const MODES: Mode[] = [
   {
@@ -34,22 +27,6 @@ export const MODES: Mode[] = [
   {
     name: 'MeshJob, Mesh.istio(), busybox runtime (default)',
     render: (chart, id) => new MeshJob(chart, id, { mesh: Mesh.istio(), containers: [CONTAINER] }),
-  },
-  {
-    name: POD_INFO_MODE,
-    render: (chart, id) => new MeshJob(chart, id, { mesh: Mesh.istio(), containers: [CONTAINER] }),
-    // What the plan is to render for Istio: the downward API volume and mount, and the settings
-    // that read it (test/support/render.ts withPodInfo).
-    after: (job) => {
-      job.spec.template.spec = withPodInfo(job.spec.template.spec, {
-        readyUrl: 'http://localhost:15021/healthz/ready',
-        quit: [{ method: HttpMethod.POST, url: 'http://localhost:15020/quitquitquit' }],
-      }, {
-        injectionMarker: { file: 'annotations', key: 'sidecar.istio.io/status' },
-        nativeProxy: { annotation: 'sidecar.istio.io/status', container: 'istio-proxy' },
-        portAnnotations: [{ port: 15020, annotation: 'status.sidecar.istio.io/port' }],
-      });
-    },
   },
   {
     name: 'MeshJob, Mesh.istio(), imageShell runtime (wget)',
@@ -203,13 +180,15 @@ export function measureFootprints(): Footprint[] {
 
 /**
  * The wrapper script of a default Istio Job's container as rendered (sections, short names, one
- * line), before and after `$$` escaping; with the pod-metadata section when `podInfo`.
+ * line), before and after `$$` escaping, and the sections it has.
  */
-export function scriptSize(podInfo = false): { bytes: number; escapedBytes: number; lines: number } {
+export function scriptSize(): { bytes: number; escapedBytes: number; lines: number; sections: string } {
   const chart = new Chart(new App(), 'bench');
   new MeshJob(chart, 'report', { mesh: Mesh.istio(), containers: [CONTAINER] });
   const job = Testing.synth(chart).find((o) => o.kind === 'Job');
-  const features = wrapperFeatures(wrapperSettingsOf(job.spec.template.spec.containers[0])!.settings);
-  const s = wrapperScript(podInfo ? [...features, 'pod'] : features);
-  return { bytes: utf8(s), escapedBytes: utf8(escapeKubeletExpansion(s)), lines: s.split('\n').length - 1 };
+  const command: string[] = job.spec.template.spec.containers[0].command;
+  const escaped = command[command.indexOf('-c') + 1];
+  const s = escaped.replace(/\$\$/g, '$');
+  const sections = [...renderedWrapperScripts()].find(([, script]) => script === escaped)?.[0] ?? '(unknown)';
+  return { bytes: utf8(s), escapedBytes: utf8(escaped), lines: s.split('\n').length - 1, sections };
 }

@@ -15,6 +15,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { IstioJobChart, REPORT_JOB } from '../examples/istio-job';
 import { readWrapperCommand } from '../src/runtime/settings';
 import { nowMs } from '../test/support/fake-proxy';
+import { istioInjected } from '../test/support/injection';
 import { kubeletFor } from '../test/support/pod';
 import { podmanUnavailable, PodRun, removeLeftovers, runPod as runPodOnPodman } from '../test/support/podman';
 import { podSpecOf, validateAll } from '../test/support/schema';
@@ -137,7 +138,8 @@ export async function runOnKubelet(pod: any, timing: DemoTiming = DEMO_TIMING): 
     // The proxy's port is known only once it listens; the pod's containers start right after.
     const proxy = await startProxy({ readyAfterMs: timing.proxyReadyAfterMs, closeAfterQuit: true });
     const start = nowMs();
-    const kubelet = kubeletFor(pod, { [`localhost:${READY_PORT}`]: proxy.port, [`localhost:${QUIT_PORT}`]: proxy.port });
+    // The stand-in proxy comes as Istio's injector adds it: with its mark on the pod.
+    const kubelet = kubeletFor(pod, { [`localhost:${READY_PORT}`]: proxy.port, [`localhost:${QUIT_PORT}`]: proxy.port }, istioInjected());
     const child = new Child(tempDir(), container.name);
     const code = await kubelet.run(container, child.env({ sleepMs: timing.commandMs }));
     const ended = nowMs();
@@ -188,6 +190,7 @@ export async function runOnPodman(pod: any, timing: DemoTiming = DEMO_TIMING): P
     pod,
     inject: [{
       name: PROXY,
+      marks: istioInjected(),
       env: { MJT_ROUTES: `${READY_PORT}:GET:/healthz/ready:ready ${QUIT_PORT}:POST:/quitquitquit:quit=200`, MJT_READY_AFTER_MS: String(timing.proxyReadyAfterMs) },
     }],
     env: { [container.name]: { MJT_SLEEP_MS: String(timing.commandMs) } },

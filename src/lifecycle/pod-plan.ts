@@ -1,10 +1,10 @@
 import { PodFailureRuleSpec, podFailurePolicyRules } from './pod-failure-policy';
 import { mergeMetadata } from './pod-metadata';
 import { chooseLifecycle } from './select';
-import { LifecycleInput, LifecycleMode, ReadyTimeoutAction, WrapInput } from './sidecar-lifecycle';
+import { LifecycleInput, LifecycleMode, ProxyNotInjectedAction, ReadyTimeoutAction, WrapInput } from './sidecar-lifecycle';
 import { assertLoopbackUrl, KILL_BY_NAME, QuitRequest, toQuitCalls } from '../meshes/endpoint';
-import { injectionOptOut, MeshContract, proxyForPod } from '../meshes/mesh-contract';
-import { LIFECYCLE_ANNOTATION, WRAPPER_ENV_PREFIX, WRAPPER_MOUNT_PATH } from '../runtime/layout';
+import { injectionOptOut, MeshContract, ProxyContract, proxyForPod } from '../meshes/mesh-contract';
+import { LIFECYCLE_ANNOTATION, WRAPPER_ENV_PREFIX, WRAPPER_MOUNT_PATH, WRAPPER_POD_INFO_PATH, WRAPPER_POD_INFO_VOLUME_NAME } from '../runtime/layout';
 import {
   MAX_QUIT_ATTEMPTS, MAX_QUIT_RETRY_DELAY_SECONDS, MAX_READY_POLL_SECONDS, MAX_READY_TIMEOUT_SECONDS,
   MAX_REQUEST_TIMEOUT_SECONDS, MAX_SIDECAR_STOP_TIMEOUT_SECONDS,
@@ -341,6 +341,8 @@ function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }
   const proxy = proxyForPod(mesh.proxy ?? { quit: [] }, input.podAnnotations ?? {});
   if (proxy.readinessUrl) assertLoopbackUrl(proxy.readinessUrl, subject, 'readiness URL');
   proxy.quit.forEach((q) => q.method === KILL_BY_NAME || assertLoopbackUrl(q.url, subject, 'quit URL'));
+  const podInfo = podInfoOf(proxy);
+  const mounts = podInfo ? [...runtime.mounts, podInfo.mount] : runtime.mounts;
   const common = {
     peers: names.main,
     dir: runtime.stateDir,
@@ -348,6 +350,7 @@ function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }
     httpClient: runtime.httpClient,
     ...timing,
     keepProxyOnFailure: wrap.keepProxyOnFailure,
+    ...podInfo?.settings,
   };
   const meshReady = proxy.readinessUrl === undefined ? [] : [proxy.readinessUrl];
   // A mesh that injects its proxy (Istio, Linkerd, Consul) has it beside every container; with a
@@ -363,12 +366,14 @@ function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }
         ...wrapperCommand(runtime.shell, { ...common, ...settings, container: name, terminationMessagePath: c.terminationMessagePath }),
         ...c.command!,
       ],
-      volumeMounts: runtime.mounts,
+      volumeMounts: mounts,
     };
   };
 
   // Main containers wait for the mesh proxy and every sidecar; the last one to end stops the
   // job's own sidecars first and the mesh proxy last, so sidecars keep their network to the end.
+  // The proxy's own readiness and quit are apart: the wrapper skips them when the pod shows that
+  // no proxy was injected, or (the quit) that the proxy is a native sidecar.
   const fileSidecarNames = fileSidecars.map(({ i }) => names.sidecars[i]);
   const containers: ContainerPlan[] = [
     ...input.containers.map((c, index) => ({
@@ -376,30 +381,60 @@ function planWrap(input: PodInput, names: { main: string[]; sidecars: string[] }
       from: 'containers' as const,
       index,
       wrap: wrapped(names.main[index], c, {
-        readyUrls: [...meshReady, ...sidecarReadyUrls],
+        proxyReadyUrls: meshReady,
+        readyUrls: sidecarReadyUrls,
         startOnReadyTimeout: wrap.onReadyTimeout === ReadyTimeoutAction.START,
-        quit: [...sidecarQuits, ...toQuitCalls(wrap.extraQuitRequests, subject)].filter((q) => !meshQuit.has(`${q.method} ${q.url}`))
-          .concat(proxy.quit),
+        startWithoutProxy: wrap.onProxyNotInjected === ProxyNotInjectedAction.START,
+        quit: [...sidecarQuits, ...toQuitCalls(wrap.extraQuitRequests, subject)].filter((q) => !meshQuit.has(`${q.method} ${q.url}`)),
+        proxyQuit: proxy.quit,
         sidecars: fileSidecarNames,
       }),
     })),
-    // Done-file sidecars wait for the mesh proxy but start anyway if it never comes; HTTP-stopped
-    // sidecars stay as they are.
+    // Done-file sidecars wait for the mesh proxy but start anyway if it never comes (or was never
+    // injected); HTTP-stopped sidecars stay as they are.
     ...sidecars.map((c, index) => ({
       name: names.sidecars[index],
       from: 'sidecars' as const,
       index,
       wrap: c.quitRequest !== undefined ? undefined : wrapped(names.sidecars[index], c, {
-        role: 'sidecar', readyUrls: sidecarReady, startOnReadyTimeout: true, quit: [], sidecars: [],
+        role: 'sidecar', proxyReadyUrls: sidecarReady, startOnReadyTimeout: true, startWithoutProxy: true, quit: [], sidecars: [],
       }),
     })),
   ];
   const startsAnyway = wrap.onReadyTimeout === ReadyTimeoutAction.START;
   return {
     containers,
-    volumes: runtime.volumes,
+    volumes: podInfo ? [...runtime.volumes, podInfo.volume] : runtime.volumes,
     initContainer: runtime.initContainer,
     proxyNotReady: startsAnyway ? [] : names.main,
+  };
+}
+
+/**
+ * What the wrapper reads of its own pod at run time, when the mesh leaves anything there to read
+ * (an injection marker, a native proxy's status, ports and paths a pod annotation may move): a
+ * downward API volume with only the files needed, its read-only mount, and the settings that say
+ * what to look for.
+ */
+function podInfoOf(proxy: ProxyContract) {
+  const files = new Set<'annotations' | 'labels'>();
+  if (proxy.injectionMarker) files.add(proxy.injectionMarker.file);
+  if (proxy.nativeStatus || (proxy.portAnnotations ?? []).length > 0 || (proxy.pathAnnotations ?? []).length > 0) files.add('annotations');
+  if (files.size === 0) return undefined;
+  const volume: VolumeJson = {
+    name: WRAPPER_POD_INFO_VOLUME_NAME,
+    downwardAPI: { items: [...files].sort().map((f) => ({ path: f, fieldRef: { fieldPath: `metadata.${f}` } })) },
+  };
+  return {
+    volume,
+    mount: { name: WRAPPER_POD_INFO_VOLUME_NAME, mountPath: WRAPPER_POD_INFO_PATH, readOnly: true } as MountJson,
+    settings: {
+      podInfoDir: WRAPPER_POD_INFO_PATH,
+      injectionMarker: proxy.injectionMarker,
+      nativeProxy: proxy.nativeStatus,
+      portAnnotations: proxy.portAnnotations,
+      pathAnnotations: proxy.pathAnnotations,
+    },
   };
 }
 
@@ -433,9 +468,9 @@ function checkWrappable(input: PodInput, runtime: RuntimeParts): void {
       'Leave restartPolicy unset (Never) and let the Job retry with new pods through `backoffLimit`',
     );
   }
-  for (const volume of runtime.volumes) {
+  for (const volume of [...runtime.volumes, { name: WRAPPER_POD_INFO_VOLUME_NAME }]) {
     if ((input.volumeNames ?? []).includes(volume.name)) {
-      throw new Error(`${subject}: volume name '${volume.name}' is reserved for the wrapper's shared directory: rename your volume`);
+      throw new Error(`${subject}: volume name '${volume.name}' is reserved for the wrapper (its shared directory, its binary, its pod's metadata): rename your volume`);
     }
   }
 }

@@ -22,3 +22,7 @@ export const WRAPPER_ENV_PREFIX = 'MESHJOB_';
  * no-op.
  */
 export const LIFECYCLE_ANNOTATION = 'meshjob/lifecycle';
+/** The pod's own metadata (a downward API volume: files `annotations`, `labels`), read-only in wrapped containers. */
+export const WRAPPER_POD_INFO_PATH = `${WRAPPER_MOUNT_PATH}/pod`;
+/** The pod metadata volume's name. */
+export const WRAPPER_POD_INFO_VOLUME_NAME = 'meshjob-pod';

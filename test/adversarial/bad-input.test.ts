@@ -68,7 +68,7 @@ const CATALOGUE: Entry[] = [
   { fragment: 'but Kubernetes allows', test: [ADVERSARIAL, 'four main containers with four exit-code rules: at most 20 rules, or a synth-time Error'] },
   { fragment: 'would read as an option', test: [ERRORS, 'fails when a wrapped command starts with a dash'] },
   { fragment: 'cannot be used with wrapped containers', test: [ERRORS, 'fails when restartPolicy OnFailure is combined with wrapping, pointing to backoffLimit'] },
-  { fragment: "is reserved for the wrapper's shared directory", test: [ERRORS, "fails when a user volume takes the wrapper\\'s volume name"] },
+  { fragment: 'is reserved for the wrapper (its shared directory', test: [ERRORS, "fails when a user volume takes the wrapper\\'s volume name"] },
   { fragment: 'but it has no command', test: [ERRORS, 'fails when a wrapped container has no command'] },
   { fragment: 'variables belong to the wrapper', test: [ERRORS, 'fails when a container sets a variable the wrapper owns'] },
   { fragment: 'which the wrapper uses: mount it elsewhere', test: [ERRORS, 'fails when a container mounts a volume where the wrapper lives'] },

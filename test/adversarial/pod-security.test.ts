@@ -11,15 +11,19 @@ import { podSpecOf, validateAll } from '../support/schema';
 
 // Pod security of what MeshJob adds to a pod, in every mode and in every example: the busybox
 // init container meets the Pod Security "restricted" profile (runAsNonRoot, no privilege
-// escalation, all capabilities dropped, RuntimeDefault seccomp, not privileged), the only volume
-// MeshJob adds is a size-limited emptyDir (no hostPath, nothing outside the restricted profile's
-// volume types), MeshJob sets no host namespace, and the user's own containers keep the security
-// context they were given.
+// escalation, all capabilities dropped, RuntimeDefault seccomp, not privileged), the volumes
+// MeshJob adds are size-limited emptyDirs and one downward API volume that shows the pod's own
+// labels and annotations, read-only (no hostPath, nothing outside the restricted profile's volume
+// types), MeshJob sets no host namespace, and the user's own containers keep the security context
+// they were given.
 
 const INIT = 'meshjob-busybox';
 const VOLUME = 'meshjob';
 /** The busybox runtime's read-only binary volume, beside the state volume. */
 const BIN_VOLUME = 'meshjob-bin';
+/** The pod's own metadata, for a mesh that marks its injection there. */
+const POD_VOLUME = 'meshjob-pod';
+const POD_FIELDS = ['metadata.annotations', 'metadata.labels'];
 
 /** The MeshJob-added parts of a rendered workload, and what is wrong with them. */
 function audit(workload: any, userVolumeNames: string[] = [], userInitNames: string[] = []): { added: string[]; violations: string[] } {
@@ -39,6 +43,15 @@ function audit(workload: any, userVolumeNames: string[] = [], userInitNames: str
     const types = Object.keys(v).filter((k) => k !== 'name');
     if (types.some((t) => !RESTRICTED_VOLUME_TYPES.includes(t))) violations.push(`volume ${v.name}: type ${types.join(',')} is not allowed by "restricted"`);
     if (v.hostPath) violations.push(`volume ${v.name}: hostPath`);
+    if (v.name === POD_VOLUME && types.join() === 'downwardAPI') {
+      const fields = (v.downwardAPI.items ?? []).map((i: any) => i.fieldRef?.fieldPath);
+      if (fields.some((f: string) => !POD_FIELDS.includes(f))) violations.push(`volume ${v.name}: shows ${fields.join(',')}, not only the pod's labels and annotations`);
+      for (const c of pod.containers ?? []) {
+        const m = (c.volumeMounts ?? []).find((x: any) => x.name === v.name);
+        if (m && m.readOnly !== true) violations.push(`volume ${v.name}: writable in ${c.name}`);
+      }
+      continue;
+    }
     if (types.join() !== 'emptyDir') violations.push(`volume ${v.name}: MeshJob adds only emptyDir, not ${types.join(',')}`);
     if (!v.emptyDir?.sizeLimit) violations.push(`volume ${v.name}: emptyDir without sizeLimit`);
   }
@@ -118,6 +131,7 @@ describe('pod security of what MeshJob adds', () => {
         ...(expected.init ? [`initContainer ${INIT}`] : []),
         ...(expected.volume ? [`volume ${VOLUME}`] : []),
         ...(expected.init ? [`volume ${BIN_VOLUME}`] : []),
+        ...(expected.volume ? [`volume ${POD_VOLUME}`] : []),
       ]);
       // The user's own container keeps its security context (cdk8s-plus renders it; MeshJob leaves it alone).
       const appContainer = pod.containers.find((c: any) => c.name === 'app');
@@ -159,7 +173,7 @@ describe('pod security of what MeshJob adds', () => {
     const workload = validateAll(Testing.synth(chart)).find((m) => m.kind === 'Job');
     const { added, violations } = audit(workload);
     expect({ added, violations, apiServer: apiServerObjections(workload) })
-      .toEqual({ added: wrapped ? [`initContainer ${INIT}`, `volume ${VOLUME}`, `volume ${BIN_VOLUME}`] : [], violations: [], apiServer: [] });
+      .toEqual({ added: wrapped ? [`initContainer ${INIT}`, `volume ${VOLUME}`, `volume ${BIN_VOLUME}`, `volume ${POD_VOLUME}`] : [], violations: [], apiServer: [] });
   });
 
   test('the meshjob post-renderer: what it adds to a chart\'s Job meets the "restricted" profile', () => {
@@ -172,7 +186,7 @@ describe('pod security of what MeshJob adds', () => {
     const workload = validateAll([parse(r.stdout)])[0];
     const { added, violations } = audit(workload);
     expect({ added, violations, apiServer: apiServerObjections(workload) })
-      .toEqual({ added: [`initContainer ${INIT}`, `volume ${VOLUME}`, `volume ${BIN_VOLUME}`], violations: [], apiServer: [] });
+      .toEqual({ added: [`initContainer ${INIT}`, `volume ${VOLUME}`, `volume ${BIN_VOLUME}`, `volume ${POD_VOLUME}`], violations: [], apiServer: [] });
   });
 
   test('the audit can fail: a privileged, root, hostPath pod is caught', () => {
@@ -184,7 +198,11 @@ describe('pod security of what MeshJob adds', () => {
           spec: {
             hostPID: true,
             initContainers: [{ name: INIT, securityContext: { privileged: true, capabilities: { add: ['SYS_ADMIN'] } } }],
-            volumes: [{ name: VOLUME, hostPath: { path: '/' } }],
+            volumes: [
+              { name: VOLUME, hostPath: { path: '/' } },
+              { name: POD_VOLUME, downwardAPI: { items: [{ path: 'sa', fieldRef: { fieldPath: 'spec.serviceAccountName' } }] } },
+            ],
+            containers: [{ name: 'app', volumeMounts: [{ name: POD_VOLUME, mountPath: '/meshjob/pod' }] }],
           },
         },
       },
@@ -202,6 +220,8 @@ describe('pod security of what MeshJob adds', () => {
       'volume meshjob: hostPath',
       'volume meshjob: MeshJob adds only emptyDir, not hostPath',
       'volume meshjob: emptyDir without sizeLimit',
+      'volume meshjob-pod: shows spec.serviceAccountName, not only the pod\'s labels and annotations',
+      'volume meshjob-pod: writable in app',
       'pod sets hostPID',
       `${INIT}: privileged`,
     ]);

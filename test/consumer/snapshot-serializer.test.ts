@@ -31,8 +31,8 @@ const digest = (script: string) => createHash('sha256').update(script).digest('h
 describe('the snapshot serializer', () => {
   test('GIVEN a wrapped Job WHEN printed with the serializer THEN each wrapper script is one line naming its sections and a digest of the script', () => {
     const printed = format(wrappedJob(), { plugins: [meshJobSnapshotSerializer] });
-    const main = `<meshjob wrapper peers,sidecars,wget ${digest(scriptOf(wrappedJob(), 0))}>`;
-    const sidecar = `<meshjob wrapper peers,sidecar-role,wget ${digest(scriptOf(wrappedJob(), 1))}>`;
+    const main = `<meshjob wrapper armed,peers,pod,sidecars,wget ${digest(scriptOf(wrappedJob(), 0))}>`;
+    const sidecar = `<meshjob wrapper peers,pod,sidecar-role,wget ${digest(scriptOf(wrappedJob(), 1))}>`;
     expect(wrapperScriptLine(scriptOf(wrappedJob(), 0))).toBe(main);
     expect(wrapperScriptLine(scriptOf(wrappedJob(), 1))).toBe(sidecar);
     expect(printed.split(main)).toHaveLength(2);

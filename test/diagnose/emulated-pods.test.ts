@@ -3,6 +3,7 @@ import { Duration, Testing } from 'cdk8s';
 import { Mesh, MeshJob, SidecarLifecycle, WrapperExitCode } from '../../src';
 import { diagnose, FindingKind } from '../../src/diagnose/findings';
 import { readWrapperCommand } from '../../src/runtime/settings';
+import { admitted, istioInjected } from '../support/injection';
 import { kubeletFor } from '../support/pod';
 import { newChart } from '../support/render';
 import { podMetadataOf, podSpecOf, validateAll, validateManifest } from '../support/schema';
@@ -43,7 +44,10 @@ function renderJob() {
  */
 function runBoundMs(rendered: { spec: any }): number {
   const { settings } = readWrapperCommand(rendered.spec.containers[0].command)!;
-  const wrapper = Number(settings.READY_TIMEOUT) + Number(settings.REQUEST_TIMEOUT) + Number(settings.QUIT_WINDOW);
+  // One container: its quit takes every pause and every attempt's request timeout at most.
+  const pauses = settings.QUIT_DELAYS.split(' ').filter(Boolean).map(Number);
+  const quit = pauses.reduce((sum, p) => sum + p, 0) + (pauses.length + 1) * Number(settings.REQUEST_TIMEOUT);
+  const wrapper = Number(settings.READY_TIMEOUT) + Number(settings.REQUEST_TIMEOUT) + quit;
   return (wrapper + 10) * 1000;
 }
 const RUN_BOUND_MS = runBoundMs(renderJob());
@@ -51,7 +55,7 @@ const RUN_BOUND_MS = runBoundMs(renderJob());
 /** Runs the pod's main container once and returns the core/v1 Pod the API would show after it. */
 async function runPod(rendered: { spec: any; metadata: any }, port: number, name: string): Promise<any> {
   const startedAt = new Date().toISOString();
-  const code = await kubeletFor(rendered.spec, { 'localhost:15021': port }).run(rendered.spec.containers[0], new Child(tempDir(), 'report').env());
+  const code = await kubeletFor(rendered.spec, { 'localhost:15021': port }, admitted(rendered.metadata, istioInjected())).run(rendered.spec.containers[0], new Child(tempDir(), 'report').env());
   const finishedAt = new Date().toISOString();
   if (code === null) throw new Error('the wrapper died of a signal');
   const main = rendered.spec.containers[0];

@@ -3,9 +3,11 @@ import { AddressInfo } from 'net';
 import { Testing } from 'cdk8s';
 import { Mesh, MeshJob } from '../../src';
 import { nowMs } from '../support/fake-proxy';
+import { admitted, CONSUL_INJECTED, LINKERD_INJECTED } from '../support/injection';
+import { PodMetadata } from '../support/kubelet';
 import { kubeletFor } from '../support/pod';
 import { newChart } from '../support/render';
-import { podSpecOf, validateAll } from '../support/schema';
+import { podMetadataOf, podSpecOf, validateAll } from '../support/schema';
 import { Child, cleanup, tempDir } from '../support/wrapper-harness';
 
 // Each mesh's rendered Job, run as a kubelet would beside a fake of THAT mesh's admin API, with
@@ -54,15 +56,17 @@ async function fakeAdmin(endpoints: Endpoint[], readyAfterMs = 300): Promise<Fak
 const ready = (body: string) => (isReady: boolean): [number, string] => (isReady ? [200, body] : [503, 'not ready\n']);
 const app = { name: 'report', image: 'registry.example.com/report:1.4', command: ['/report'], args: ['--since', '24h'] };
 
-function render(mesh: Mesh) {
+/** The rendered pod, and the pod as the API server stores it after the mesh's injector (`injection`) added its proxy. */
+function render(mesh: Mesh, injection: PodMetadata | undefined) {
   const chart = newChart();
   new MeshJob(chart, 'nightly', { mesh, containers: [app] });
-  return podSpecOf(validateAll(Testing.synth(chart)).find((m) => m.kind === 'Job'));
+  const job = validateAll(Testing.synth(chart)).find((m) => m.kind === 'Job');
+  return Object.assign(podSpecOf(job), { stored: admitted(podMetadataOf(job), injection) });
 }
 
 async function runPod(pod: any, ports: Record<string, number>, exit: number) {
   const child = new Child(tempDir(), 'report');
-  const code = await kubeletFor(pod, ports).run(pod.containers[0], child.env({ exit, sleepMs: 50 }));
+  const code = await kubeletFor(pod, ports, pod.stored).run(pod.containers[0], child.env({ exit, sleepMs: 50 }));
   return { code, child: child.report()! };
 }
 
@@ -71,7 +75,7 @@ test('Linkerd: starts after :4191/ready, stops the proxy with POST :4191/shutdow
     { method: 'GET', path: '/ready', answer: ready('ready\n') },
     { method: 'POST', path: '/shutdown', answer: () => [200, 'shutdown\n'] },
   ]);
-  const { code, child } = await runPod(render(Mesh.linkerd()), { 'localhost:4191': admin.port }, 3);
+  const { code, child } = await runPod(render(Mesh.linkerd(), LINKERD_INJECTED), { 'localhost:4191': admin.port }, 3);
 
   expect(code).toBe(3);
   expect(child.startedAt).toBeGreaterThan(admin.readyAt!);
@@ -83,9 +87,9 @@ test('Linkerd without the shutdown endpoint enabled (404): one clear stderr line
     { method: 'GET', path: '/ready', answer: ready('ready\n') },
     { method: 'POST', path: '/shutdown', answer: () => [404, 'shutdown endpoint is not enabled\n'] },
   ], 0);
-  const pod = render(Mesh.linkerd());
+  const pod = render(Mesh.linkerd(), LINKERD_INJECTED);
   const child = new Child(tempDir(), 'report');
-  const kubelet = kubeletFor(pod, { 'localhost:4191': admin.port });
+  const kubelet = kubeletFor(pod, { 'localhost:4191': admin.port }, pod.stored);
   const code = await kubelet.run(pod.containers[0], child.env({ exit: 0 }));
 
   expect(code).toBe(0);
@@ -98,7 +102,7 @@ test('Linkerd without the shutdown endpoint enabled (404): one clear stderr line
 test('Consul: starts after Envoy\'s 127.0.0.1:19000/ready, stops consul-dataplane at 127.0.0.1:20600/graceful_shutdown', async () => {
   const envoy = await fakeAdmin([{ method: 'GET', path: '/ready', answer: ready('LIVE\n') }]);
   const dataplane = await fakeAdmin([{ path: '/graceful_shutdown', answer: () => [200, ''] }], 0);
-  const { code, child } = await runPod(render(Mesh.consul()), { '127.0.0.1:19000': envoy.port, '127.0.0.1:20600': dataplane.port }, 0);
+  const { code, child } = await runPod(render(Mesh.consul(), CONSUL_INJECTED), { '127.0.0.1:19000': envoy.port, '127.0.0.1:20600': dataplane.port }, 0);
 
   expect(code).toBe(0);
   expect(child.startedAt).toBeGreaterThan(envoy.readyAt!);
@@ -110,7 +114,7 @@ test('plain Envoy: starts after /ready on its admin port, stops it with POST /qu
     { method: 'GET', path: '/ready', answer: ready('LIVE\n') },
     { method: 'POST', path: '/quitquitquit', answer: () => [200, 'OK\n'] },
   ]);
-  const { code, child } = await runPod(render(Mesh.envoy({ adminPort: 9901 })), { 'localhost:9901': admin.port }, 7);
+  const { code, child } = await runPod(render(Mesh.envoy({ adminPort: 9901 }), undefined), { 'localhost:9901': admin.port }, 7);
 
   expect(code).toBe(7);
   expect(child.startedAt).toBeGreaterThan(admin.readyAt!);

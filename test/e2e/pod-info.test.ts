@@ -1,38 +1,28 @@
 import { Testing } from 'cdk8s';
 import { Mesh, MeshJob } from '../../src';
-import { HttpMethod } from '../../src/meshes/endpoint';
 import { WrapperExitCode } from '../../src/runtime/exit-codes';
 import { READY_PATH } from '../support/fake-proxy';
 import { admitted, istioInjected } from '../support/injection';
 import { PodMetadata } from '../support/kubelet';
 import { kubeletFor } from '../support/pod';
-import { newChart, withPodInfo } from '../support/render';
+import { newChart } from '../support/render';
 import { podMetadataOf, podSpecOf, validateAll } from '../support/schema';
 import { Child, cleanup, startProxy, tempDir } from '../support/wrapper-harness';
 
-// A rendered Istio Job whose wrapped containers read the pod's metadata (test/support/render.ts
-// withPodInfo stands in for the plan's volume and settings), run as a kubelet would
+// A rendered Istio Job, whose wrapped containers read the pod's metadata, run as a kubelet would
 // (test/support/pod.ts) beside a fake Istio proxy: the downward API volume shows the pod as the API
 // server stored it, with the marks Istio's injector adds when it adds the proxy, or none.
 
 jest.setTimeout(30_000);
 afterEach(cleanup);
 
-const ISTIO_STATUS = 'sidecar.istio.io/status';
 const app = { name: 'report', image: 'registry.example.com/report:1.4', command: ['/report'] };
 
 function render(): { pod: any; template: PodMetadata } {
   const chart = newChart();
   new MeshJob(chart, 'nightly', { mesh: Mesh.istio(), containers: [app] });
   const job = validateAll(Testing.synth(chart)).find((m) => m.kind === 'Job');
-  const pod = withPodInfo(podSpecOf(job), {
-    readyUrl: 'http://localhost:15021/healthz/ready',
-    quit: [{ method: HttpMethod.POST, url: 'http://localhost:15020/quitquitquit' }],
-  }, {
-    injectionMarker: { file: 'annotations', key: ISTIO_STATUS },
-    nativeProxy: { annotation: ISTIO_STATUS, container: 'istio-proxy' },
-    portAnnotations: [{ port: 15020, annotation: 'status.sidecar.istio.io/port' }],
-  });
+  const pod = podSpecOf(job);
   const { labels, annotations } = podMetadataOf(job);
   return { pod, template: { labels, annotations } };
 }

@@ -1,12 +1,11 @@
 import { Cron, Duration, Testing } from 'cdk8s';
 import { EXAMPLES } from '../../examples';
 import { Mesh, MeshJob, MeshJobProps, SidecarLifecycle } from '../../src';
-import { HttpMethod } from '../../src/meshes/endpoint';
 import { WrapperExitCode } from '../../src/runtime/exit-codes';
-import { istioInjected } from '../support/injection';
+import { CONSUL_INJECTED, istioInjected, LINKERD_INJECTED } from '../support/injection';
 import { expandKubelet, PodMetadata } from '../support/kubelet';
 import { assertNoPull, IMAGE_PREFIX, InjectedContainer, podmanUnavailable, PodRun, removeLeftovers, removeStaleImages, runPod } from '../support/podman';
-import { newChart, withPodInfo } from '../support/render';
+import { newChart } from '../support/render';
 import { podMetadataOf, podSpecOf, validateAll } from '../support/schema';
 
 // Rendered pod templates on a real container runtime: podman 4.3 + runc, one pod at a time, each
@@ -32,16 +31,19 @@ const ISTIO: InjectedContainer = {
   // pilot-agent: GET :15021/healthz/ready; POST :15020/quitquitquit; on SIGTERM it drains for
   // terminationDrainDuration (5 s by default) before it exits.
   env: { MJT_ROUTES: '15021:GET:/healthz/ready:ready 15020:POST:/quitquitquit:quit=200', MJT_READY_AFTER_MS: '300', MJT_DRAIN_MS: '5000' },
+  marks: istioInjected(),
 };
 // linkerd2-proxy: GET :4191/ready; POST :4191/shutdown (404 unless proxy-admin-shutdown is enabled).
 const linkerd = (shutdownStatus: number): InjectedContainer => ({
   name: 'linkerd-proxy',
   env: { MJT_ROUTES: `4191:GET:/ready:ready 4191:POST:/shutdown:quit=${shutdownStatus}`, MJT_READY_AFTER_MS: '300' },
+  marks: LINKERD_INJECTED,
 });
 // consul-dataplane: Envoy's GET 127.0.0.1:19000/ready; any method on 127.0.0.1:20600/graceful_shutdown.
 const CONSUL: InjectedContainer = {
   name: 'consul-dataplane',
   env: { MJT_ROUTES: '19000:GET:/ready:ready 20600:*:/graceful_shutdown:quit=200', MJT_READY_AFTER_MS: '300' },
+  marks: CONSUL_INJECTED,
 };
 // Envoy's admin API: GET /ready; POST /quitquitquit.
 const envoyAdmin = (port: number) => `${port}:GET:/ready:ready ${port}:POST:/quitquitquit:quit=200`;
@@ -372,19 +374,12 @@ runtime('podman runtime', () => {
     });
   });
 
-  describe('GIVEN an Istio Job that reads its pod\'s metadata (the plan\'s volume and settings stood in by withPodInfo)', () => {
+  describe('GIVEN an Istio Job that reads its pod\'s metadata', () => {
     function podInfoJob(): { pod: any; metadata: PodMetadata } {
       const chart = newChart();
       new MeshJob(chart, 'nightly', { mesh: Mesh.istio(), containers: [app('report')] });
       const job = validateAll(Testing.synth(chart)).find((m) => m.kind === 'Job');
-      const pod = withPodInfo(podSpecOf(job), {
-        readyUrl: 'http://localhost:15021/healthz/ready',
-        quit: [{ method: HttpMethod.POST, url: 'http://localhost:15020/quitquitquit' }],
-      }, {
-        injectionMarker: { file: 'annotations', key: 'sidecar.istio.io/status' },
-        nativeProxy: { annotation: 'sidecar.istio.io/status', container: 'istio-proxy' },
-        portAnnotations: [{ port: 15020, annotation: 'status.sidecar.istio.io/port' }],
-      });
+      const pod = podSpecOf(job);
       const { labels, annotations } = podMetadataOf(job);
       return { pod, metadata: { labels, annotations } };
     }
@@ -411,7 +406,7 @@ runtime('podman runtime', () => {
     test('WHEN the pod\'s annotation moves the status port THEN the quit goes to that port', async () => {
       const { pod, metadata } = podInfoJob();
       const moved = { ...metadata, annotations: { ...metadata.annotations, 'status.sidecar.istio.io/port': '15099' } };
-      const istio = { ...ISTIO, marks: istioInjected(), env: { ...ISTIO.env, MJT_ROUTES: '15021:GET:/healthz/ready:ready 15099:POST:/quitquitquit:quit=200' } };
+      const istio = { ...ISTIO, env: { ...ISTIO.env, MJT_ROUTES: '15021:GET:/healthz/ready:ready 15099:POST:/quitquitquit:quit=200' } };
       const run = await runPod({ pod, metadata: moved, inject: [istio] });
 
       expect(run.exitCodes).toEqual({ 'meshjob-busybox': 0, 'istio-proxy': 0, 'report': 0 });

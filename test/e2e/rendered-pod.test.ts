@@ -5,10 +5,11 @@ import { join } from 'path';
 import { Cron, Testing } from 'cdk8s';
 import { Mesh, MeshJob, MeshJobProps } from '../../src';
 import { FakeProxy } from '../support/fake-proxy';
+import { admitted, istioInjected } from '../support/injection';
 import { expandKubelet } from '../support/kubelet';
 import { BUSYBOX, kubeletFor } from '../support/pod';
 import { newChart } from '../support/render';
-import { podSpecOf, validateAll } from '../support/schema';
+import { podMetadataOf, podSpecOf, validateAll } from '../support/schema';
 import { Child, cleanup, startProxy, tempDir } from '../support/wrapper-harness';
 
 // The rendered manifests, run as a kubelet would beside a fake Istio proxy: the init container
@@ -23,6 +24,8 @@ afterEach(cleanup);
 
 const ARGS = ['--since', '24h', '', 'two words', "it's \"quoted\"", '$HOME', '$(HOME)', '$$', '`id`', 'a\nb', '✓ ünï', '-c', '--'];
 const istioPorts = (proxy: FakeProxy) => ({ 'localhost:15021': proxy.port, 'localhost:15020': proxy.port });
+/** A rendered pod as the API server stores it once Istio's injector added its proxy. */
+const istioPod = (manifest: any) => Object.assign(podSpecOf(manifest), { stored: admitted(podMetadataOf(manifest), istioInjected()) });
 
 const scratchApp = (name: string) => ({ name, image: `registry.example.com/${name}:1.4`, command: ['/report'], args: ARGS });
 
@@ -33,14 +36,13 @@ describe.each([
   function render(containers: any[]) {
     const chart = newChart();
     new MeshJob(chart, 'nightly', { mesh: Mesh.istio(), containers, ...extra });
-    const manifest = validateAll(Testing.synth(chart)).find((m) => m.kind === kind);
-    return podSpecOf(manifest);
+    return istioPod(validateAll(Testing.synth(chart)).find((m) => m.kind === kind));
   }
 
   test('copies a runnable busybox into the emptyDir, then starts each command only after the proxy is ready, with every argument unchanged', async () => {
     const pod = render([scratchApp('report'), scratchApp('audit')]);
     const proxy = await startProxy({ readyAfterMs: 300 });
-    const kubelet = kubeletFor(pod, istioPorts(proxy));
+    const kubelet = kubeletFor(pod, istioPorts(proxy), pod.stored);
     const children = pod.containers.map((c: any) => new Child(tempDir(), c.name));
     const codes = await Promise.all(pod.containers.map((c: any, i: number) =>
       kubelet.run(c, children[i].env({ sleepMs: 100 * (i + 1), exit: i === 0 ? 0 : 7 }))));
@@ -80,7 +82,7 @@ describe.each([
     const pod = render([scratchApp('report')]);
     const proxy = await startProxy();
     const child = new Child(tempDir(), 'report');
-    expect(await kubeletFor(pod, istioPorts(proxy)).run(pod.containers[0], child.env({ kill: 'SIGSEGV' }))).toBe(139);
+    expect(await kubeletFor(pod, istioPorts(proxy), pod.stored).run(pod.containers[0], child.env({ kill: 'SIGSEGV' }))).toBe(139);
     expect(proxy.quits).toHaveLength(1);
   });
 });
@@ -90,13 +92,13 @@ describe('a rendered Istio Job whose other container tampers with the shared dir
   function render(containers: any[]) {
     const chart = newChart();
     new MeshJob(chart, 'nightly', { mesh: Mesh.istio(), containers });
-    return podSpecOf(validateAll(Testing.synth(chart)).find((m) => m.kind === 'Job'));
+    return istioPod(validateAll(Testing.synth(chart)).find((m) => m.kind === 'Job'));
   }
 
   test('changes no file through the symlinks planted in its emptyDir, blocks on none of the FIFOs, and quits once', async () => {
     const pod = render([scratchApp('a'), scratchApp('b')]);
     const proxy = await startProxy();
-    const kubelet = kubeletFor(pod, istioPorts(proxy));
+    const kubelet = kubeletFor(pod, istioPorts(proxy), pod.stored);
     const victims = join(tempDir(), 'private');
     mkdirSync(victims);
     OLD_NAMES.forEach((name, i) => {
@@ -121,7 +123,8 @@ describe('a rendered Istio Job whose other container tampers with the shared dir
     const proxy = await startProxy();
     const child = new Child(tempDir(), 'report');
     let pid = 0;
-    const code = kubeletFor(pod, istioPorts(proxy)).run(pod.containers[0], child.env({ trap: [signal], sleepMs: 60_000 }), (p) => (pid = p));
+    const kubelet = kubeletFor(pod, istioPorts(proxy), pod.stored);
+    const code = kubelet.run(pod.containers[0], child.env({ trap: [signal], sleepMs: 60_000 }), (p) => (pid = p));
     await child.started();
     process.kill(pid, signal);
 

@@ -40,7 +40,8 @@ describe('examples', () => {
 
   test('cloud-sql-proxy stops the Cloud SQL Auth Proxy before Istio\'s proxy', () => {
     const env = settingsOf(podSpecOf(workloadOf('cloud-sql-proxy')).containers[0]);
-    expect(env.MESHJOB_QUIT.split(' ')).toEqual(['POST|http://localhost:9091/quitquitquit', 'POST|http://localhost:15020/quitquitquit']);
+    // The wrapper sends QUIT's steps, then PROXY_QUIT's.
+    expect([env.MESHJOB_QUIT, env.MESHJOB_PROXY_QUIT]).toEqual(['POST|http://localhost:9091/quitquitquit', 'POST|http://localhost:15020/quitquitquit']);
   });
 
   test('image-shell needs no init container', () => {

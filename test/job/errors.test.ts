@@ -124,7 +124,7 @@ describe('MeshJob rejects configurations that cannot work', () => {
     const chart = newChart();
     const volume = kplus.Volume.fromEmptyDir(chart, 'v', 'meshjob');
     expect(() => new MeshJob(chart, 'nightly', { mesh: Mesh.istio(), containers: [report], volumes: [volume] }))
-      .toThrow(/volume name 'meshjob' is reserved for the wrapper's shared directory: rename your volume/);
+      .toThrow("volume name 'meshjob' is reserved for the wrapper (its shared directory, its binary, its pod's metadata): rename your volume");
   });
 
   test('fails when a container mounts a volume where the wrapper lives', () => {

@@ -67,11 +67,12 @@ describe('MeshJob renders the workload', () => {
     const pod = job.spec.template.spec;
     expect(pod.terminationGracePeriodSeconds).toBe(45);
     expect(pod.serviceAccountName).toBe('reporter');
-    expect(pod.volumes.map((v: any) => v.name)).toEqual(['cache', 'meshjob', 'meshjob-bin']);
+    expect(pod.volumes.map((v: any) => v.name)).toEqual(['cache', 'meshjob', 'meshjob-bin', 'meshjob-pod']);
     expect(pod.containers[0].volumeMounts).toEqual([
       { mountPath: '/cache', name: 'cache' },
       { mountPath: '/meshjob/run', name: 'meshjob' },
       { mountPath: '/meshjob/bin', name: 'meshjob-bin', readOnly: true },
+      { mountPath: '/meshjob/pod', name: 'meshjob-pod', readOnly: true },
     ]);
     expect(job.spec.template.metadata.labels).toMatchObject({ 'team': 'reports', 'sidecar.istio.io/inject': 'true' });
     expect(job.spec.template.metadata.annotations).toMatchObject({ 'example.com/owner': 'reports' });
@@ -116,8 +117,12 @@ describe('MeshJob applies Istio\'s contract', () => {
   test('waits on :15021/healthz/ready and stops the proxy with POST :15020/quitquitquit', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
     const env = settingsOf(pod.containers[0]);
-    expect(env.MESHJOB_READY_URL).toBe('http://localhost:15021/healthz/ready');
-    expect(env.MESHJOB_QUIT).toBe('POST|http://localhost:15020/quitquitquit');
+    // The proxy's own URLs are apart from the other sidecars': the wrapper drops them when the pod
+    // shows that no proxy was injected, or the quit when the proxy is a native sidecar.
+    expect(env.MESHJOB_PROXY_READY).toBe('http://localhost:15021/healthz/ready');
+    expect(env.MESHJOB_PROXY_QUIT).toBe('POST|http://localhost:15020/quitquitquit');
+    expect(env.MESHJOB_READY_URL).toBe('');
+    expect(env.MESHJOB_QUIT).toBe('');
   });
 
   test('renders a plain Job with injection off when injection is disabled', () => {
@@ -152,7 +157,8 @@ describe('MeshJob wraps the containers', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
     const rendered: string = pod.containers[0].command[3];
     expect(rendered).not.toMatch(/(^|[^$])\$\(/);
-    expect(rendered.replace(/\$\$/g, '$')).toBe(wrapperScript(['wget', 'single']));
+    // One wrapped container on Istio: busybox wget, no peers, the pod's metadata, the armed POST quit.
+    expect(rendered.replace(/\$\$/g, '$')).toBe(wrapperScript(['wget', 'single', 'pod', 'armed']));
   });
 
   test('renders a wrapper that Helm\'s templating leaves as it is', () => {
@@ -184,7 +190,19 @@ describe('MeshJob wraps the containers', () => {
     expect(pod.volumes).toEqual([
       { name: 'meshjob', emptyDir: { sizeLimit: '1Mi' } },
       { name: 'meshjob-bin', emptyDir: { sizeLimit: '16Mi' } },
+      { name: 'meshjob-pod', downwardAPI: { items: [{ path: 'annotations', fieldRef: { fieldPath: 'metadata.annotations' } }] } },
     ]);
+  });
+
+  test('shows the wrapper only the pod metadata its mesh marks: annotations for Istio, labels too for Linkerd, none for plain Envoy', () => {
+    const files = (mesh: Mesh) => {
+      const { pod } = renderMeshJob({ mesh, containers: [report] });
+      const volume = pod.volumes.find((v: any) => v.name === 'meshjob-pod');
+      return volume?.downwardAPI.items.map((i: any) => `${i.path}=${i.fieldRef.fieldPath}`);
+    };
+    expect(files(Mesh.istio())).toEqual(['annotations=metadata.annotations']);
+    expect(files(Mesh.linkerd())).toEqual(['annotations=metadata.annotations', 'labels=metadata.labels']);
+    expect(files(Mesh.envoy({ adminPort: 9901 }))).toBeUndefined();
   });
 
   test('gives the init container the restricted Pod Security profile and small resources', () => {
@@ -235,7 +253,10 @@ describe('MeshJob wraps the containers', () => {
     expect(settingsOf(pod.containers[0])).toMatchObject({ MESHJOB_BUSYBOX: '' });
     expect(pod.containers[0].command[2]).toContain('curl -q -s -o /dev/null');
     expect(pod.containers[0].command[2]).not.toContain(' wget ');
-    expect(pod.containers[0].volumeMounts).toEqual([{ mountPath: '/meshjob/run', name: 'meshjob' }]);
+    expect(pod.containers[0].volumeMounts).toEqual([
+      { mountPath: '/meshjob/run', name: 'meshjob' },
+      { mountPath: '/meshjob/pod', name: 'meshjob-pod', readOnly: true },
+    ]);
   });
 
   test('renders the timing options in seconds', () => {
@@ -264,9 +285,10 @@ describe('MeshJob wraps the containers', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [report] });
     const settings = settingsOf(pod.containers[0]);
     expect(settings.MESHJOB_QUIT_DELAYS).toBe('0.2 0.4 0.8 1.6 2 2 2 2 2');
-    // Long enough for every attempt to time out: the bound a held quit lock waits.
-    expect(settings.MESHJOB_QUIT_WINDOW).toBe(String(Math.ceil(13 + 10 * 2) + 1));
     expect(settings.MESHJOB_TERMINATION_LOG).toBe('/dev/termination-log');
+    // With peers, long enough for every attempt to time out: the bound a held quit lock waits.
+    const two = renderMeshJob({ mesh: Mesh.istio(), containers: [report, { ...report, name: 'audit' }] });
+    expect(settingsOf(two.pod.containers[0]).MESHJOB_QUIT_WINDOW).toBe(String(Math.ceil(13 + 10 * 2) + 1));
   });
 
   test('renders the wrapper with its documented exit codes for a proxy that never got ready and a missing command', () => {
@@ -288,9 +310,10 @@ describe('MeshJob wraps the containers', () => {
       }),
       containers: [report],
     });
-    expect(settingsOf(pod.containers[0]).MESHJOB_QUIT).toBe(
-      'POST|http://localhost:9091/quitquitquit GET|http://127.0.0.1:8080/stop POST|http://localhost:15020/quitquitquit',
-    );
+    // The wrapper calls QUIT's steps, then PROXY_QUIT's.
+    const settings = settingsOf(pod.containers[0]);
+    expect(settings.MESHJOB_QUIT).toBe('POST|http://localhost:9091/quitquitquit GET|http://127.0.0.1:8080/stop');
+    expect(settings.MESHJOB_PROXY_QUIT).toBe('POST|http://localhost:15020/quitquitquit');
   });
 
   test('keeps the proxy running after a failure only when asked', () => {

@@ -71,19 +71,23 @@ describe('planPod on plain data', () => {
     const { plan } = planPod(pod());
     expect(plan!.mode).toBe(LifecycleMode.WRAP);
     expect(plan!.initContainer).toEqual(RUNTIME.initContainer);
-    expect(plan!.volumes).toEqual(RUNTIME.volumes);
+    // The mesh names a port annotation, so the wrapper reads the pod's annotations at run time.
+    const podInfo = { name: 'meshjob-pod', downwardAPI: { items: [{ path: 'annotations', fieldRef: { fieldPath: 'metadata.annotations' } }] } };
+    expect(plan!.volumes).toEqual([...RUNTIME.volumes, podInfo]);
     const [app] = plan!.containers;
-    expect(app.wrap!.volumeMounts).toEqual(RUNTIME.mounts);
+    expect(app.wrap!.volumeMounts).toEqual([...RUNTIME.mounts, { name: 'meshjob-pod', mountPath: '/meshjob/pod', readOnly: true }]);
     const argv = readWrapperCommand(app.wrap!.command)!;
     expect(app.wrap!.command.slice(0, 2)).toEqual(RUNTIME.shell);
     expect(argv.command).toEqual(['/app']);
     expect(argv.settings).toMatchObject({
       DIR: '/w/run',
-      READY_URL: 'http://localhost:7000/ready',
+      PROXY_READY: 'http://localhost:7000/ready',
       READY_TIMEOUT: '5',
       READY_POLL: '0.01',
       REQUEST_TIMEOUT: '1',
-      QUIT: 'POST|http://localhost:7001/quit',
+      PROXY_QUIT: 'POST|http://localhost:7001/quit',
+      POD_DIR: '/meshjob/pod',
+      PORTS: '7001 acme.io/admin-port',
       QUIT_DELAYS: '0.1',
     });
     expect(plan!.labels).toEqual({ 'acme.io/inject': 'on' });
@@ -128,7 +132,24 @@ describe('planPod on plain data', () => {
 
   test('sends the quit to the port the pod\'s own annotation names', () => {
     const { plan } = planPod(pod({ podAnnotations: { 'acme.io/admin-port': '7100' } }));
-    expect(readWrapperCommand(plan!.containers[0].wrap!.command)!.settings.QUIT).toBe('POST|http://localhost:7100/quit');
+    expect(readWrapperCommand(plan!.containers[0].wrap!.command)!.settings.PROXY_QUIT).toBe('POST|http://localhost:7100/quit');
+  });
+
+  test('tells the wrapper what the injection writes into the pod, and what to do without it', () => {
+    const marked: MeshContract = { ...MESH, proxy: { ...MESH.proxy!, injectionMarker: { file: 'labels', key: 'acme.io/injected' } } };
+    const settings = (wrap: WrapInput) => {
+      const { plan } = planPod(pod({ mesh: marked, lifecycle: { mode: LifecycleMode.WRAP, wrap } }));
+      return readWrapperCommand(plan!.containers[0].wrap!.command)!.settings;
+    };
+    expect(settings(WRAP)).toMatchObject({ MARKER: 'labels acme.io/injected', ON_NOT_INJECTED: 'fail' });
+    expect(settings({ ...WRAP, onProxyNotInjected: ProxyNotInjectedAction.START }).ON_NOT_INJECTED).toBe('start');
+    const { plan } = planPod(pod({ mesh: marked }));
+    expect(plan!.volumes.find((v) => v.name === 'meshjob-pod')!.downwardAPI!.items.map((i) => i.path)).toEqual(['annotations', 'labels']);
+  });
+
+  test('refuses a user volume named like the pod metadata volume', () => {
+    expect(() => planPod(pod({ volumeNames: ['meshjob-pod'] })))
+      .toThrow("Job acme/x: volume name 'meshjob-pod' is reserved for the wrapper (its shared directory, its binary, its pod's metadata): rename your volume");
   });
 
   test('puts the user\'s podFailurePolicy rules, as data, before the defaults', () => {

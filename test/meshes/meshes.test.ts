@@ -20,8 +20,8 @@ describe('Mesh.linkerd()', () => {
   test('waits on :4191/ready and stops the proxy with POST :4191/shutdown', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.linkerd(), containers: [main] });
     expect(settingsOf(pod.containers[0])).toMatchObject({
-      MESHJOB_READY_URL: 'http://localhost:4191/ready',
-      MESHJOB_QUIT: 'POST|http://localhost:4191/shutdown',
+      MESHJOB_PROXY_READY: 'http://localhost:4191/ready',
+      MESHJOB_PROXY_QUIT: 'POST|http://localhost:4191/shutdown',
     });
     expect(wrappedCommand(pod)).toEqual(['meshjob', '/app']);
   });
@@ -51,8 +51,8 @@ describe('Mesh.consul()', () => {
   test('waits on Envoy\'s :19000/ready and stops the dataplane with POST :20600/graceful_shutdown', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.consul(), containers: [main] });
     expect(settingsOf(pod.containers[0])).toMatchObject({
-      MESHJOB_READY_URL: 'http://127.0.0.1:19000/ready',
-      MESHJOB_QUIT: 'POST|http://127.0.0.1:20600/graceful_shutdown',
+      MESHJOB_PROXY_READY: 'http://127.0.0.1:19000/ready',
+      MESHJOB_PROXY_QUIT: 'POST|http://127.0.0.1:20600/graceful_shutdown',
     });
   });
 
@@ -85,8 +85,8 @@ describe('Mesh.envoy()', () => {
   test('waits on /ready and stops Envoy with POST /quitquitquit on its admin port', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.envoy({ adminPort: 9901 }), containers: [main] });
     expect(settingsOf(pod.containers[0])).toMatchObject({
-      MESHJOB_READY_URL: 'http://localhost:9901/ready',
-      MESHJOB_QUIT: 'POST|http://localhost:9901/quitquitquit',
+      MESHJOB_PROXY_READY: 'http://localhost:9901/ready',
+      MESHJOB_PROXY_QUIT: 'POST|http://localhost:9901/quitquitquit',
     });
   });
 
@@ -110,8 +110,8 @@ describe('Mesh.custom()', () => {
     expect(podMetadata.labels['corpnet.example.com/inject']).toBe('true');
     expect(podMetadata.annotations['corpnet.example.com/profile']).toBe('batch');
     expect(settingsOf(pod.containers[0])).toMatchObject({
-      MESHJOB_READY_URL: 'http://localhost:7001/healthz',
-      MESHJOB_QUIT: 'POST|http://localhost:7001/admin/stop GET|http://127.0.0.1:7002/bye',
+      MESHJOB_PROXY_READY: 'http://localhost:7001/healthz',
+      MESHJOB_PROXY_QUIT: 'POST|http://localhost:7001/admin/stop GET|http://127.0.0.1:7002/bye',
     });
   });
 
@@ -145,7 +145,7 @@ describe('Istio variants', () => {
   test('before Istio 1.3, shares the process namespace and stops pilot-agent by signal', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.istio({ stopMethod: IstioStopMethod.KILL_PILOT_AGENT }), containers: [main] });
     expect(pod.shareProcessNamespace).toBe(true);
-    expect(settingsOf(pod.containers[0]).MESHJOB_QUIT).toBe('KILL|pilot-agent');
+    expect(settingsOf(pod.containers[0]).MESHJOB_PROXY_QUIT).toBe('KILL|pilot-agent');
   });
 });
 
@@ -175,14 +175,16 @@ describe('the job\'s own sidecars', () => {
     expect(pod.containers[1].command).toBeUndefined();
     expect(pod.containers[1].args).toEqual(['--quitquitquit', 'p:r:i']);
     expect(settingsOf(pod.containers[0])).toMatchObject({
-      MESHJOB_READY_URL: 'http://localhost:15021/healthz/ready http://localhost:9090/startup',
-      MESHJOB_QUIT: 'POST|http://localhost:9091/quitquitquit POST|http://localhost:15020/quitquitquit',
+      MESHJOB_PROXY_READY: 'http://localhost:15021/healthz/ready',
+      MESHJOB_READY_URL: 'http://localhost:9090/startup',
+      MESHJOB_QUIT: 'POST|http://localhost:9091/quitquitquit',
+      MESHJOB_PROXY_QUIT: 'POST|http://localhost:15020/quitquitquit',
     });
   });
 
   test('wraps the main containers to stop the sidecars even without a mesh', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.none(), containers: [main], sidecars: [logs] });
-    expect(settingsOf(pod.containers[0])).toMatchObject({ MESHJOB_READY_URL: '', MESHJOB_QUIT: '', MESHJOB_SIDECARS: 'logs' });
+    expect(settingsOf(pod.containers[0])).toMatchObject({ MESHJOB_PROXY_READY: '', MESHJOB_READY_URL: '', MESHJOB_PROXY_QUIT: '', MESHJOB_QUIT: '', MESHJOB_SIDECARS: 'logs' });
   });
 
   test('renders the sidecar stop timeout', () => {
@@ -216,21 +218,21 @@ describe('a proxy the job declares itself (Mesh.envoy, Mesh.custom)', () => {
 
   test('a wrapped sidecar does not wait for the mesh proxy, which may be itself', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.envoy({ adminPort: 9901 }), containers: [main], sidecars: [envoy] });
-    expect(settingsOf(pod.containers[1])).toMatchObject({ MESHJOB_ROLE: 'sidecar', MESHJOB_READY_URL: '' });
-    expect(settingsOf(pod.containers[0]).MESHJOB_READY_URL).toBe('http://localhost:9901/ready');
+    expect(settingsOf(pod.containers[1])).toMatchObject({ MESHJOB_ROLE: 'sidecar', MESHJOB_PROXY_READY: '' });
+    expect(settingsOf(pod.containers[0]).MESHJOB_PROXY_READY).toBe('http://localhost:9901/ready');
   });
 
   test('a sidecar whose quitRequest is the mesh\'s own quit is stopped by one request', () => {
     const { pod } = renderMeshJob({
       mesh: Mesh.envoy({ adminPort: 9901 }), containers: [main], sidecars: [{ ...envoy, quitRequest: { url: 'http://localhost:9901/quitquitquit' } }],
     });
-    expect(settingsOf(pod.containers[0]).MESHJOB_QUIT).toBe('POST|http://localhost:9901/quitquitquit');
+    expect(settingsOf(pod.containers[0]).MESHJOB_PROXY_QUIT).toBe('POST|http://localhost:9901/quitquitquit');
     expect(pod.containers[1].command).toEqual(['envoy']);
   });
 
   test('a wrapped sidecar still waits for an injected mesh proxy', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.istio(), containers: [main], sidecars: [envoy] });
-    expect(settingsOf(pod.containers[1]).MESHJOB_READY_URL).toBe('http://localhost:15021/healthz/ready');
+    expect(settingsOf(pod.containers[1]).MESHJOB_PROXY_READY).toBe('http://localhost:15021/healthz/ready');
   });
 });
 
@@ -253,12 +255,12 @@ describe('Mesh.istio() in production installs', () => {
 
   test('waits on the status port 15020 before Istio 1.6', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.istio({ version: '1.5.10' }), containers: [main] });
-    expect(settingsOf(pod.containers[0]).MESHJOB_READY_URL).toBe('http://localhost:15020/healthz/ready');
+    expect(settingsOf(pod.containers[0]).MESHJOB_PROXY_READY).toBe('http://localhost:15020/healthz/ready');
   });
 
   test('stops Istio before 1.3 through pilot-agent, waiting on the status port', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.istio({ version: '1.2.5', stopMethod: IstioStopMethod.KILL_PILOT_AGENT }), containers: [main] });
-    expect(settingsOf(pod.containers[0])).toMatchObject({ MESHJOB_READY_URL: 'http://localhost:15020/healthz/ready', MESHJOB_QUIT: 'KILL|pilot-agent' });
+    expect(settingsOf(pod.containers[0])).toMatchObject({ MESHJOB_PROXY_READY: 'http://localhost:15020/healthz/ready', MESHJOB_PROXY_QUIT: 'KILL|pilot-agent' });
   });
 
   test('fails for Istio before 1.3 with the quit endpoint, pointing to KILL_PILOT_AGENT', () => {
@@ -318,7 +320,7 @@ describe('Mesh.consul() in production installs', () => {
   test('waits and quits on [::1] in a dual-stack install', () => {
     const { pod } = renderMeshJob({ mesh: Mesh.consul({ dualStack: true }), containers: [main] });
     expect(settingsOf(pod.containers[0])).toMatchObject({
-      MESHJOB_READY_URL: 'http://[::1]:19000/ready', MESHJOB_QUIT: 'POST|http://[::1]:20600/graceful_shutdown',
+      MESHJOB_PROXY_READY: 'http://[::1]:19000/ready', MESHJOB_PROXY_QUIT: 'POST|http://[::1]:20600/graceful_shutdown',
     });
   });
 });

@@ -90,9 +90,11 @@ export interface Kubelet {
  * e.g. "localhost:15021") becomes 127.0.0.1 and a fake's port, the image's /bin/busybox Debian's
  * static busybox, and the image's entrypoint `/report` the child fixture. No shell or tools on
  * PATH, as in a FROM scratch image. Runs the init containers at once, in order. A downward API
- * volume shows `metadata`, the pod as stored (injection's marks included).
+ * volume shows `metadata`, the pod as the API server stored it: say what admission did, with
+ * test/support/injection.ts (`admitted(template, istioInjected())`, or `undefined` for a pod the
+ * mesh left alone).
  */
-export function kubeletFor(pod: any, ports: Record<string, number>, metadata: PodMetadata = {}): Kubelet {
+export function kubeletFor(pod: any, ports: Record<string, number>, metadata: PodMetadata): Kubelet {
   // One temp dir stands for MeshJob's emptyDirs, and one file for every container's termination message.
   const volume = emptyDirs(tempDir());
   writeDownwardApiVolumes(pod, metadata, volume);

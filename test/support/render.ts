@@ -2,7 +2,7 @@ import { App, Chart, Testing } from 'cdk8s';
 import { podMetadataOf, podSpecOf, validateAll } from './schema';
 import { MeshJob, MeshJobProps } from '../../src';
 import { HttpMethod, QuitCall } from '../../src/meshes/endpoint';
-import { readWrapperCommand, wrapperCommand, WrapperSettings } from '../../src/runtime/settings';
+import { readWrapperCommand, WrapperSettings } from '../../src/runtime/settings';
 import { HttpClient } from '../../src/runtime/wrapper-runtime';
 
 /** A chart to build in, named like a user's. */
@@ -85,43 +85,28 @@ export function wrapperSettingsOf(container: any): { shell: string[]; settings: 
     terminationMessagePath: s.TERMINATION_LOG,
     keepProxyOnFailure: s.KEEP_PROXY_ON_FAILURE === 'true',
     dir: s.DIR,
+    ...podSettings(s),
   };
   const c = container.command.indexOf('-c');
   return { shell: container.command.slice(0, c), settings, command: read.command };
 }
 
-/** Where the pod's metadata is mounted in wrapped containers, in what follows. */
-export const POD_INFO_DIR = '/meshjob/pod';
-
-/**
- * A rendered wrapped pod as it will be once the plan mounts the pod's metadata (volume
- * `meshjob-pod`, downward API items `annotations` and `labels`, read-only at POD_INFO_DIR in every
- * wrapped container): each wrapped command re-rendered with `podInfo` settings, the mesh proxy's
- * readiness URL and quit step (`proxy`: what the mesh renders) moved to proxyReadyUrls and proxyQuit.
- * A stand-in for the plan's rendering, so that the wrapper and the harnesses can be run with it.
- */
-export function withPodInfo(pod: any, proxy: { readyUrl?: string; quit: QuitCall[] }, podInfo: Partial<WrapperSettings>): any {
-  const out = JSON.parse(JSON.stringify(pod));
-  out.volumes = [...(out.volumes ?? []), {
-    name: 'meshjob-pod',
-    downwardAPI: { items: [{ path: 'annotations', fieldRef: { fieldPath: 'metadata.annotations' } }, { path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] },
-  }];
-  for (const c of out.containers) {
-    const read = wrapperSettingsOf(c);
-    if (!read) continue;
-    const s = read.settings;
-    const isProxyQuit = (q: QuitCall) => proxy.quit.some((p) => p.method === q.method && p.url === q.url);
-    const settings: WrapperSettings = {
-      ...s,
-      readyUrls: (s.readyUrls ?? []).filter((u) => u !== proxy.readyUrl),
-      proxyReadyUrls: proxy.readyUrl && (s.readyUrls ?? []).includes(proxy.readyUrl) ? [proxy.readyUrl] : [],
-      quit: s.quit.filter((q) => !isProxyQuit(q)),
-      proxyQuit: s.quit.filter(isProxyQuit),
-      podInfoDir: POD_INFO_DIR,
-      ...podInfo,
-    };
-    c.command = [...wrapperCommand(read.shell, settings), ...read.command];
-    c.volumeMounts = [...(c.volumeMounts ?? []), { name: 'meshjob-pod', mountPath: POD_INFO_DIR, readOnly: true }];
-  }
-  return out;
+/** The pod-metadata settings (POD_DIR and what follows it), read back; none without POD_DIR. */
+function podSettings(s: Record<string, string>): Partial<WrapperSettings> {
+  if (!s.POD_DIR) return {};
+  const pairs = (v: string | undefined) => {
+    const words = (v ?? '').split(' ').filter(Boolean);
+    return words.filter((_w, i) => i % 2 === 0).map((w, i) => [w, words[2 * i + 1]] as const);
+  };
+  const [file, mark] = (s.MARKER ?? '').split(' ');
+  const eq = (mark ?? '').indexOf('=');
+  const [native, nativeContainer] = (s.NATIVE ?? '').split(' ');
+  return {
+    podInfoDir: s.POD_DIR,
+    injectionMarker: file ? { file: file as 'annotations' | 'labels', key: eq < 0 ? mark : mark.slice(0, eq), value: eq < 0 ? undefined : JSON.parse(mark.slice(eq + 1)) } : undefined,
+    startWithoutProxy: s.ON_NOT_INJECTED === 'start',
+    nativeProxy: native ? { annotation: native, container: nativeContainer } : undefined,
+    portAnnotations: pairs(s.PORTS).map(([port, annotation]) => ({ port: Number(port), annotation })),
+    pathAnnotations: pairs(s.PATHS).map(([path, annotation]) => ({ path, annotation })),
+  };
 }
