@@ -2,13 +2,13 @@ import { parseAllDocuments } from 'yaml';
 import { annotateResult, describeOutcome, RESULT_ANNOTATION } from './outcome';
 import { isSelected, Selector } from './select';
 import { applyToManifest, describeManifest, isJobManifest, ManifestLifecycle, ManifestResult } from '../manifests/apply';
-import { deepEqual, rewriteDocument } from '../manifests/yaml/edit';
-import { DocumentSplitter } from '../manifests/yaml/split';
-import { YAML11 } from '../manifests/yaml/yaml11';
+import { deepEqual, rewriteDocument } from './yaml/edit';
+import { DocumentSplitter } from './yaml/split';
+import { YAML11 } from './yaml/yaml11';
 
 // A multi-document YAML stream in, the same stream out with its Jobs and CronJobs made mesh-safe,
 // one document at a time. A document MeshJob does not change is written back byte for byte; a
-// changed one is edited in place (src/manifests/yaml/edit.ts), so only the fields MeshJob adds or
+// changed one is edited in place (src/cli/yaml/edit.ts), so only the fields MeshJob adds or
 // replaces differ.
 
 export { RESULT_ANNOTATION };

@@ -5,7 +5,7 @@ import { parse, stringify } from 'yaml';
 import { unexpectedChanges } from './meshjob-fields';
 import { readYaml11 } from './pyyaml';
 import { main } from '../../src/cli/main';
-import { DocumentSplitter } from '../../src/manifests/yaml/split';
+import { DocumentSplitter } from '../../src/cli/yaml/split';
 import { validateManifest } from '../support/schema';
 
 // YAML 1.1 fidelity: what meshjob does not own comes out as it came in, bytes and meaning.
