@@ -1,10 +1,9 @@
-import { parseAllDocuments } from 'yaml';
 import { annotateResult, describeOutcome, RESULT_ANNOTATION } from './outcome';
 import { isSelected, Selector } from './select';
-import { applyToManifest, describeManifest, isJobManifest, ManifestLifecycle, ManifestResult } from '../manifests/apply';
-import { deepEqual, rewriteDocument } from './yaml/edit';
+import { CannotWrite, deepEqual, editDocument } from './yaml/edit';
+import { PathTree, readDocument, ReadResult, YamlError } from './yaml/read';
 import { DocumentSplitter } from './yaml/split';
-import { YAML11 } from './yaml/yaml11';
+import { applyToManifest, describeManifest, isJobManifest, ManifestLifecycle, ManifestResult } from '../manifests/apply';
 
 // A multi-document YAML stream in, the same stream out with its Jobs and CronJobs made mesh-safe,
 // one document at a time. A document MeshJob does not change is written back byte for byte; a
@@ -86,60 +85,155 @@ export class StreamTransformer {
 
   /** The document's new text, or undefined to keep its bytes. */
   private transformDocument(text: string, index: number): string | undefined {
-    const docs = parseAllDocuments(text, YAML11);
-    const doc = docs[0];
     // Only messages need the subject guessed from the text, and guessing is not free.
     const guess = () => `document ${index}${guessSubject(text)}`;
-    if (!doc) return undefined;
-    if (docs.length > 1) {
-      this.problems.push(`${guess()}: a second document follows "..." without a "---" line; start every document with "---"`);
-      return undefined;
-    }
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) this.problems.push(`${guess()}: invalid YAML: ${e.message.split('\n')[0]} (${position(text, e.pos[0])})`);
-      return undefined;
-    }
-    let before: any;
+    let read: ReadResult;
     try {
-      before = doc.toJS({ maxAliasCount: 100 });
+      read = readDocument(text, DOCUMENT_PATHS);
     } catch (e) {
-      this.problems.push(`${guess()}: ${(e as Error).message.split('\n')[0]}`);
+      if (!(e instanceof YamlError)) throw e;
+      // kubectl refuses it too; a document that is not a Job is left for it to say so.
+      if (mayHoldJobs(text)) this.problems.push(`${guess()}: invalid YAML: ${e.message}`);
       return undefined;
     }
-    if (!before || typeof before !== 'object') return undefined;
-    const after = structuredClone(before);
-    const items: any[] = after.kind === 'List' && Array.isArray(after.items) ? after.items : [after];
-    for (const item of items) this.transformObject(item, index, after === item ? '' : ` item of List ${after.metadata?.name ?? '(unnamed)'}`);
+    const before = read.value;
+    const jobs = kubectlObjects(before).filter(isJobManifest);
+    if (jobs.length === 0) return undefined;
+    if (read.moreDocuments) {
+      this.problems.push(`${guess()}: a second document follows "..." without a "---" line (kubectl reads only the first); start every document with "---"`);
+      return undefined;
+    }
+    freezeDeep(before);
+    let after = withJobCopies(before);
+    if (isKubectlList(before)) {
+      const where = ` item of ${describeManifest(before).split(' ')[0]} ${(before as any).metadata?.name ?? '(unnamed)'}`;
+      const items = (after as any).items as any[];
+      items.forEach((item, i) => {
+        if (isJobManifest(item)) items[i] = this.transformObject(item, (before as any).items[i], index, where);
+      });
+    } else {
+      after = this.transformObject(after, before, index, '');
+    }
     if (deepEqual(before, after)) return undefined;
     try {
-      return rewriteDocument(text, doc, before, after).text;
+      return editDocument(text, read, before, after).text;
     } catch (e) {
-      this.problems.push(`${guess()}: cannot write the changed document (${(e as Error).message}); use meshjob/skip on it and report this`);
+      if (!(e instanceof CannotWrite)) throw e;
+      this.problems.push(`${guess()}: cannot write the changed document (${e.message}); use meshjob/skip on it and report this`);
       return undefined;
     }
   }
 
-  private transformObject(obj: any, index: number, inList: string): void {
-    if (!isJobManifest(obj)) return;
-    const where = `document ${index} (${describeManifest(obj)}${inList})`;
-    if (!isSelected(obj, this.options.select ?? [], this.options.exclude ?? [])) return;
+  /** Applies the lifecycle to a copy of a Job; returns the copy, changed (or the object, if it fails). */
+  private transformObject(copy: any, original: any, index: number, inList: string): any {
+    const where = `document ${index} (${describeManifest(copy)}${inList})`;
+    if (!isSelected(copy, this.options.select ?? [], this.options.exclude ?? [])) return copy;
+    let obj = copy;
     let result: ManifestResult;
     try {
       result = applyToManifest(obj, this.options.lifecycle);
-    } catch (e) {
-      // A TypeError is a field of a type the checks in applyToManifest did not expect (an env
-      // name that reads as a number, say): say so instead of showing JavaScript's words.
-      const message = e instanceof TypeError
-        ? 'a container field has a type Kubernetes rejects (names, images, env names and mount paths must be strings): quote it in the manifest'
-        : (e as Error).message;
-      this.problems.push(problemLine(index, where, describeManifest(obj), message));
-      return;
+    } catch {
+      // The copy shares, frozen, what MeshJob is not expected to change: whatever went wrong, a
+      // copy of the whole object says whether the manifest, not the sharing, is at fault.
+      obj = structuredClone(original);
+      try {
+        result = applyToManifest(obj, this.options.lifecycle);
+      } catch (e) {
+        // A TypeError is a field of a type the checks in applyToManifest did not expect (an env
+        // name that reads as a number, say): say so instead of showing JavaScript's words.
+        const message = e instanceof TypeError
+          ? 'a container field has a type Kubernetes rejects (names, images, env names and mount paths must be strings): quote it in the manifest'
+          : (e as Error).message;
+        this.problems.push(problemLine(index, where, describeManifest(obj), message));
+        return original;
+      }
     }
     this.reports.push({ where, index, result });
-    const outcome = result.outcome;
     result.warnings.forEach((w) => this.warnings.push(`${where}: ${w}`));
-    if (outcome === 'left-unchanged') this.warnings.push(`${where}: ${describeOutcome(result)}`);
+    if (result.outcome === 'left-unchanged') this.warnings.push(`${where}: ${describeOutcome(result)}`);
     annotateResult(obj, result);
+    return obj;
+  }
+}
+
+// Where MeshJob changes a Job or CronJob (src/manifests/apply.ts `writePlan`, src/cli/outcome.ts
+// `annotateResult`), and the maps and lists on the way there: the collections the reader records,
+// so that an edit rewrites only those fields.
+const POD_TEMPLATE: PathTree = { metadata: { labels: {}, annotations: {} }, spec: { containers: { '*': { '*': {} } }, initContainers: { '*': {} }, volumes: {} } };
+const JOB_SPEC: PathTree = { template: POD_TEMPLATE, podFailurePolicy: {} };
+const JOB_PATHS: PathTree = { metadata: { annotations: {} }, spec: { ...JOB_SPEC, jobTemplate: { spec: JOB_SPEC } } };
+/** A document: a Job, or an object whose `items` kubectl applies one by one. */
+export const DOCUMENT_PATHS: PathTree = { ...JOB_PATHS, items: { '*': JOB_PATHS } };
+
+const isMap = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * True for an object kubectl reads as a list: any object with an `items` key, whatever its kind
+ * (k8s.io/apimachinery pkg/apis/meta/v1/unstructured/unstructured.go, `unstructuredJSONScheme.decode`).
+ */
+export function isKubectlList(value: unknown): boolean {
+  return isMap(value) && Object.prototype.hasOwnProperty.call(value, 'items');
+}
+
+/** The objects kubectl applies from a document's value: a list's items, or the value itself. */
+export function kubectlObjects(value: unknown): unknown[] {
+  if (value === null || value === undefined) return [];
+  if (isKubectlList(value)) return Array.isArray((value as any).items) ? (value as any).items : [];
+  return [value];
+}
+
+/**
+ * A copy of a document in which each Job and CronJob is copied along the fields MeshJob changes
+ * and shares the rest, frozen: applying the lifecycle to the copy leaves the original as it was,
+ * at the cost of a few objects per Job whatever the document's size.
+ */
+export function withJobCopies(value: unknown): unknown {
+  if (isKubectlList(value)) {
+    const items = (value as any).items;
+    return { ...(value as object), items: Array.isArray(items) ? items.map((i) => (isJobManifest(i) ? jobCopy(i) : i)) : items };
+  }
+  return isJobManifest(value) ? jobCopy(value) : value;
+}
+
+function jobCopy(job: any): any {
+  const copy = { ...job };
+  if (isMap(job.metadata)) copy.metadata = { ...job.metadata };
+  if (job.kind === 'CronJob') {
+    if (isMap(job.spec)) {
+      copy.spec = { ...job.spec };
+      if (isMap(job.spec.jobTemplate)) copy.spec.jobTemplate = { ...job.spec.jobTemplate, spec: jobSpecCopy(job.spec.jobTemplate.spec) };
+    }
+  } else {
+    copy.spec = jobSpecCopy(job.spec);
+  }
+  return copy;
+}
+
+function jobSpecCopy(spec: any): any {
+  if (!isMap(spec)) return spec;
+  const copy = { ...spec };
+  if (isMap(spec.template)) {
+    const template = copy.template = { ...spec.template };
+    if (isMap(template.metadata)) template.metadata = { ...template.metadata };
+    if (isMap(template.spec)) {
+      const pod = template.spec = { ...template.spec };
+      for (const field of ['containers', 'initContainers']) {
+        if (Array.isArray(pod[field])) pod[field] = pod[field].map((c: unknown) => (isMap(c) ? { ...c } : c));
+      }
+      if (Array.isArray(pod.volumes)) pod.volumes = [...pod.volumes];
+    }
+  }
+  return copy;
+}
+
+/** Freezes a value and everything in it, without recursion. */
+export function freezeDeep(value: unknown): void {
+  const stack = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null || Object.isFrozen(v)) continue;
+    Object.freeze(v);
+    for (const k of Object.keys(v)) stack.push((v as any)[k]);
   }
 }
 
@@ -149,13 +243,18 @@ function problemLine(index: number, where: string, subject: string, message: str
 }
 
 /**
- * True for a document that names another kind on a plain top-level `kind:` line and has no `Job`,
- * `List` or backslash anywhere: a Job, CronJob or List needs its kind spelled out (or escaped) in
- * the text. Such documents are copied without being parsed, which keeps the stream fast; their
+ * True for a document that cannot hold a Job or CronJob: the word `Job` is nowhere in it, and
+ * nothing in it could spell it otherwise (a backslash escape, a `!!binary` or other tag, a %TAG
+ * directive). Such documents are copied without being read, which keeps the stream fast; their
  * syntax is checked by whatever applies the stream.
  */
 function plainlyNotAJob(text: string): boolean {
-  return !/Job|List|\\/.test(text) && /^kind:[ \t]*(["']?)[A-Za-z0-9]+\1[ \t]*(#.*)?\r?$/m.test(text);
+  return !/Job|\\|!!|!<|^%TAG/m.test(text);
+}
+
+/** True when a document kubectl cannot read may be a Job, a CronJob or a list of objects. */
+function mayHoldJobs(text: string): boolean {
+  return /^[ \t]*["']?kind["']?[ \t]*:[ \t]*["']?(Cron)?Job\b/m.test(text) || /^["']?items["']?[ \t]*:/m.test(text);
 }
 
 /** True when the text has more than comments, blank lines, directives and markers. */
@@ -186,13 +285,6 @@ function firstInvalidUtf8(bytes: Buffer): number {
     }
   }
   return bytes.length;
-}
-
-/** "line L, column C" of an offset in a document, both from 1. */
-function position(text: string, offset: number): string {
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  return `line ${line}, column ${offset - before.lastIndexOf('\n')}`;
 }
 
 function lineOf(bytes: Buffer, at: number): number {

@@ -102,7 +102,7 @@ describe('the meshjob post-renderer', () => {
 
   describe('bad input: non-zero exit, one stderr line per problem, nothing on stdout', () => {
     test('fails on invalid YAML', () => {
-      const r = render(['--mesh', 'istio'], 'apiVersion: v1\nkind: [unclosed\n');
+      const r = render(['--mesh', 'istio'], 'apiVersion: batch/v1\nkind: Job\nmetadata: [unclosed\n');
       expect(r).toMatchObject({ code: 1, stdout: '' });
       expect(r.stderr).toMatch(/^meshjob: document 1: invalid YAML: .+\n$/);
     });

@@ -1,15 +1,17 @@
-import { Document, isAlias, isMap, isScalar, isSeq, Node, Pair, parseDocument, visit, YAMLMap, YAMLSeq } from 'yaml';
-import { stringifyValue, YAML11 } from './yaml11';
+// Writes a changed document by splicing its text: only the values that differ between `before` and
+// `after` are written anew (write.ts); every other byte (comments, quoting, number forms, anchors,
+// indentation, line endings) stays as it was. Where a value is changed only under a key that a
+// merge key sets, or only in a duplicate, the new value is added after the map's last entry: the
+// last setting of a key wins, in go-yaml as in YAML 1.1 readers.
+//
+// Where the document shares nodes (anchors, aliases, merge keys) or names types (tags), an edit
+// can change what another part means, so the result is read back and must equal `after`; if it
+// does not (an edit inside an anchored node that an alias repeats, say), the document is written
+// whole from `after` instead, keeping its leading comments, and checked the same way.
+import { isPlainObject, MapEntry, readDocument, ReadResult, SeqItem, SourceMap, SourceNode, SourceSeq } from './read';
+import { CannotWrite, documentLines, entryLines, Lines, mapLines, nodeAt, seqLines } from './write';
 
-// Writes a changed document by splicing its source text: only the values that differ between
-// `before` and `after` are written anew; every other byte (comments, quoting, number forms, anchors,
-// merge keys, indentation, line endings) stays as it was. Where the document shares nodes (anchors,
-// aliases, merge keys) or names types (tags), an edit can change what another part means, so the
-// result is read back with the same YAML 1.1 rules and must equal `after`; if it does not (an edit
-// inside an anchored node that an alias repeats, say), the document is written whole from `after`
-// instead, keeping its leading comments, and checked the same way. Splices into a document without
-// them only touch the values they replace and the lines they add, so they are not read back: that
-// read is most of the cost of a changed Job.
+export { CannotWrite };
 
 /** How a document was written. */
 export type Rewrite = 'spliced' | 'rewritten';
@@ -17,58 +19,43 @@ export type Rewrite = 'spliced' | 'rewritten';
 interface Splice { readonly start: number; readonly end: number; readonly text: string }
 
 /** Where a value sits, so that it can be written over whole. */
-type Slot = { readonly kind: 'root' } | { readonly kind: 'pair'; readonly pair: Pair } | { readonly kind: 'item'; readonly node: unknown };
+type Slot = { readonly kind: 'root' } | { readonly kind: 'pair'; readonly entry: MapEntry } | { readonly kind: 'item'; readonly item: SeqItem };
 
 class CannotSplice extends Error {}
 
-const PLACEHOLDER_KEY = 'meshjob-placeholder-key';
-
 /**
- * The text of `doc` (parsed from `text` with YAML11) changed to mean `after`, `before` being what it
- * means now. Throws when no text that reads back as `after` could be written (a bug, not bad input).
+ * The text of a document (read with `readDocument` into `read`) changed to mean `after`, `before`
+ * being its value. Throws CannotWrite when no text that reads back as `after` can be written.
  */
-export function rewriteDocument(text: string, doc: Document, before: unknown, after: unknown): { text: string; how: Rewrite } {
+export function editDocument(text: string, read: ReadResult, before: unknown, after: unknown): { text: string; how: Rewrite } {
   let spliced: string | undefined;
   try {
-    spliced = new Splicer(text).edit(doc, before, after);
+    spliced = new Splicer(text).edit(read.root, before, after);
   } catch (e) {
     if (!(e instanceof CannotSplice)) throw e;
   }
-  // Anchors (&), aliases (*) and tags (!) cannot be written without their sign: text without any needs no visit.
-  const mayShare = /[&*!]/.test(text) && sharesNodes(doc);
-  if (spliced !== undefined && (!mayShare || readsAs(spliced, after))) return { text: spliced, how: 'spliced' };
-  const whole = rewriteWhole(text, doc, after);
-  if (!readsAs(whole, after)) throw new Error('the rewritten document does not read back as the changed object');
+  if (spliced !== undefined && (!read.shares || readsAs(spliced, after))) return { text: spliced, how: 'spliced' };
+  const whole = rewriteWhole(text, read, after);
+  if (!readsAs(whole, after)) throw new CannotWrite('the rewritten document does not read back as the changed object');
   return { text: whole, how: 'rewritten' };
 }
 
-/** True when the document has anchors, aliases (merge keys use them) or explicit tags (the parser sets `tag` only for those). */
-function sharesNodes(doc: Document): boolean {
-  let shares = false;
-  visit(doc, (_key, node) => {
-    if (isAlias(node) || ((isScalar(node) || isMap(node) || isSeq(node)) && (node.anchor !== undefined || !!node.tag))) {
-      shares = true;
-      return visit.BREAK;
-    }
-    return undefined;
-  });
-  return shares;
-}
-
-/** True when `text` parses without errors and means `expected` under YAML 1.1. */
+/** True when `text` reads (as kubectl reads it) as `expected`. */
 export function readsAs(text: string, expected: unknown): boolean {
-  const doc = parseDocument(text, YAML11);
-  return doc.errors.length === 0 && deepEqual(doc.toJS(), expected);
+  try {
+    return deepEqual(readDocument(text).value, expected);
+  } catch {
+    return false;
+  }
 }
 
-function rewriteWhole(text: string, doc: Document, after: unknown): string {
+function rewriteWhole(text: string, read: ReadResult, after: unknown): string {
   const nl = text.includes('\r\n') ? '\r\n' : '\n';
-  const contents = doc.contents as Node | null;
-  const at = contents?.range ? lineStart(text, contents.range[0]) : text.length;
+  const at = read.value === undefined ? text.length : lineStart(text, read.contentStart);
   let prefix = text.slice(0, at);
   // Keep the leading comments, BOM, directives and marker line; not content that shares the marker's line.
-  if (contents?.range && text.slice(at, contents.range[0]).trimStart().startsWith('---')) prefix += `---${nl}`;
-  return prefix + stringifyValue(after).split('\n').join(nl) + nl;
+  if (read.value !== undefined && text.slice(at, read.contentStart).trimStart().startsWith('---')) prefix += `---${nl}`;
+  return prefix + documentLines(after).lines.join(nl) + nl;
 }
 
 class Splicer {
@@ -79,54 +66,62 @@ class Splicer {
     this.nl = text.includes('\r\n') ? '\r\n' : '\n';
   }
 
-  public edit(doc: Document, before: unknown, after: unknown): string {
-    this.walk(doc.contents, before, after, { kind: 'root' });
+  public edit(root: SourceNode | undefined, before: unknown, after: unknown): string {
+    this.walk(root, before, after, { kind: 'root' });
     const sorted = this.splices.map((s, i) => ({ ...s, i })).sort((a, b) => a.start - b.start || a.i - b.i);
-    let out = '';
+    const out: string[] = [];
     let at = 0;
     for (const s of sorted) {
       if (s.start < at) throw new CannotSplice('overlapping edits');
-      out += this.text.slice(at, s.start) + s.text;
+      out.push(this.text.slice(at, s.start), s.text);
       at = s.end;
     }
-    return out + this.text.slice(at);
+    out.push(this.text.slice(at));
+    return out.join('');
   }
 
-  private walk(node: unknown, before: unknown, after: unknown, slot: Slot): void {
+  private walk(node: SourceNode | undefined, before: unknown, after: unknown, slot: Slot): void {
     if (deepEqual(before, after)) return;
-    if (isMap(node) && !node.flow && isPlainObject(before) && isPlainObject(after)) return this.walkMap(node, before, after, slot);
-    if (isSeq(node) && !node.flow && Array.isArray(before) && Array.isArray(after) && node.items.length === before.length) {
+    // An anchored node that an alias repeats cannot change in place: the alias would change too.
+    const editable = node !== undefined && node.kind !== 'alias' && !node.flow && !node.anchor?.aliased;
+    if (editable && node.kind === 'map' && isPlainObject(before) && isPlainObject(after)) return this.walkMap(node, before, after, slot);
+    if (editable && node.kind === 'seq' && Array.isArray(before) && Array.isArray(after) && node.items.length === before.length) {
       return this.walkSeq(node, before, after, slot);
     }
     this.replace(slot, after);
   }
 
-  private walkMap(node: YAMLMap, before: Record<string, unknown>, after: Record<string, unknown>, slot: Slot): void {
-    if (Object.keys(before).some((k) => !(k in after))) return this.replace(slot, after);
+  private walkMap(node: SourceMap, before: Record<string, unknown>, after: Record<string, unknown>, slot: Slot): void {
+    if (Object.keys(before).some((k) => !Object.prototype.hasOwnProperty.call(after, k)) || node.entries.length === 0) {
+      return this.replace(slot, after);
+    }
     const added: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(after)) {
-      if (!(key in before)) {
+    for (const key of Object.keys(after)) {
+      const value = after[key];
+      if (!Object.prototype.hasOwnProperty.call(before, key)) {
         added[key] = value;
         continue;
       }
       if (deepEqual(before[key], value)) continue;
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
-      // A key that only comes from a merge (`<<: *base`) is overridden by an explicit one.
-      if (pair) this.walk(pair.value, before[key], value, { kind: 'pair', pair });
+      const entry = effectiveEntry(node, key);
+      // A key set by a merge key is set again by a new entry after it.
+      if (entry?.key === key) this.walk(entry.value, before[key], value, { kind: 'pair', entry });
       else added[key] = value;
     }
-    if (Object.keys(added).length > 0) this.addPairs(node, added);
+    if (Object.keys(added).length > 0) this.addEntries(node, added);
   }
 
-  private walkSeq(node: YAMLSeq, before: unknown[], after: unknown[], slot: Slot): void {
+  private walkSeq(node: SourceSeq, before: unknown[], after: unknown[], slot: Slot): void {
     const n = before.length;
     const extra = after.length - n;
     if (extra === 0) {
-      node.items.forEach((item, i) => this.walk(item, before[i], after[i], { kind: 'item', node: item }));
-    } else if (extra > 0 && before.every((x, i) => deepEqual(x, after[i]))) {
-      this.appendItems(node, after.slice(n));
-    } else if (extra > 0 && before.every((x, i) => deepEqual(x, after[extra + i]))) {
-      this.prependItems(node, after, extra, slot);
+      node.items.forEach((item, i) => this.walk(item.value, before[i], after[i], { kind: 'item', item }));
+    } else if (extra > 0 && n > 0 && before.every((x, i) => deepEqual(x, after[i]))) {
+      this.insertLines(node.items[n - 1].end, seqLines(after.slice(n), this.column(node.items[0].dash)));
+    } else if (extra > 0 && n > 0 && before.every((x, i) => deepEqual(x, after[extra + i])) && this.startsItsLine(node.items[0].dash)) {
+      const dash = node.items[0].dash;
+      const start = lineStart(this.text, dash);
+      this.splices.push({ start, end: start, text: seqLines(after.slice(0, extra), dash - start).lines.join(this.nl) + this.nl });
     } else {
       this.replace(slot, after);
     }
@@ -134,59 +129,43 @@ class Splicer {
 
   /** Writes a new value over a pair (keeping its key's text) or a sequence item. */
   private replace(slot: Slot, value: unknown): void {
-    if (slot.kind === 'root') throw new CannotSplice('the document itself changes type');
+    if (slot.kind === 'root') throw new CannotSplice('the document itself changes');
     if (slot.kind === 'pair') {
-      const key = slot.pair.key as Node;
-      const val = slot.pair.value as Node | null;
-      if (!key?.range) throw new CannotSplice('a key without a source range');
-      const start = key.range[0];
-      const end = this.trimBack(Math.max(key.range[1], val?.range?.[1] ?? 0));
-      const lines = stringifyValue({ [PLACEHOLDER_KEY]: value }).split('\n');
-      if (!lines[0].startsWith(PLACEHOLDER_KEY)) throw new CannotSplice('unexpected key form');
-      lines[0] = this.text.slice(key.range[0], key.range[1]) + lines[0].slice(PLACEHOLDER_KEY.length);
-      this.splices.push({ start, end, text: this.indent(lines, this.column(start), false) });
+      const { keyStart, keyEnd, valueEnd } = slot.entry;
+      // `? key` (an explicit key) would not stay one key once its value moves onto its line.
+      if (/\?[ \t]*$/.test(this.text.slice(lineStart(this.text, keyStart), keyStart))) throw new CannotSplice('an explicit key');
+      const { lines, endsInBlock } = entryLines(this.text.slice(keyStart, keyEnd), value, this.column(keyStart));
+      this.replaceRange(keyStart, Math.max(keyEnd, valueEnd), { lines: [lines[0].trimStart(), ...lines.slice(1)], endsInBlock });
       return;
     }
-    const item = slot.node as Node | null;
-    if (!item?.range || item.anchor !== undefined || isAlias(item)) throw new CannotSplice('an item without its own source');
-    // `- value` with the value's further lines two columns in: drop the dash and those two columns.
-    const lines = stringifyValue([value]).split('\n').map((l) => l.slice(2));
-    this.splices.push({ start: item.range[0], end: this.trimBack(item.range[1]), text: this.indent(lines, this.column(item.range[0]), false) });
+    const { start, end } = slot.item;
+    if (slot.item.dash < 0) throw new CannotSplice('an item of a flow sequence');
+    this.replaceRange(start, end, nodeAt(value, this.column(start)));
   }
 
-  private addPairs(node: YAMLMap, pairs: Record<string, unknown>): void {
-    const first = node.items[0]?.key as Node | undefined;
-    const last = node.items[node.items.length - 1];
-    if (!first?.range || !last) throw new CannotSplice('a map without source ranges');
-    const lastEnd = Math.max((last.key as Node).range?.[1] ?? 0, (last.value as Node | null)?.range?.[1] ?? 0);
-    this.insertLines(lastEnd, stringifyValue(pairs).split('\n'), this.column(first.range[0]));
+  /**
+   * Writes `lines` over [start, end). A comment after `end` on its line stays after the new text,
+   * unless the new text ends inside a block scalar, where it would become text: then it goes.
+   */
+  private replaceRange(start: number, end: number, lines: Lines): void {
+    let stop = this.trimBack(end);
+    if (lines.endsInBlock) {
+      const eol = this.lineEnd(stop);
+      if (/^[ \t]*(#.*)?$/.test(this.text.slice(stop, eol))) stop = eol;
+    }
+    this.splices.push({ start, end: stop, text: lines.lines.join(this.nl) });
   }
 
-  private appendItems(node: YAMLSeq, items: unknown[]): void {
-    const last = node.items[node.items.length - 1] as Node | null;
-    if (!last?.range) throw new CannotSplice('a sequence item without a source range');
-    this.insertLines(last.range[1], stringifyValue(items).split('\n'), this.column(this.firstDash(node)));
-  }
-
-  private prependItems(node: YAMLSeq, after: unknown[], count: number, slot: Slot): void {
-    const dash = this.firstDash(node);
-    const start = lineStart(this.text, dash);
-    // `- - x` or `key: - x` style: the first item does not start its line; write the whole sequence.
-    if (this.text.slice(start, dash).trim() !== '') return this.replace(slot, after);
-    this.splices.push({ start, end: start, text: this.indent(stringifyValue(after.slice(0, count)).split('\n'), dash - start, true) + this.nl });
-  }
-
-  private firstDash(node: YAMLSeq): number {
-    const token = (node as any).srcToken;
-    const dash = token?.items?.[0]?.start?.find((t: any) => t.type === 'seq-item-ind');
-    if (typeof dash?.offset !== 'number') throw new CannotSplice('a sequence without its dash');
-    return dash.offset;
+  private addEntries(node: SourceMap, entries: Record<string, unknown>): void {
+    const first = node.entries[0];
+    const last = node.entries[node.entries.length - 1];
+    this.insertLines(Math.max(last.keyEnd, last.valueEnd), mapLines(entries, this.column(first.keyStart)));
   }
 
   /** Inserts whole lines after the line where `end` falls. */
-  private insertLines(end: number, lines: string[], column: number): void {
+  private insertLines(end: number, lines: Lines): void {
     let at = end > 0 && this.text[end - 1] === '\n' ? end : this.text.indexOf('\n', end);
-    let text = this.indent(lines, column, true) + this.nl;
+    let text = lines.lines.join(this.nl) + this.nl;
     if (at < 0) {
       at = this.text.length;
       text = this.nl + text;
@@ -196,13 +175,18 @@ class Splicer {
     this.splices.push({ start: at, end: at, text });
   }
 
-  private indent(lines: string[], column: number, first: boolean): string {
-    const pad = ' '.repeat(column);
-    return lines.map((l, i) => ((i > 0 || first) && l !== '' ? pad + l : l)).join(this.nl);
+  private startsItsLine(offset: number): boolean {
+    return offset >= 0 && this.text.slice(lineStart(this.text, offset), offset).trim() === '';
   }
 
   private column(offset: number): number {
     return offset - lineStart(this.text, offset);
+  }
+
+  private lineEnd(offset: number): number {
+    const nl = this.text.indexOf('\n', offset);
+    const end = nl < 0 ? this.text.length : nl;
+    return end > offset && this.text[end - 1] === '\r' ? end - 1 : end;
   }
 
   private trimBack(end: number): number {
@@ -211,33 +195,38 @@ class Splicer {
   }
 }
 
+/** The entry that sets `key` last: an explicit one, or a merge key that brings it. */
+function effectiveEntry(node: SourceMap, key: string): MapEntry | undefined {
+  for (let i = node.entries.length - 1; i >= 0; i--) {
+    const e = node.entries[i];
+    if (e.key === key || (e.key === undefined && e.merged?.includes(key))) return e;
+  }
+  return undefined;
+}
+
 function lineStart(text: string, offset: number): number {
   return text.lastIndexOf('\n', offset - 1) + 1;
 }
 
-const tagOf = (v: unknown): string => Object.prototype.toString.call(v);
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return tagOf(v) === '[object Object]';
-}
-
-/**
- * Equality of the values YAML 1.1 documents read as (numbers, strings, bools, dates, binary, maps,
- * sets), whatever realm created them (structuredClone and the `yaml` package may differ under jest).
- */
+/** Equality of JSON values; maps are unordered. Walks with its own stack, so any depth compares. */
 export function deepEqual(a: unknown, b: unknown): boolean {
-  if (Object.is(a, b)) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  const tag = tagOf(a);
-  if (tag !== tagOf(b)) return false;
-  if (tag === '[object Date]') return (a as Date).getTime() === (b as Date).getTime();
-  if (ArrayBuffer.isView(a) && ArrayBuffer.isView(b)) {
-    return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  const stack: Array<[unknown, unknown]> = [[a, b]];
+  while (stack.length > 0) {
+    const [x, y] = stack.pop()!;
+    if (x === y || Object.is(x, y)) continue;
+    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
+    if (Array.isArray(x)) {
+      if (!Array.isArray(y) || x.length !== y.length) return false;
+      for (let i = 0; i < x.length; i++) stack.push([x[i], y[i]]);
+      continue;
+    }
+    if (Array.isArray(y)) return false;
+    const kx = Object.keys(x);
+    if (kx.length !== Object.keys(y).length) return false;
+    for (const k of kx) {
+      if (!Object.prototype.hasOwnProperty.call(y, k)) return false;
+      stack.push([(x as any)[k], (y as any)[k]]);
+    }
   }
-  if (tag === '[object Map]' || tag === '[object Set]') return deepEqual([...(a as Map<unknown, unknown>).entries()], [...(b as Map<unknown, unknown>).entries()]);
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  // Maps are unordered in YAML: the same keys with the same values.
-  const ka = Object.keys(a);
-  const has = (k: string) => Object.prototype.hasOwnProperty.call(b, k);
-  return ka.length === Object.keys(b).length && ka.every((k) => has(k) && deepEqual((a as any)[k], (b as any)[k]));
+  return true;
 }
