@@ -128,26 +128,17 @@ export class StreamTransformer {
   private transformObject(copy: any, original: any, index: number, inList: string): any {
     const where = `document ${index} (${describeManifest(copy)}${inList})`;
     if (!isSelected(copy, this.options.select ?? [], this.options.exclude ?? [])) return copy;
-    let obj = copy;
-    let result: ManifestResult;
-    try {
-      result = applyToManifest(obj, this.options.lifecycle);
-    } catch {
-      // The copy shares, frozen, what MeshJob is not expected to change: whatever went wrong, a
-      // copy of the whole object says whether the manifest, not the sharing, is at fault.
-      obj = structuredClone(original);
-      try {
-        result = applyToManifest(obj, this.options.lifecycle);
-      } catch (e) {
-        // A TypeError is a field of a type the checks in applyToManifest did not expect (an env
-        // name that reads as a number, say): say so instead of showing JavaScript's words.
-        const message = e instanceof TypeError
-          ? 'a container field has a type Kubernetes rejects (names, images, env names and mount paths must be strings): quote it in the manifest'
-          : (e as Error).message;
-        this.problems.push(problemLine(index, where, describeManifest(obj), message));
-        return original;
-      }
+    const applied = applyToCopy(copy, original, this.options.lifecycle);
+    if ('error' in applied) {
+      // A TypeError is a field of a type the checks in applyToManifest did not expect (an env
+      // name that reads as a number, say): say so instead of showing JavaScript's words.
+      const message = applied.error instanceof TypeError
+        ? 'a container field has a type Kubernetes rejects (names, images, env names and mount paths must be strings): quote it in the manifest'
+        : applied.error.message;
+      this.problems.push(problemLine(index, where, describeManifest(original), message));
+      return original;
     }
+    const { obj, result } = applied;
     this.reports.push({ where, index, result });
     result.warnings.forEach((w) => this.warnings.push(`${where}: ${w}`));
     if (result.outcome === 'left-unchanged') this.warnings.push(`${where}: ${describeOutcome(result)}`);
@@ -156,12 +147,30 @@ export class StreamTransformer {
   }
 }
 
+/**
+ * Applies the lifecycle to a copy made by `withJobCopies`. The copy shares, frozen, what MeshJob
+ * is not expected to change: if applying fails, it is applied again to a copy of the whole
+ * object, so that the manifest, not the sharing, decides the outcome.
+ */
+export function applyToCopy(copy: any, original: any, lifecycle: ManifestLifecycle): { obj: any; result: ManifestResult } | { error: Error } {
+  try {
+    return { obj: copy, result: applyToManifest(copy, lifecycle) };
+  } catch {
+    const obj = structuredClone(original);
+    try {
+      return { obj, result: applyToManifest(obj, lifecycle) };
+    } catch (e) {
+      return { error: e as Error };
+    }
+  }
+}
+
 // Where MeshJob changes a Job or CronJob (src/manifests/apply.ts `writePlan`, src/cli/outcome.ts
 // `annotateResult`), and the maps and lists on the way there: the collections the reader records,
 // so that an edit rewrites only those fields.
 const POD_TEMPLATE: PathTree = { metadata: { labels: {}, annotations: {} }, spec: { containers: { '*': { '*': {} } }, initContainers: { '*': {} }, volumes: {} } };
 const JOB_SPEC: PathTree = { template: POD_TEMPLATE, podFailurePolicy: {} };
-const JOB_PATHS: PathTree = { metadata: { annotations: {} }, spec: { ...JOB_SPEC, jobTemplate: { spec: JOB_SPEC } } };
+export const JOB_PATHS: PathTree = { metadata: { annotations: {} }, spec: { ...JOB_SPEC, jobTemplate: { spec: JOB_SPEC } } };
 /** A document: a Job, or an object whose `items` kubectl applies one by one. */
 export const DOCUMENT_PATHS: PathTree = { ...JOB_PATHS, items: { '*': JOB_PATHS } };
 

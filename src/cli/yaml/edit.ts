@@ -92,7 +92,8 @@ class Splicer {
   }
 
   private walkMap(node: SourceMap, before: Record<string, unknown>, after: Record<string, unknown>, slot: Slot): void {
-    if (Object.keys(before).some((k) => !Object.prototype.hasOwnProperty.call(after, k)) || node.entries.length === 0) {
+    const removed = Object.keys(before).filter((k) => !Object.prototype.hasOwnProperty.call(after, k));
+    if (node.entries.length === 0 || (removed.length > 0 && !removed.every((k) => this.removeEntry(node, k)))) {
       return this.replace(slot, after);
     }
     const added: Record<string, unknown> = {};
@@ -154,6 +155,22 @@ class Splicer {
       if (/^[ \t]*(#.*)?$/.test(this.text.slice(stop, eol))) stop = eol;
     }
     this.splices.push({ start, end: stop, text: lines.lines.join(this.nl) });
+  }
+
+  /**
+   * Removes the lines of the one entry that sets `key`; false when it cannot (the key is set more
+   * than once, it shares its lines, or it is the map's only entry).
+   */
+  private removeEntry(node: SourceMap, key: string): boolean {
+    const setters = node.entries.filter((e) => e.key === key || e.merged?.includes(key));
+    if (setters.length !== 1 || setters[0].key !== key || node.entries.length === 1) return false;
+    const { keyStart, keyEnd, valueEnd } = setters[0];
+    const end = this.trimBack(Math.max(keyEnd, valueEnd));
+    const eol = this.lineEnd(end);
+    if (!this.startsItsLine(keyStart) || !/^[ \t]*(#.*)?$/.test(this.text.slice(end, eol))) return false;
+    const next = this.text.indexOf('\n', eol);
+    this.splices.push({ start: lineStart(this.text, keyStart), end: next < 0 ? this.text.length : next + 1, text: '' });
+    return true;
   }
 
   private addEntries(node: SourceMap, entries: Record<string, unknown>): void {
