@@ -9,7 +9,7 @@
 // does not (an edit inside an anchored node that an alias repeats, say), the document is written
 // whole from `after` instead, keeping its leading comments, and checked the same way.
 import { isPlainObject, MapEntry, readDocument, ReadResult, SeqItem, SourceMap, SourceNode, SourceSeq } from './read';
-import { CannotWrite, documentLines, entryLines, Lines, mapLines, nodeAt, seqLines } from './write';
+import { CannotWrite, documentLines, entryLines, flowKey, flowText, Lines, mapLines, nodeAt, seqLines } from './write';
 
 export { CannotWrite };
 
@@ -18,8 +18,10 @@ export type Rewrite = 'spliced' | 'rewritten';
 
 interface Splice { readonly start: number; readonly end: number; readonly text: string }
 
-/** Where a value sits, so that it can be written over whole. */
-type Slot = { readonly kind: 'root' } | { readonly kind: 'pair'; readonly entry: MapEntry } | { readonly kind: 'item'; readonly item: SeqItem };
+/** Where a value sits, so that it can be written over whole; `flow` when its collection is in flow style. */
+type Slot = { readonly kind: 'root' }
+  | { readonly kind: 'pair'; readonly entry: MapEntry; readonly flow: boolean }
+  | { readonly kind: 'item'; readonly item: SeqItem; readonly flow: boolean };
 
 class CannotSplice extends Error {}
 
@@ -83,7 +85,7 @@ class Splicer {
   private walk(node: SourceNode | undefined, before: unknown, after: unknown, slot: Slot): void {
     if (deepEqual(before, after)) return;
     // An anchored node that an alias repeats cannot change in place: the alias would change too.
-    const editable = node !== undefined && node.kind !== 'alias' && !node.flow && !node.anchor?.aliased;
+    const editable = node !== undefined && node.kind !== 'alias' && !node.anchor?.aliased;
     if (editable && node.kind === 'map' && isPlainObject(before) && isPlainObject(after)) return this.walkMap(node, before, after, slot);
     if (editable && node.kind === 'seq' && Array.isArray(before) && Array.isArray(after) && node.items.length === before.length) {
       return this.walkSeq(node, before, after, slot);
@@ -93,7 +95,7 @@ class Splicer {
 
   private walkMap(node: SourceMap, before: Record<string, unknown>, after: Record<string, unknown>, slot: Slot): void {
     const removed = Object.keys(before).filter((k) => !Object.prototype.hasOwnProperty.call(after, k));
-    if (node.entries.length === 0 || (removed.length > 0 && !removed.every((k) => this.removeEntry(node, k)))) {
+    if ((node.entries.length === 0 && !node.flow) || (removed.length > 0 && !removed.every((k) => this.removeEntry(node, k)))) {
       return this.replace(slot, after);
     }
     const added: Record<string, unknown> = {};
@@ -106,7 +108,7 @@ class Splicer {
       if (deepEqual(before[key], value)) continue;
       const entry = effectiveEntry(node, key);
       // A key set by a merge key is set again by a new entry after it.
-      if (entry?.key === key) this.walk(entry.value, before[key], value, { kind: 'pair', entry });
+      if (entry?.key === key) this.walk(entry.value, before[key], value, { kind: 'pair', entry, flow: node.flow });
       else added[key] = value;
     }
     if (Object.keys(added).length > 0) this.addEntries(node, added);
@@ -116,7 +118,12 @@ class Splicer {
     const n = before.length;
     const extra = after.length - n;
     if (extra === 0) {
-      node.items.forEach((item, i) => this.walk(item.value, before[i], after[i], { kind: 'item', item }));
+      node.items.forEach((item, i) => this.walk(item.value, before[i], after[i], { kind: 'item', item, flow: node.flow }));
+    } else if (node.flow && extra > 0 && before.every((x, i) => deepEqual(x, after[i]))) {
+      this.insertInFlow(node.end - 1, after.slice(n).map(flowText));
+    } else if (node.flow && extra > 0 && before.every((x, i) => deepEqual(x, after[extra + i]))) {
+      const items = after.slice(0, extra).map(flowText).join(', ');
+      this.splices.push({ start: node.start + this.text.slice(node.start).indexOf('[') + 1, end: node.start + this.text.slice(node.start).indexOf('[') + 1, text: n > 0 ? `${items}, ` : items });
     } else if (extra > 0 && n > 0 && before.every((x, i) => deepEqual(x, after[i]))) {
       this.insertLines(node.items[n - 1].end, seqLines(after.slice(n), this.column(node.items[0].dash)));
     } else if (extra > 0 && n > 0 && before.every((x, i) => deepEqual(x, after[extra + i])) && this.startsItsLine(node.items[0].dash)) {
@@ -131,6 +138,12 @@ class Splicer {
   /** Writes a new value over a pair (keeping its key's text) or a sequence item. */
   private replace(slot: Slot, value: unknown): void {
     if (slot.kind === 'root') throw new CannotSplice('the document itself changes');
+    if (slot.flow) {
+      const { start, end } = slot.kind === 'pair' ? { start: slot.entry.keyStart, end: Math.max(slot.entry.keyEnd, slot.entry.valueEnd) } : slot.item;
+      const head = slot.kind === 'pair' ? `${this.text.slice(slot.entry.keyStart, slot.entry.keyEnd)}: ` : '';
+      this.splices.push({ start, end: this.trimBack(end), text: head + flowText(value) });
+      return;
+    }
     if (slot.kind === 'pair') {
       const { keyStart, keyEnd, valueEnd } = slot.entry;
       // `? key` (an explicit key) would not stay one key once its value moves onto its line.
@@ -163,7 +176,7 @@ class Splicer {
    */
   private removeEntry(node: SourceMap, key: string): boolean {
     const setters = node.entries.filter((e) => e.key === key || e.merged?.includes(key));
-    if (setters.length !== 1 || setters[0].key !== key || node.entries.length === 1) return false;
+    if (node.flow || setters.length !== 1 || setters[0].key !== key || node.entries.length === 1) return false;
     const { keyStart, keyEnd, valueEnd } = setters[0];
     const end = this.trimBack(Math.max(keyEnd, valueEnd));
     const eol = this.lineEnd(end);
@@ -174,9 +187,18 @@ class Splicer {
   }
 
   private addEntries(node: SourceMap, entries: Record<string, unknown>): void {
+    if (node.flow) return this.insertInFlow(node.end - 1, Object.keys(entries).map((k) => `${flowKey(k)}: ${flowText(entries[k])}`));
     const first = node.entries[0];
     const last = node.entries[node.entries.length - 1];
     this.insertLines(Math.max(last.keyEnd, last.valueEnd), mapLines(entries, this.column(first.keyStart)));
+  }
+
+  /** Inserts items or entries before a flow collection's closing bracket at `close`. */
+  private insertInFlow(close: number, parts: string[]): void {
+    if (!/[\]}]/.test(this.text[close] ?? '')) throw new CannotSplice('a flow collection without its closing bracket');
+    const before = this.trimBack(close);
+    const open = /[[{,]/.test(this.text[before - 1] ?? '');
+    this.splices.push({ start: before, end: before, text: `${open ? ' ' : ', '}${parts.join(', ')}` });
   }
 
   /** Inserts whole lines after the line where `end` falls. */

@@ -17,13 +17,17 @@ export class CannotWrite extends Error {}
 // eslint-disable-next-line no-control-regex
 const PRINTABLE = /^(?:[\t\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]|[\ud800-\udbff][\udc00-\udfff])*$/;
 
-/** A scalar as one line of YAML (a plain, single- or double-quoted scalar). */
-export function inlineScalar(value: unknown): string {
+/**
+ * A scalar as one line of YAML (a plain, single- or double-quoted scalar). In a flow collection
+ * (`flow`), a plain scalar also holds none of `,[]{}` (which end it), nor `?` (go-yaml v2 ends a
+ * plain scalar there too) and `:` (older PyYAML refuses it there).
+ */
+export function inlineScalar(value: unknown, flow = false): string {
   if (value === null) return 'null';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'number') return numberText(value);
   if (typeof value !== 'string') throw new CannotWrite(`not a scalar: ${typeof value}`);
-  if (isPlainSafe(value)) return value;
+  if (isPlainSafe(value) && !(flow && /[,[\]{}?:#]/.test(value))) return value;
   if (!/[\n\r]/.test(value) && PRINTABLE.test(value)) return `'${value.replace(/'/g, '\'\'')}'`;
   return doubleQuoted(value);
 }
@@ -166,6 +170,20 @@ export function entryLines(keyText: string, value: unknown, column: number): Lin
   const out: string[] = [];
   const endsInBlock = after(`${pad(column)}${keyText}:`, value, column, out);
   return { lines: out, endsInBlock };
+}
+
+/** A value in flow style, on one line: `{key: value, ...}`, `[item, ...]` or a scalar. */
+export function flowText(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(flowText).join(', ')}]`;
+  if (isMap(value)) return `{${Object.keys(value).map((k) => `${flowKey(k)}: ${flowText(value[k])}`).join(', ')}}`;
+  return inlineScalar(value, true);
+}
+
+/** A key of a flow mapping. */
+export function flowKey(key: string): string {
+  const k = inlineScalar(key, true);
+  if (k.length > 1000) throw new CannotWrite('a key longer than 1,000 characters cannot be a simple key');
+  return k;
 }
 
 /** A whole document's value as lines at column 0. */
