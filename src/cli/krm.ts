@@ -1,7 +1,7 @@
 import { readFileSync } from 'fs';
 import { checkConfig, CliOptions, FLAGS, MESHES, readOptionText, toFlags, toManifestLifecycle } from './options';
 import { annotateResult, describeOutcome } from './outcome';
-import { applyToCopy, freezeDeep, JOB_PATHS, withJobCopies } from './post-render';
+import { applyToCopy, changeJobs, DOCUMENT_PATHS, freezeDeep } from './post-render';
 import { CannotWrite, editDocument } from './yaml/edit';
 import { isPlainObject, PathTree, readDocument, ReadResult, YamlError } from './yaml/read';
 import { ManifestLifecycle, ManifestResult } from '../manifests/apply';
@@ -100,8 +100,8 @@ export interface KrmOutput {
   readonly messages: string[];
 }
 
-/** The ResourceList's items (each a Job or CronJob's changed fields) and its results: what is recorded. */
-const RESOURCE_LIST_PATHS: PathTree = { items: { '*': JOB_PATHS }, results: {} };
+/** The ResourceList's items (each a Job, a CronJob or a list of them) and its results: what is recorded. */
+const RESOURCE_LIST_PATHS: PathTree = { items: { '*': DOCUMENT_PATHS }, results: {} };
 
 /**
  * kustomize's legacy exec transformer: the command line's flags for the plugin's config file, or
@@ -155,24 +155,25 @@ export function resourceList(stdin: string): KrmOutput {
   results.push(...problems.map((message): KrmResult => ({ message, severity: 'error' })));
 
   freezeDeep(before);
-  const after = withJobCopies(before) as any;
+  const after = { ...before } as any;
   if (what && Array.isArray(items)) {
-    after.items.forEach((copy: any, i: number) => {
-      const applied = applyToCopy(copy, items[i], what!);
+    after.items = items.map((item: unknown) => changeJobs(item, (copy, original) => {
+      const applied = applyToCopy(copy, original, what!);
       if ('error' in applied) {
-        results.push({ ...located(items[i]), message: applied.error.message, severity: 'error' });
-        return;
+        results.push({ ...located(original), message: applied.error.message, severity: 'error' });
+        return original;
       }
       annotateResult(applied.obj, applied.result);
-      after.items[i] = applied.obj;
       results.push(...resultsOf(applied.result, applied.obj));
-    });
+      return applied.obj;
+    }));
   }
   if (results.length > 0) after.results = results;
   else delete after.results;
   let stdout: string;
   try {
-    stdout = editDocument(stdin, read, before, after).text;
+    // Each item is a part of its own: one that cannot be edited in place is written anew alone.
+    stdout = editDocument(stdin, read, before, after, 2).text;
   } catch (e) {
     if (!(e instanceof CannotWrite)) throw e;
     return fail(`cannot write the changed ResourceList (${e.message}); report this`);

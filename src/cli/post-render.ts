@@ -104,16 +104,8 @@ export class StreamTransformer {
       return undefined;
     }
     freezeDeep(before);
-    let after = withJobCopies(before);
-    if (isKubectlList(before)) {
-      const where = ` item of ${describeManifest(before).split(' ')[0]} ${(before as any).metadata?.name ?? '(unnamed)'}`;
-      const items = (after as any).items as any[];
-      items.forEach((item, i) => {
-        if (isJobManifest(item)) items[i] = this.transformObject(item, (before as any).items[i], index, where);
-      });
-    } else {
-      after = this.transformObject(after, before, index, '');
-    }
+    const list = isKubectlList(before) ? ` item of ${describeManifest(before).split(' ')[0]} ${(before as any).metadata?.name ?? '(unnamed)'}` : '';
+    const after = changeJobs(before, (copy, original) => this.transformObject(copy, original, index, list));
     if (deepEqual(before, after)) return undefined;
     try {
       return editDocument(text, read, before, after).text;
@@ -148,7 +140,7 @@ export class StreamTransformer {
 }
 
 /**
- * Applies the lifecycle to a copy made by `withJobCopies`. The copy shares, frozen, what MeshJob
+ * Applies the lifecycle to a copy made by `changeJobs`. The copy shares, frozen, what MeshJob
  * is not expected to change: if applying fails, it is applied again to a copy of the whole
  * object, so that the manifest, not the sharing, decides the outcome.
  */
@@ -170,7 +162,7 @@ export function applyToCopy(copy: any, original: any, lifecycle: ManifestLifecyc
 // so that an edit rewrites only those fields.
 const POD_TEMPLATE: PathTree = { metadata: { labels: {}, annotations: {} }, spec: { containers: { '*': { '*': {} } }, initContainers: { '*': {} }, volumes: {} } };
 const JOB_SPEC: PathTree = { template: POD_TEMPLATE, podFailurePolicy: {} };
-export const JOB_PATHS: PathTree = { metadata: { annotations: {} }, spec: { ...JOB_SPEC, jobTemplate: { spec: JOB_SPEC } } };
+const JOB_PATHS: PathTree = { metadata: { annotations: {} }, spec: { ...JOB_SPEC, jobTemplate: { spec: JOB_SPEC } } };
 /** A document: a Job, or an object whose `items` kubectl applies one by one. */
 export const DOCUMENT_PATHS: PathTree = { ...JOB_PATHS, items: { '*': JOB_PATHS } };
 
@@ -192,16 +184,18 @@ export function kubectlObjects(value: unknown): unknown[] {
 }
 
 /**
- * A copy of a document in which each Job and CronJob is copied along the fields MeshJob changes
- * and shares the rest, frozen: applying the lifecycle to the copy leaves the original as it was,
- * at the cost of a few objects per Job whatever the document's size.
+ * The value of a document with each Job and CronJob kubectl would apply from it (the value itself,
+ * or a list's items) replaced by what `change` makes of a copy of it. The copy is made along the
+ * fields MeshJob changes and shares the rest, frozen (see freezeDeep): changing it leaves the
+ * original as it was, at the cost of a few objects per Job whatever the document's size.
  */
-export function withJobCopies(value: unknown): unknown {
+export function changeJobs(value: unknown, change: (copy: any, original: any) => unknown): unknown {
   if (isKubectlList(value)) {
     const items = (value as any).items;
-    return { ...(value as object), items: Array.isArray(items) ? items.map((i) => (isJobManifest(i) ? jobCopy(i) : i)) : items };
+    if (!Array.isArray(items)) return value;
+    return { ...(value as object), items: items.map((i) => (isJobManifest(i) ? change(jobCopy(i), i) : i)) };
   }
-  return isJobManifest(value) ? jobCopy(value) : value;
+  return isJobManifest(value) ? change(jobCopy(value), value) : value;
 }
 
 function jobCopy(job: any): any {

@@ -95,7 +95,7 @@ const container = fc.record({
   mounts: fc.constantFrom('absent', 'null', 'empty', 'list'),
   extra: fc.option(anyNode, { nil: undefined, freq: 3 }),
   merge: fc.constantFrom('none', 'none', 'first', 'middle', 'last', 'list'),
-  duplicateCommand: fc.constantFrom('none', 'none', 'before', 'after'),
+  duplicateCommand: fc.oneof({ weight: 12, arbitrary: fc.constant('none') }, { weight: 1, arbitrary: fc.constant('before') }, { weight: 1, arbitrary: fc.constant('after') }),
   flow: fc.boolean(),
   keyStyle: fc.constantFrom<ScalarStyle>('plain', 'plain', 'plain', 'double', 'single'),
 });
@@ -122,7 +122,7 @@ export const document = fc.record({
   optOut: fc.constantFrom(false, false, false, false, true),
   skip: fc.constantFrom(false, false, false, false, false, true),
   podFailurePolicy: fc.constantFrom('absent', 'null', 'rules'),
-  extras: fc.array(fc.tuple(fc.constantFrom('x-extra', 'x-note', 'status'), anyNode), { maxLength: 2 }),
+  extras: fc.uniqueArray(fc.tuple(fc.constantFrom('x-extra', 'x-note', 'status'), anyNode), { maxLength: 2, selector: ([k]) => k }),
   comments: fc.boolean(),
   crlf: fc.constantFrom(false, false, false, true),
   bom: fc.constantFrom(false, false, false, false, true),
@@ -131,7 +131,7 @@ export const document = fc.record({
   anchorLabels: fc.boolean(),
   aliases: fc.constantFrom(0, 0, 0, 3, 150),
   depth: fc.constantFrom(0, 0, 0, 0, 40),
-  duplicateKind: fc.constantFrom(false, false, false, false, true),
+  duplicateKind: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   nameStyle: fc.constantFrom<ScalarStyle>('plain', 'double', 'single'),
 });
 export type DocumentModel = typeof document extends fc.Arbitrary<infer T> ? T : never;

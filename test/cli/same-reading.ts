@@ -28,7 +28,8 @@ export function canonicalJson(value: unknown): string {
         if (i > 0) stack.push(token(','));
       }
     } else {
-      out.push(x === undefined ? 'undefined' : JSON.stringify(Object.is(x, -0) ? 0 : x));
+      // kubectl prints integers beyond 2^53 exactly, and JSON.parse rounds them: compare them rounded.
+      out.push(x === undefined ? 'undefined' : JSON.stringify(typeof x === 'bigint' ? Number(x) : Object.is(x, -0) ? 0 : x));
     }
   }
   return out.join('');

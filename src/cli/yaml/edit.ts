@@ -1,8 +1,8 @@
 // Writes a changed document by splicing its text: only the values that differ between `before` and
 // `after` are written anew (write.ts); every other byte (comments, quoting, number forms, anchors,
-// indentation, line endings) stays as it was. Where a value is changed only under a key that a
-// merge key sets, or only in a duplicate, the new value is added after the map's last entry: the
-// last setting of a key wins, in go-yaml as in YAML 1.1 readers.
+// indentation, line endings) stays as it was. A map in which a changed key is set twice (a
+// duplicate key, or a merge key that brings it) is written anew, each key once, since the tools
+// that read the output disagree on which setting wins.
 //
 // Where the document shares nodes (anchors, aliases, merge keys) or names types (tags), an edit
 // can change what another part means, so the result is read back and must equal `after`; if it
@@ -27,16 +27,21 @@ class CannotSplice extends Error {}
 
 /**
  * The text of a document (read with `readDocument` into `read`) changed to mean `after`, `before`
- * being its value. Throws CannotWrite when no text that reads back as `after` can be written.
+ * being its value. Where the finest edit does not read back as `after`, and `units` says at which
+ * depth the document holds independent parts (the items of a KRM ResourceList, at depth 2), each
+ * changed part is written anew before the whole document is. Throws CannotWrite when no text that
+ * reads back as `after` can be written.
  */
-export function editDocument(text: string, read: ReadResult, before: unknown, after: unknown): { text: string; how: Rewrite } {
-  let spliced: string | undefined;
-  try {
-    spliced = new Splicer(text).edit(read.root, before, after);
-  } catch (e) {
-    if (!(e instanceof CannotSplice)) throw e;
+export function editDocument(text: string, read: ReadResult, before: unknown, after: unknown, units?: number): { text: string; how: Rewrite } {
+  for (const depth of [Infinity, ...(units === undefined ? [] : [units])]) {
+    let spliced: string | undefined;
+    try {
+      spliced = new Splicer(text, depth).edit(read.root, before, after);
+    } catch (e) {
+      if (!(e instanceof CannotSplice)) throw e;
+    }
+    if (spliced !== undefined && (!read.shares || readsAs(spliced, after))) return { text: spliced, how: 'spliced' };
   }
-  if (spliced !== undefined && (!read.shares || readsAs(spliced, after))) return { text: spliced, how: 'spliced' };
   const whole = rewriteWhole(text, read, after);
   if (!readsAs(whole, after)) throw new CannotWrite('the rewritten document does not read back as the changed object');
   return { text: whole, how: 'rewritten' };
@@ -64,12 +69,13 @@ class Splicer {
   private readonly splices: Splice[] = [];
   private readonly nl: string;
 
-  constructor(private readonly text: string) {
+  /** `replaceAt`: the depth at which a changed value is written anew whole rather than edited inside. */
+  constructor(private readonly text: string, private readonly replaceAt = Infinity) {
     this.nl = text.includes('\r\n') ? '\r\n' : '\n';
   }
 
   public edit(root: SourceNode | undefined, before: unknown, after: unknown): string {
-    this.walk(root, before, after, { kind: 'root' });
+    this.walk(root, before, after, { kind: 'root' }, 0);
     const sorted = this.splices.map((s, i) => ({ ...s, i })).sort((a, b) => a.start - b.start || a.i - b.i);
     const out: string[] = [];
     let at = 0;
@@ -82,18 +88,18 @@ class Splicer {
     return out.join('');
   }
 
-  private walk(node: SourceNode | undefined, before: unknown, after: unknown, slot: Slot): void {
+  private walk(node: SourceNode | undefined, before: unknown, after: unknown, slot: Slot, depth: number): void {
     if (deepEqual(before, after)) return;
     // An anchored node that an alias repeats cannot change in place: the alias would change too.
-    const editable = node !== undefined && node.kind !== 'alias' && !node.anchor?.aliased;
-    if (editable && node.kind === 'map' && isPlainObject(before) && isPlainObject(after)) return this.walkMap(node, before, after, slot);
+    const editable = node !== undefined && node.kind !== 'alias' && !node.anchor?.aliased && depth < this.replaceAt;
+    if (editable && node.kind === 'map' && isPlainObject(before) && isPlainObject(after)) return this.walkMap(node, before, after, slot, depth);
     if (editable && node.kind === 'seq' && Array.isArray(before) && Array.isArray(after) && node.items.length === before.length) {
-      return this.walkSeq(node, before, after, slot);
+      return this.walkSeq(node, before, after, slot, depth);
     }
     this.replace(slot, after);
   }
 
-  private walkMap(node: SourceMap, before: Record<string, unknown>, after: Record<string, unknown>, slot: Slot): void {
+  private walkMap(node: SourceMap, before: Record<string, unknown>, after: Record<string, unknown>, slot: Slot, depth: number): void {
     const removed = Object.keys(before).filter((k) => !Object.prototype.hasOwnProperty.call(after, k));
     if ((node.entries.length === 0 && !node.flow) || (removed.length > 0 && !removed.every((k) => this.removeEntry(node, k)))) {
       return this.replace(slot, after);
@@ -106,19 +112,22 @@ class Splicer {
         continue;
       }
       if (deepEqual(before[key], value)) continue;
-      const entry = effectiveEntry(node, key);
-      // A key set by a merge key is set again by a new entry after it.
-      if (entry?.key === key) this.walk(entry.value, before[key], value, { kind: 'pair', entry, flow: node.flow });
-      else added[key] = value;
+      // A key set twice (a duplicate, or a merge key that brings it) is read differently by
+      // different tools (go-yaml: the last one wins; YAML 1.1 readers: explicit keys win over
+      // merged ones; kpt's kyaml: the first one), and a third setting would only add to that: the
+      // map is written anew, each key once.
+      const setters = node.entries.filter((e) => e.key === key || e.merged?.includes(key));
+      if (setters.length !== 1 || setters[0].key !== key) return this.rewriteMap(node, before, after, slot);
+      this.walk(setters[0].value, before[key], value, { kind: 'pair', entry: setters[0], flow: node.flow }, depth + 1);
     }
     if (Object.keys(added).length > 0) this.addEntries(node, added);
   }
 
-  private walkSeq(node: SourceSeq, before: unknown[], after: unknown[], slot: Slot): void {
+  private walkSeq(node: SourceSeq, before: unknown[], after: unknown[], slot: Slot, depth: number): void {
     const n = before.length;
     const extra = after.length - n;
     if (extra === 0) {
-      node.items.forEach((item, i) => this.walk(item.value, before[i], after[i], { kind: 'item', item, flow: node.flow }));
+      node.items.forEach((item, i) => this.walk(item.value, before[i], after[i], { kind: 'item', item, flow: node.flow }, depth + 1));
     } else if (node.flow && extra > 0 && before.every((x, i) => deepEqual(x, after[i]))) {
       this.insertInFlow(node.end - 1, after.slice(n).map(flowText));
     } else if (node.flow && extra > 0 && before.every((x, i) => deepEqual(x, after[extra + i]))) {
@@ -133,6 +142,47 @@ class Splicer {
     } else {
       this.replace(slot, after);
     }
+  }
+
+  /**
+   * Writes a map anew, each key once and no merge key, where it was: an entry that sets its key
+   * alone and keeps its value is copied as it was written (with its anchors, comments and forms);
+   * the others are written from `after`.
+   */
+  private rewriteMap(node: SourceMap, before: Record<string, unknown>, after: Record<string, unknown>, slot: Slot): void {
+    if (slot.kind === 'root' || node.entries.length === 0) return this.replace(slot, after);
+    const column = this.column(node.entries[0].keyStart);
+    const parts: string[] = [];
+    for (const key of Object.keys(after)) {
+      const setters = node.entries.filter((e) => e.key === key || e.merged?.includes(key));
+      const last = setters[setters.length - 1];
+      const kept = last?.key === key && Object.prototype.hasOwnProperty.call(before, key) && deepEqual(before[key], after[key]);
+      if (kept && node.flow) parts.push(this.text.slice(last.keyStart, this.trimBack(Math.max(last.keyEnd, last.valueEnd))));
+      else if (kept) parts.push(this.entryText(last).join(this.nl));
+      else if (node.flow) parts.push(`${flowKey(key)}: ${flowText(after[key])}`);
+      else parts.push(mapLines({ [key]: after[key] }, column).lines.join(this.nl));
+    }
+    if (node.flow) {
+      this.splices.push({ start: node.start, end: node.end, text: `{${parts.join(', ')}}` });
+      return;
+    }
+    // The first entry starts where the map starts (after a key's line, or a dash); the others at its column.
+    const text = parts.join(this.nl);
+    this.splices.push({ start: node.entries[0].keyStart, end: this.entryEnd(node.entries[node.entries.length - 1]), text: text.slice(column) });
+  }
+
+  /** An entry's lines as written, the first from its key on, a comment after it kept. */
+  private entryText(e: MapEntry): string[] {
+    const end = this.entryEnd(e);
+    const column = this.column(e.keyStart);
+    return [' '.repeat(column) + this.text.slice(e.keyStart, end)].join('').split(/\r?\n/);
+  }
+
+  /** Where an entry's text ends: its value, and a comment after it on the same line. */
+  private entryEnd(e: MapEntry): number {
+    const end = this.trimBack(Math.max(e.keyEnd, e.valueEnd));
+    const eol = this.lineEnd(end);
+    return /^[ \t]*#/.test(this.text.slice(end, eol)) ? eol : end;
   }
 
   /** Writes a new value over a pair (keeping its key's text) or a sequence item. */
@@ -232,15 +282,6 @@ class Splicer {
     while (end > 0 && /\s/.test(this.text[end - 1])) end--;
     return end;
   }
-}
-
-/** The entry that sets `key` last: an explicit one, or a merge key that brings it. */
-function effectiveEntry(node: SourceMap, key: string): MapEntry | undefined {
-  for (let i = node.entries.length - 1; i >= 0; i--) {
-    const e = node.entries[i];
-    if (e.key === key || (e.key === undefined && e.merged?.includes(key))) return e;
-  }
-  return undefined;
 }
 
 function lineStart(text: string, offset: number): number {

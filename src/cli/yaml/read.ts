@@ -96,6 +96,8 @@ export interface ReadResult {
   readonly shares: boolean;
   /** True when more follows the first document (go-yaml, hence kubectl, reads only the first). */
   readonly moreDocuments: boolean;
+  /** True when a map sets a key twice (explicitly: merge keys aside). */
+  readonly duplicateKeys: boolean;
 }
 
 const STR = 'tag:yaml.org,2002:str';
@@ -146,6 +148,8 @@ interface Frame {
   keyName?: string;
   /** Items composed so far (for the merge of a sequence of maps). */
   index: number;
+  /** A mapping's keys set by explicit entries, once a merge key has set others. */
+  explicit?: Set<string>;
 }
 
 /** go-yaml's alias expansion limits (decode.go `allowedAliasRatio` and `unmarshal`). */
@@ -170,6 +174,7 @@ class Composer {
   private decodeCount = 0;
   private aliasCount = 0;
   private shares = false;
+  private duplicateKeys = false;
   private result: Done | undefined;
 
   constructor(text: string, private readonly record: PathTree) {
@@ -179,7 +184,7 @@ class Composer {
   public read(): ReadResult {
     let e = this.parser.next();
     if (e.type === Ev.StreamStart) e = this.parser.next();
-    if (e.type !== Ev.DocumentStart) return { value: undefined, contentStart: 0, shares: false, moreDocuments: false };
+    if (e.type !== Ev.DocumentStart) return { value: undefined, contentStart: 0, shares: false, moreDocuments: false, duplicateKeys: false };
     // The document node itself is one decode step.
     this.decodeCount = 1;
     for (;;) {
@@ -194,7 +199,8 @@ class Composer {
       more = true;
     }
     const done = this.result!;
-    return { value: done.value, root: done.node, contentStart: done.start.offset, shares: this.shares, moreDocuments: more };
+    const { shares, duplicateKeys } = this;
+    return { value: done.value, root: done.node, contentStart: done.start.offset, shares, moreDocuments: more, duplicateKeys };
   }
 
   private event(e: YamlEvent): void {
@@ -272,7 +278,7 @@ class Composer {
       value = text;
     } else {
       value = this.resolveTagged(e, text);
-      if (typeof value === 'number' && Number.isInteger(value)) {
+      if ((typeof value === 'number' && Number.isInteger(value)) || typeof value === 'bigint') {
         const n = goParseInt(text.replace(/_/g, ''));
         if (n !== undefined) integer = n.toString();
       }
@@ -294,11 +300,11 @@ class Composer {
     if (tag === STR || tag === TIMESTAMP) return text;
     const value = resolvePlain(text);
     if (tag === undefined) return value;
-    const kind = value === null ? NULL : typeof value === 'boolean' ? BOOL : typeof value === 'number'
+    const kind = value === null ? NULL : typeof value === 'boolean' ? BOOL : typeof value === 'bigint' ? INT : typeof value === 'number'
       ? (Number.isInteger(value) && !/[.eE]/.test(text) && !/^[-+]?\.(inf|nan)/i.test(text) ? INT : FLOAT) : STR;
     if (kind === tag) return value;
     // An integer given as !!float is a float of the same value.
-    if (tag === FLOAT && kind === INT) return value;
+    if (tag === FLOAT && kind === INT) return Number(value);
     throw new YamlError(`cannot decode ${shortTag(kind)} \`${text}\` as a ${shortTag(tag)}`, e.start);
   }
 
@@ -368,6 +374,8 @@ class Composer {
       return;
     }
     this.count(f, d);
+    if (f.explicit ? f.explicit.has(f.keyName!) : Object.prototype.hasOwnProperty.call(f.value, f.keyName!)) this.duplicateKeys = true;
+    f.explicit?.add(f.keyName!);
     setKey(f.value, f.keyName!, d.value);
     if (f.node) (f.node as SourceMap).entries.push({ key: f.keyName, ...where });
     f.keyName = undefined;
@@ -393,6 +401,7 @@ class Composer {
       throw fail();
     }
     f.cost += d.cost;
+    f.explicit ??= new Set(Object.keys(f.value));
     const keys: string[] = [];
     for (const m of maps) {
       for (const k of Object.keys(m)) {

@@ -11,8 +11,11 @@
 // Writing is stricter: a string goes plain only when go-yaml, a YAML 1.1 reader (PyYAML, the
 // Kubernetes Python client's reader) and a YAML 1.2 reader all read it back as that same string.
 
-/** A scalar's value as go-yaml resolves it: a string, number, boolean or null. */
-export type ScalarValue = string | number | boolean | null;
+/**
+ * A scalar's value as go-yaml resolves it: a string, number, boolean or null; an integer beyond
+ * 2^53 (which go-yaml holds exactly, as int64 or uint64) is a bigint.
+ */
+export type ScalarValue = string | number | bigint | boolean | null;
 
 // goyaml.v2/resolve.go `resolveMapList`.
 const GO_MAP = new Map<string, ScalarValue>();
@@ -30,10 +33,7 @@ for (const [value, words] of [
 /** goyaml.v2/resolve.go `yamlStyleFloat`. */
 const GO_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
 
-/**
- * The value of a plain scalar (no tag, not quoted) as go-yaml resolves it, or the string itself.
- * Integers beyond 2^53 are rounded, as JSON numbers are.
- */
+/** The value of a plain scalar (no tag, not quoted) as go-yaml resolves it, or the string itself. */
 export function resolvePlain(s: string): ScalarValue {
   if (s === '') return null;
   const c = s.charCodeAt(0);
@@ -47,7 +47,7 @@ export function resolvePlain(s: string): ScalarValue {
   if (!digit && !sign) return s;
   const plain = s.includes('_') ? s.replace(/_/g, '') : s;
   const int = goParseInt(plain);
-  if (int !== undefined) return Number(int);
+  if (int !== undefined) return Number.isSafeInteger(Number(int)) ? Number(int) : int;
   if (GO_FLOAT.test(plain)) {
     const f = Number(plain);
     // strconv.ParseFloat fails with ErrRange beyond the float64 range: the scalar stays a string.
@@ -176,6 +176,7 @@ export function isPlainSafe(s: string): boolean {
  */
 export function jsonKey(value: unknown, integerText?: string): string | undefined {
   if (typeof value === 'string') return value;
+  if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'number') {
     if (integerText !== undefined) return integerText;

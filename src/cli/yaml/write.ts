@@ -5,8 +5,8 @@
 //   block (`|`) when it has several lines of printable text, else in double quotes with escapes;
 // - NEL, LS, PS and the BOM, which YAML 1.1 readers take for line breaks or drop, are always escaped
 //   (`\N`, `\L`, `\P`, `\uFEFF`), and `\/`, which go-yaml v2 does not know, is never written;
-// - a float always has a `.` (PyYAML reads `1e-07` as a string), an integer beyond 2^53 is refused
-//   rather than rounded.
+// - a float always has a `.` (PyYAML reads `1e-07` as a string); an integer beyond 2^53 is a bigint
+//   (read.ts), written with every digit.
 import { isPlainSafe } from './resolve';
 
 /** Thrown when a value cannot be written so that it reads back the same. */
@@ -26,6 +26,7 @@ export function inlineScalar(value: unknown, flow = false): string {
   if (value === null) return 'null';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'number') return numberText(value);
+  if (typeof value === 'bigint') return value.toString();
   if (typeof value !== 'string') throw new CannotWrite(`not a scalar: ${typeof value}`);
   if (isPlainSafe(value) && !(flow && /[,[\]{}?:#]/.test(value))) return value;
   if (!/[\n\r]/.test(value) && PRINTABLE.test(value)) return `'${value.replace(/'/g, '\'\'')}'`;

@@ -5,13 +5,13 @@
 // meshjob/result annotation): no other field differs, and MeshJob's own fields mean what it meant.
 import { spawnSync } from 'child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'fs';
-import { join } from 'path';
-import { Include, Testing } from 'cdk8s';
+import { dirname, join } from 'path';
+import { Include, Testing, Yaml } from 'cdk8s';
 import { helm4PluginInstall, helm4PostRender } from './helm';
 import { cleanEnv, InstalledPackage } from './package';
 import { CliOptions, toFlags, toManifestLifecycle } from '../../../src/cli/options';
 import { annotateResult } from '../../../src/cli/outcome';
-import { kubectlObjects } from '../../../src/cli/post-render';
+import { readDocument } from '../../../src/cli/yaml/read';
 import { applyToManifest, isJobManifest } from '../../../src/manifests/apply';
 import { MeshJobs } from '../../../src/manifests/mesh-jobs';
 import { Mesh } from '../../../src/meshes/mesh';
@@ -104,6 +104,14 @@ function firstDifference(a: any, b: any, path = ''): string {
   return `${path || '(root)'}: expected ${show(a)}, kubectl read ${show(b)}`;
 }
 
+function firstLineDifference(a: string, b: string): string {
+  const x = a.split('\n');
+  const y = b.split('\n');
+  const i = x.findIndex((l, k) => l !== y[k]);
+  const at = i < 0 ? x.length : i;
+  return `line ${at + 1}: ${JSON.stringify(x[at]?.slice(0, 120))} became ${JSON.stringify(y[at]?.slice(0, 120))}`;
+}
+
 const objects = (r: KubectlReading): unknown[] | undefined => ('objects' in r ? r.objects : undefined);
 
 /** The command line, in process, one document at a time (its exact output per document). */
@@ -148,6 +156,10 @@ export function helm4Route(installed: InstalledPackage, stream: string, baseline
  */
 export function kptRoute(installed: InstalledPackage, documents: string[], options: CliOptions): RouteResult {
   return bisected('kpt', documents, (docs) => {
+    // kpt reads with kyaml (go-yaml v3), which keeps a duplicate key's first value, or fails on the
+    // function's output: a document with one is no test of the function.
+    const duplicates = docs.flatMap((d, i) => (hasDuplicateKeys(d) ? [i] : []));
+    if (duplicates.length > 0) return { exclude: duplicates };
     const run = (fn: string, name: string) => {
       const dir = writeFolder(installed, name, docs);
       const config = join(installed.project, `${name}.fn.json`);
@@ -159,18 +171,29 @@ export function kptRoute(installed: InstalledPackage, documents: string[], optio
     writeFileSync(identityFn, '#!/bin/sh\nexec cat\n', { mode: 0o755 });
     const base = run(identityFn, `kpt-base-${Math.random().toString(36).slice(2)}`);
     if (!base.ok) return undefined;
-    const ours = run(join(installed.pkg, 'kustomize-plugin', 'meshjob-krm'), `kpt-ours-${Math.random().toString(36).slice(2)}`);
     const baseTexts = readFolder(base.dir);
-    if (!ours.ok) return { mismatches: [{ route: 'kpt', where: 'batch', problem: `the function failed: ${ours.stderr.trim().slice(0, 2000)}` }], outputs: [] };
+    const baseReadings = kubectlRead(baseTexts);
+    const inputReadings = kubectlRead(docs);
+    // kpt's reader changes some documents before any function sees them (an empty value becomes
+    // '', of two duplicate keys both get the first one's value): a document whose meaning kpt
+    // itself changes is no test of the function, and can make kpt fail on the function's output.
+    const invalid = baseReadings.flatMap((r, i) => {
+      const b = objects(r);
+      const input = objects(inputReadings[i]);
+      return b && (!acceptsAll(b, options) || !input || canonicalJson(b) !== canonicalJson(input)) ? [i] : [];
+    });
+    if (invalid.length > 0) return { exclude: invalid };
+    const ours = run(join(installed.pkg, 'kustomize-plugin', 'meshjob-krm'), `kpt-ours-${Math.random().toString(36).slice(2)}`);
+    if (!ours.ok) return { mismatches: [{ route: 'kpt', where: 'batch', problem: `the function failed: ${ours.stderr.trim().slice(0, 4000)}` }], outputs: [] };
     const oursTexts = readFolder(ours.dir);
-    const readings = kubectlRead([...baseTexts, ...oursTexts]);
+    const readings = kubectlRead(oursTexts);
     const mismatches: Mismatch[] = [];
     baseTexts.forEach((text, i) => {
-      const b = objects(readings[i]);
-      const o = objects(readings[baseTexts.length + i]);
+      const b = objects(baseReadings[i]);
+      const o = objects(readings[i]);
       if (!b) return;
-      if (!o) mismatches.push({ route: 'kpt', where: `file ${i}`, problem: `kubectl cannot read the output: ${(readings[baseTexts.length + i] as any).error}` });
-      else if (!b.some(isJobManifest) && text !== oursTexts[i]) mismatches.push({ route: 'kpt', where: `file ${i}`, problem: 'a file without a Job changed' });
+      if (!o) mismatches.push({ route: 'kpt', where: `file ${i}`, problem: `kubectl cannot read the output: ${(readings[i] as any).error}` });
+      else if (!b.some(isJobManifest) && text !== oursTexts[i]) mismatches.push({ route: 'kpt', where: `file ${i}`, problem: `a file without a Job changed: ${firstLineDifference(text, oursTexts[i])}` });
       else mismatches.push(...compare('kpt', `file ${i}`, b, o, options));
     });
     return { mismatches, outputs: oursTexts };
@@ -183,6 +206,9 @@ export function kptRoute(installed: InstalledPackage, documents: string[], optio
  */
 export function kustomizeRoute(installed: InstalledPackage, documents: string[], options: CliOptions): RouteResult {
   return bisected('kustomize', documents, (docs) => {
+    // kustomize reads with kyaml too (see kptRoute).
+    const duplicates = docs.flatMap((d, i) => (hasDuplicateKeys(d) ? [i] : []));
+    if (duplicates.length > 0) return { exclude: duplicates };
     const name = `kustomize-${Math.random().toString(36).slice(2)}`;
     const dir = writeFolder(installed, name, docs);
     const resources = readdirSync(dir).sort();
@@ -195,7 +221,21 @@ export function kustomizeRoute(installed: InstalledPackage, documents: string[],
       });
     };
     const base = build(false);
-    if (base.status !== 0) return undefined;
+    if (base.status !== 0) {
+      // kustomize names the resource file it could not take: leave that one out, else halve the batch.
+      const named = [...base.stderr.matchAll(/resources from '(\d{6})\.yaml'/g)].map((m) => Number(m[1]));
+      return named.length > 0 ? { exclude: named } : undefined;
+    }
+    // As with kpt (see kptRoute): a document kustomize itself changes, or turns into an invalid Job,
+    // is left out.
+    const [baseReading, ...inputReadings] = kubectlRead([base.stdout, ...docs]);
+    const built = new Map((objects(baseReading) ?? []).map((o) => [identity(o), o]));
+    const invalid = inputReadings.flatMap((r, i) => {
+      const input = objects(r) ?? [];
+      const after = input.map((o) => built.get(identity(o)));
+      return after.some((o, k) => o === undefined || canonicalJson(o) !== canonicalJson(input[k])) || !acceptsAll(after, options) ? [i] : [];
+    });
+    if (invalid.length > 0) return { exclude: invalid };
     const ours = build(true);
     if (ours.status !== 0) return { mismatches: [{ route: 'kustomize', where: 'batch', problem: `the build failed: ${ours.stderr.trim().slice(0, 2000)}` }], outputs: [] };
     const [b, o] = kubectlRead([base.stdout, ours.stdout]).map(objects);
@@ -205,36 +245,83 @@ export function kustomizeRoute(installed: InstalledPackage, documents: string[],
 }
 
 /**
- * MeshJobs.applyTo on each document brought in with Include, as a cdk8s app does; the objects
- * cdk8s synthesizes (a list's items in its place, as kubectl reads a list) against kubectl's
- * reading of the document.
+ * MeshJobs.applyTo on the documents brought in with Include, as a cdk8s app does: the app
+ * synthesized and written as `cdk8s synth` writes it (cdk8s's Yaml.stringify), read by kubectl,
+ * against the same app without applyTo. A document cdk8s itself reads otherwise than kubectl
+ * (cdk8s reads YAML 1.1 with the `yaml` package) is left out, as kpt's and kustomize's are.
  */
-export function applyToRoute(documents: string[], baselines: unknown[][], options: CliOptions): RouteResult {
-  const mismatches: Mismatch[] = [];
-  const dir = tempDir();
-  documents.forEach((doc, i) => {
-    const file = join(dir, `${i}.yaml`);
-    writeFileSync(file, doc);
-    const chart = newChart();
-    let synthesized: unknown[];
-    try {
-      new Include(chart, 'included', { url: file });
-      MeshJobs.applyTo(chart, { mesh: Mesh.istio(), entrypoints: options.entrypoints, sidecarContainers: options.sidecars });
-      synthesized = Testing.synth(chart).flatMap(kubectlObjects);
-    } catch (e) {
-      mismatches.push({ route: 'applyTo', where: `document ${i}`, problem: `refused: ${(e as Error).message.split('\n')[0]}` });
-      return;
-    }
-    mismatches.push(...compare('applyTo', `document ${i}`, baselines[i], synthesized, options, false));
+export function applyToRoute(documents: string[], options: CliOptions): RouteResult {
+  return bisected('applyTo', documents, (docs) => {
+    // What cdk8s's Yaml.load cannot parse fails the whole Include: found here, without a process each.
+    const unparsable = docs.flatMap((d, i) => (cdk8sParses(d) ? [] : [i]));
+    if (unparsable.length > 0) return { exclude: unparsable };
+    const file = join(tempDir(), 'included.yaml');
+    // One file, one Include (each Include reads its file in a process of its own).
+    writeFileSync(file, docs.map((d) => d.replace(/^\ufeff/, '')).join(''));
+    // Each object written as `cdk8s synth` writes it; kubectl reads each on its own (one it cannot read spoils no other).
+    const synth = (apply: boolean): string[] | Error => {
+      try {
+        const chart = newChart();
+        new Include(chart, 'included', { url: file });
+        if (apply) MeshJobs.applyTo(chart, { mesh: Mesh.istio(), entrypoints: options.entrypoints, sidecarContainers: options.sidecars });
+        return Testing.synth(chart).map((o) => Yaml.stringify(o));
+      } catch (e) {
+        return e as Error;
+      }
+    };
+    const base = synth(false);
+    if (!Array.isArray(base)) return undefined;
+    const readings = kubectlRead([...base, ...docs]);
+    const baseObjects = readings.slice(0, base.length).flatMap((r) => objects(r) ?? []);
+    const inputReadings = readings.slice(base.length);
+    const built = new Map(baseObjects.map((o) => [identity(o), o]));
+    // cdk8s drops null fields and empty labels and annotations, which Kubernetes reads as absent.
+    const invalid = inputReadings.flatMap((r, i) => {
+      const input = objects(r) ?? [];
+      const after = input.map((o) => built.get(identity(o)));
+      const changed = after.some((o, k) => o === undefined || canonicalJson(withoutNulls(o)) !== canonicalJson(withoutNulls(input[k])));
+      return changed || !acceptsAll(after, options) ? [i] : [];
+    });
+    if (invalid.length > 0) return { exclude: invalid };
+    const ours = synth(true);
+    if (!Array.isArray(ours)) return { mismatches: [{ route: 'applyTo', where: 'batch', problem: `refused: ${ours.message.split('\n')[0]}` }], outputs: [] };
+    const read = kubectlRead(ours);
+    const unreadable = read.flatMap((r) => ('error' in r ? [{ route: 'applyTo', where: 'app', problem: `kubectl cannot read the output: ${r.error}` }] : []));
+    return { mismatches: [...unreadable, ...compare('applyTo', 'app', baseObjects, read.flatMap((r) => objects(r) ?? []), options, false)], outputs: ours };
   });
-  return { mismatches, leftOut: [], outputs: [] };
 }
 
-/**
- * Runs a route on a batch; where the tool refuses the batch even without MeshJob (`run` returns
- * undefined), halves it until the documents it refuses are found, and leaves them out.
- */
-type BatchRun = (docs: string[]) => { mismatches: Mismatch[]; outputs: string[] } | undefined;
+/** The `yaml` package cdk8s loads (cdk8s/lib/yaml.js, `Yaml.load`: parseAllDocuments with version 1.1, then toJSON). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const cdk8sYaml = require(require.resolve('yaml', { paths: [dirname(require.resolve('cdk8s'))] }));
+
+function cdk8sParses(text: string): boolean {
+  try {
+    cdk8sYaml.parseAllDocuments(text.replace(/^\ufeff/, ''), { version: '1.1' }).forEach((d: any) => {
+      if (d.errors?.length) throw d.errors[0];
+      d.toJSON();
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A value without its null fields and empty metadata labels and annotations (which Kubernetes reads as absent). */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (!value || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === null) continue;
+    if ((k === 'labels' || k === 'annotations') && v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0) continue;
+    out[k] = withoutNulls(v);
+  }
+  return out;
+}
+
+/** A batch's result; undefined when the tool refuses the batch; `exclude` to run it again without some documents. */
+type BatchRun = (docs: string[]) => { mismatches: Mismatch[]; outputs: string[] } | { exclude: number[] } | undefined;
 
 function bisected(route: string, documents: string[], run: BatchRun): RouteResult {
   const leftOut: number[] = [];
@@ -243,7 +330,10 @@ function bisected(route: string, documents: string[], run: BatchRun): RouteResul
   const go = (indices: number[]) => {
     if (indices.length === 0) return;
     const r = run(indices.map((i) => documents[i]));
-    if (r) {
+    if (r && 'exclude' in r) {
+      leftOut.push(...r.exclude.map((k) => indices[k]));
+      go(indices.filter((_, k) => !r.exclude.includes(k)));
+    } else if (r) {
       mismatches.push(...r.mismatches.map((m) => ({ ...m, where: m.where.replace(/^file (\d+)/, (_, k) => `document ${indices[Number(k)]}`) })));
       outputs.push(...r.outputs);
     } else if (indices.length === 1) {
@@ -255,6 +345,14 @@ function bisected(route: string, documents: string[], run: BatchRun): RouteResul
   };
   go(documents.map((_, i) => i));
   return { mismatches: mismatches.map((m) => ({ ...m, route })), leftOut, outputs };
+}
+
+function hasDuplicateKeys(text: string): boolean {
+  try {
+    return readDocument(text).duplicateKeys;
+  } catch {
+    return false;
+  }
 }
 
 function writeFolder(installed: InstalledPackage, name: string, docs: string[]): string {
