@@ -132,6 +132,16 @@ export async function cliRoute(documents: string[], baselines: unknown[][], opti
   return { mismatches, leftOut: [], outputs: runs.map((r) => r.stdout) };
 }
 
+/** The command line, in process, on a whole stream, as Helm 3 runs it. */
+export async function cliStreamRoute(stream: string, options: CliOptions): Promise<RouteResult> {
+  const r = await runMeshjob(toFlags(options), stream);
+  if (r.code !== 0) return { mismatches: [{ route: 'cli', where: 'stream', problem: `refused: ${r.stderr.trim()}` }], leftOut: [], outputs: [] };
+  const [input, output] = kubectlRead([stream, r.stdout]);
+  if (!objects(input)) throw new Error(`kubectl cannot read the input: ${(input as any).error}`);
+  if (!objects(output)) return { mismatches: [{ route: 'cli', where: 'stream', problem: `kubectl cannot read the output: ${(output as any).error}` }], leftOut: [], outputs: [r.stdout] };
+  return { mismatches: compare('cli', 'stream', objects(input)!, objects(output)!, options), leftOut: [], outputs: [r.stdout] };
+}
+
 /** Helm 4's post-renderer plugin from the installed package, as Helm runs it, on a whole stream. */
 export function helm4Route(installed: InstalledPackage, stream: string, baseline: unknown[], options: CliOptions): RouteResult {
   const config = join(installed.project, `helm-meshjob-${Math.random().toString(36).slice(2)}.json`);
@@ -177,10 +187,11 @@ export function kptRoute(installed: InstalledPackage, documents: string[], optio
     // kpt's reader changes some documents before any function sees them (an empty value becomes
     // '', of two duplicate keys both get the first one's value): a document whose meaning kpt
     // itself changes is no test of the function, and can make kpt fail on the function's output.
+    // (It drops null fields and empty labels and annotations too, which Kubernetes reads as absent.)
     const invalid = baseReadings.flatMap((r, i) => {
       const b = objects(r);
       const input = objects(inputReadings[i]);
-      return b && (!acceptsAll(b, options) || !input || canonicalJson(b) !== canonicalJson(input)) ? [i] : [];
+      return b && (!acceptsAll(b, options) || !input || canonicalJson(withoutNulls(b)) !== canonicalJson(withoutNulls(input))) ? [i] : [];
     });
     if (invalid.length > 0) return { exclude: invalid };
     const ours = run(join(installed.pkg, 'kustomize-plugin', 'meshjob-krm'), `kpt-ours-${Math.random().toString(36).slice(2)}`);
@@ -233,7 +244,8 @@ export function kustomizeRoute(installed: InstalledPackage, documents: string[],
     const invalid = inputReadings.flatMap((r, i) => {
       const input = objects(r) ?? [];
       const after = input.map((o) => built.get(identity(o)));
-      return after.some((o, k) => o === undefined || canonicalJson(o) !== canonicalJson(input[k])) || !acceptsAll(after, options) ? [i] : [];
+      const changed = after.some((o, k) => o === undefined || canonicalJson(withoutNulls(o)) !== canonicalJson(withoutNulls(input[k])));
+      return changed || !acceptsAll(after, options) ? [i] : [];
     });
     if (invalid.length > 0) return { exclude: invalid };
     const ours = build(true);
