@@ -173,7 +173,7 @@ export function resourceList(stdin: string): KrmOutput {
   let stdout: string;
   try {
     // Each item is a part of its own: one that cannot be edited in place is written anew alone.
-    stdout = editDocument(stdin, read, before, after, 2).text;
+    stdout = editDocument(stdin, read, before, after, 2).parts.join('');
   } catch (e) {
     if (!(e instanceof CannotWrite)) throw e;
     return fail(`cannot write the changed ResourceList (${e.message}); report this`);

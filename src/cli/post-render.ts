@@ -12,6 +12,10 @@ import { applyToManifest, describeManifest, isJobManifest, ManifestLifecycle, Ma
 
 export { RESULT_ANNOTATION };
 
+const EMPTY = Buffer.alloc(0);
+/** How much text is encoded at a time for writing. */
+const WRITE_SIZE = 1 << 20;
+
 /** What to do to a stream. */
 export interface StreamOptions {
   readonly lifecycle: ManifestLifecycle;
@@ -50,11 +54,20 @@ export class StreamTransformer {
   constructor(private readonly options: StreamOptions, private readonly write: (bytes: Buffer) => void) {}
 
   public push(chunk: Buffer): void {
-    for (const segment of this.splitter.push(chunk)) this.segment(segment);
+    this.segments(this.splitter.push(chunk));
   }
 
   public end(): void {
-    for (const segment of this.splitter.end()) this.segment(segment);
+    this.segments(this.splitter.end());
+  }
+
+  /** Transforms each segment, letting go of each as soon as it is read. */
+  private segments(segments: Buffer[]): void {
+    for (let i = 0; i < segments.length; i++) {
+      const bytes = segments[i];
+      segments[i] = EMPTY;
+      this.segment(bytes);
+    }
   }
 
   private segment(bytes: Buffer): void {
@@ -72,19 +85,31 @@ export class StreamTransformer {
     if (!hasContent(text)) return this.write(bytes);
     this.documents += 1;
     if (plainlyNotAJob(text)) return this.write(bytes);
-    let out: string | undefined;
+    // From here on the text stands for the bytes (decoding was exact): a large document is held once.
+    bytes = EMPTY;
+    let out: string[] | undefined;
     try {
       out = this.transformDocument(text, this.documents);
     } catch (e) {
-      // Nesting deep enough to exhaust the stack, say: still one line about the document.
       this.problems.push(`document ${this.documents}${guessSubject(text)}: cannot be read (${(e as Error).message.split('\n')[0]})`);
       return;
     }
-    this.write(out === undefined ? bytes : Buffer.from(out, 'utf-8'));
+    for (const part of out ?? [text]) this.writeText(part);
   }
 
-  /** The document's new text, or undefined to keep its bytes. */
-  private transformDocument(text: string, index: number): string | undefined {
+  /** Writes text as UTF-8, a megabyte at a time (never between the two halves of a surrogate pair). */
+  private writeText(text: string): void {
+    for (let at = 0; at < text.length;) {
+      let end = Math.min(at + WRITE_SIZE, text.length);
+      const last = text.charCodeAt(end - 1);
+      if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+      this.write(Buffer.from(text.slice(at, end), 'utf-8'));
+      at = end;
+    }
+  }
+
+  /** The document's new text, in parts, or undefined to keep it as it was. */
+  private transformDocument(text: string, index: number): string[] | undefined {
     // Only messages need the subject guessed from the text, and guessing is not free.
     const guess = () => `document ${index}${guessSubject(text)}`;
     let read: ReadResult;
@@ -108,7 +133,7 @@ export class StreamTransformer {
     const after = changeJobs(before, (copy, original) => this.transformObject(copy, original, index, list));
     if (deepEqual(before, after)) return undefined;
     try {
-      return editDocument(text, read, before, after).text;
+      return editDocument(text, read, before, after).parts;
     } catch (e) {
       if (!(e instanceof CannotWrite)) throw e;
       this.problems.push(`${guess()}: cannot write the changed document (${e.message}); use meshjob/skip on it and report this`);

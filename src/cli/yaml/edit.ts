@@ -25,6 +25,12 @@ type Slot = { readonly kind: 'root' }
 
 class CannotSplice extends Error {}
 
+/** A changed document's text, in parts to write one after the other (most are slices of the original text). */
+export interface EditedDocument {
+  readonly parts: string[];
+  readonly how: Rewrite;
+}
+
 /**
  * The text of a document (read with `readDocument` into `read`) changed to mean `after`, `before`
  * being its value. Where the finest edit does not read back as `after`, and `units` says at which
@@ -32,19 +38,19 @@ class CannotSplice extends Error {}
  * changed part is written anew before the whole document is. Throws CannotWrite when no text that
  * reads back as `after` can be written.
  */
-export function editDocument(text: string, read: ReadResult, before: unknown, after: unknown, units?: number): { text: string; how: Rewrite } {
+export function editDocument(text: string, read: ReadResult, before: unknown, after: unknown, units?: number): EditedDocument {
   for (const depth of [Infinity, ...(units === undefined ? [] : [units])]) {
-    let spliced: string | undefined;
+    let spliced: string[] | undefined;
     try {
       spliced = new Splicer(text, depth).edit(read.root, before, after);
     } catch (e) {
       if (!(e instanceof CannotSplice)) throw e;
     }
-    if (spliced !== undefined && (!read.shares || readsAs(spliced, after))) return { text: spliced, how: 'spliced' };
+    if (spliced !== undefined && (!read.shares || readsAs(spliced.join(''), after))) return { parts: spliced, how: 'spliced' };
   }
   const whole = rewriteWhole(text, read, after);
   if (!readsAs(whole, after)) throw new CannotWrite('the rewritten document does not read back as the changed object');
-  return { text: whole, how: 'rewritten' };
+  return { parts: [whole], how: 'rewritten' };
 }
 
 /** True when `text` reads (as kubectl reads it) as `expected`. */
@@ -74,7 +80,8 @@ class Splicer {
     this.nl = text.includes('\r\n') ? '\r\n' : '\n';
   }
 
-  public edit(root: SourceNode | undefined, before: unknown, after: unknown): string {
+  /** The document's new text, in parts. */
+  public edit(root: SourceNode | undefined, before: unknown, after: unknown): string[] {
     this.walk(root, before, after, { kind: 'root' }, 0);
     const sorted = this.splices.map((s, i) => ({ ...s, i })).sort((a, b) => a.start - b.start || a.i - b.i);
     const out: string[] = [];
@@ -85,7 +92,7 @@ class Splicer {
       at = s.end;
     }
     out.push(this.text.slice(at));
-    return out.join('');
+    return out;
   }
 
   private walk(node: SourceNode | undefined, before: unknown, after: unknown, slot: Slot, depth: number): void {

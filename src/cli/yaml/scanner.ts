@@ -283,6 +283,8 @@ export class Scanner {
     if (key.mark.line < this.line || key.mark.index + 1024 < this.index) {
       if (key.required) this.error('while scanning a simple key', 'could not find expected \':\'', key.mark);
       key.possible = false;
+      // go-yaml keeps the entry; nothing looks it up again, and a long document would keep them all.
+      this.simpleKeysByTok.delete(key.tokenNumber);
       return false;
     }
     return true;
@@ -298,6 +300,7 @@ export class Scanner {
       mark: this.mark(),
     };
     this.removeSimpleKey();
+    this.simpleKeysByTok.delete(this.simpleKeys[this.simpleKeys.length - 1].tokenNumber);
     this.simpleKeys[this.simpleKeys.length - 1] = key;
     this.simpleKeysByTok.set(key.tokenNumber, this.simpleKeys.length - 1);
   }

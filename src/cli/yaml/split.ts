@@ -10,78 +10,102 @@
 
 const NL = 0x0a;
 
-function isDocumentStart(buf: Buffer, start: number, end: number): boolean {
-  if (end - start < 3 || buf[start] !== 0x2d || buf[start + 1] !== 0x2d || buf[start + 2] !== 0x2d) return false;
-  if (end - start === 3) return true;
-  const next = buf[start + 3];
-  return next === 0x20 || next === 0x09 || next === 0x0d || next === NL;
-}
-
 /**
  * Collects chunks and hands out complete segments: each is the bytes from one document start marker
  * (or the stream's start) up to the next one. Concatenated, the segments are the input exactly.
- * Holds at most the current segment plus one chunk.
+ * It holds the chunks of the current segment as they came (no growing buffer), and a segment is
+ * copied once, to its exact size, when it is complete; one that is a single chunk's slice is not
+ * copied at all (the chunks must not be changed after they are pushed).
  */
 export class DocumentSplitter {
-  private buf = Buffer.alloc(64 * 1024);
-  private len = 0;
-  /** Where the current segment starts in `buf`. */
-  private segment = 0;
-  /** The first line not judged yet. */
-  private scan = 0;
-  /** Where a run of directive lines right before the scan point starts, or -1. */
+  /** The current segment's bytes so far. */
+  private parts: Buffer[] = [];
+  private size = 0;
+  /** Where the line being read starts, in the current segment. */
+  private lineStart = 0;
+  /** The first bytes of that line (4 decide whether it is a marker or a directive). */
+  private readonly head = Buffer.alloc(4);
+  private headLength = 0;
+  private judged = false;
+  /** Where a run of directive lines right before the current line starts, or -1. */
   private directives = -1;
 
   /** Adds a chunk; returns the segments it completed. */
   public push(chunk: Buffer): Buffer[] {
-    this.append(chunk);
-    return this.judgeLines(this.buf.lastIndexOf(NL, this.len - 1) + 1);
+    const out: Buffer[] = [];
+    this.parts.push(chunk);
+    this.size += chunk.length;
+    let i = 0;
+    while (i < chunk.length) {
+      if (!this.judged) {
+        while (this.headLength < 4 && i < chunk.length && chunk[i] !== NL) this.head[this.headLength++] = chunk[i++];
+        if (this.headLength < 4 && i >= chunk.length) break;
+        this.judge(out);
+      }
+      const nl = chunk.indexOf(NL, i);
+      if (nl < 0) break;
+      i = nl + 1;
+      // The chunk's bytes from i on end the segment (cuts only ever take from its front).
+      this.newLine(this.size - (chunk.length - i));
+    }
+    return out;
   }
 
   /** The remaining segments, once the input has ended. */
   public end(): Buffer[] {
-    const out = this.judgeLines(this.len);
-    if (this.len > this.segment) out.push(Buffer.from(this.buf.subarray(this.segment, this.len)));
-    this.segment = this.scan = this.len = 0;
-    return out;
-  }
-
-  private judgeLines(limit: number): Buffer[] {
     const out: Buffer[] = [];
-    while (this.scan < limit) {
-      let eol = this.buf.indexOf(NL, this.scan);
-      if (eol < 0 || eol >= limit) eol = limit;
-      const start = this.scan;
-      if (eol > start && this.buf[start] === 0x25 /* % */) {
-        if (this.directives < 0) this.directives = start;
-      } else {
-        if (isDocumentStart(this.buf, start, eol)) {
-          const at = this.directives >= 0 ? this.directives : start;
-          if (at > this.segment) out.push(Buffer.from(this.buf.subarray(this.segment, at)));
-          this.segment = at;
-        }
-        this.directives = -1;
-      }
-      this.scan = eol + 1;
-    }
-    if (this.scan > limit) this.scan = limit;
+    if (!this.judged && this.headLength > 0) this.judge(out);
+    if (this.size > 0) out.push(this.take(this.size));
+    this.parts = [];
+    this.size = this.lineStart = this.headLength = 0;
+    this.judged = false;
+    this.directives = -1;
     return out;
   }
 
-  private append(chunk: Buffer): void {
-    if (this.len + chunk.length > this.buf.length) {
-      // Drop what was handed out, then grow if the current segment still does not fit.
-      const keep = this.len - this.segment;
-      const size = Math.max(this.buf.length, 2 * (keep + chunk.length));
-      const next = size === this.buf.length ? this.buf : Buffer.alloc(size);
-      this.buf.copy(next, 0, this.segment, this.len);
-      this.buf = next;
-      this.scan -= this.segment;
-      if (this.directives >= 0) this.directives -= this.segment;
-      this.segment = 0;
-      this.len = keep;
+  /** Starts the line that begins `offset` bytes into the current segment. */
+  private newLine(offset: number): void {
+    this.lineStart = offset;
+    this.headLength = 0;
+    this.judged = false;
+  }
+
+  /** Decides, from its first bytes, whether the current line starts a document or is a directive. */
+  private judge(out: Buffer[]): void {
+    this.judged = true;
+    const h = this.head;
+    const n = this.headLength;
+    if (n > 0 && h[0] === 0x25 /* % */) {
+      if (this.directives < 0) this.directives = this.lineStart;
+      return;
     }
-    chunk.copy(this.buf, this.len);
-    this.len += chunk.length;
+    const marker = n >= 3 && h[0] === 0x2d && h[1] === 0x2d && h[2] === 0x2d && (n === 3 || h[3] === 0x20 || h[3] === 0x09 || h[3] === 0x0d);
+    if (marker) {
+      const at = this.directives >= 0 ? this.directives : this.lineStart;
+      if (at > 0) out.push(this.take(at));
+    }
+    this.directives = -1;
+  }
+
+  /** Removes the first `n` bytes of the current segment and returns them as one buffer. */
+  private take(n: number): Buffer {
+    const taken: Buffer[] = [];
+    let left = n;
+    while (left > 0) {
+      const p = this.parts[0];
+      if (p.length <= left) {
+        taken.push(p);
+        this.parts.shift();
+        left -= p.length;
+      } else {
+        taken.push(p.subarray(0, left));
+        this.parts[0] = p.subarray(left);
+        left = 0;
+      }
+    }
+    this.size -= n;
+    this.lineStart -= n;
+    if (this.directives >= 0) this.directives -= n;
+    return taken.length === 1 ? taken[0] : Buffer.concat(taken, n);
   }
 }
