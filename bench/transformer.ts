@@ -51,7 +51,7 @@ function corpus(): { jobs: string[]; others: string[] } {
 }
 
 /** A stream of real documents, one Job in `jobEvery`, up to `docs` documents or `bytes` bytes. */
-function makeStream(limit: { docs?: number; bytes?: number }, jobEvery = JOB_EVERY): { input: Buffer; docs: number; jobs: number } {
+export function makeStream(limit: { docs?: number; bytes?: number }, jobEvery = JOB_EVERY): { input: Buffer; docs: number; jobs: number } {
   const { jobs, others } = corpus();
   const parts: string[] = [];
   let bytes = 0;
@@ -72,7 +72,7 @@ function makeStream(limit: { docs?: number; bytes?: number }, jobEvery = JOB_EVE
  * One Job of about `bytes` bytes, made large the way a large Job is: many environment variables
  * (tens of thousands of small nodes, the reader's worst case), or a long script in args.
  */
-function bigJob(bytes: number, shape: 'env' | 'script'): Buffer {
+export function bigJob(bytes: number, shape: 'env' | 'script'): Buffer {
   const head = 'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: big\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n' +
     '      - name: main\n        image: registry.example.com/app:1\n        command: [/bin/sh, -c]\n';
   const parts = [head, shape === 'env' ? '        env:\n' : '        args:\n        - |\n'];

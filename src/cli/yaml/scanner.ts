@@ -843,21 +843,32 @@ export class Scanner {
 
   private scanPlainScalar(): Token {
     const start = this.mark();
-    let end = start;
+    // Where the last non-blank character ends (a mark made once, at the end: one per character would be garbage).
+    let endPos = this.pos;
+    let endLine = this.line;
+    let endColumn = this.column;
+    let endIndex = this.index;
     const parts: string[] = [];
     let leadingBreak = '';
     let trailingBreaks = '';
     let whitespaces = '';
     let leadingBlanks = false;
     const indent = this.indent + 1;
+    const src = this.src;
+    const len = this.len;
+    const flow = this.flowLevel > 0;
     for (;;) {
       if (this.column === 0 && (this.isDocumentIndicator(0x2d) || this.isDocumentIndicator(0x2e))) break;
       if (this.code() === 0x23 && !this.atEnd()) break;
       let from = -1;
-      while (!this.isBlankz()) {
-        const c = this.code();
-        if ((c === 0x3a && this.isBlankz(1)) ||
-          (this.flowLevel > 0 && (c === 0x2c || c === 0x3f || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d))) break;
+      while (this.pos < len) {
+        const c = src.charCodeAt(this.pos);
+        if (c === SPACE || c === TAB || isBreakCode(c)) break;
+        if (c === 0x3a) {
+          const n = this.pos + 1 < len ? src.charCodeAt(this.pos + 1) : 0;
+          if (this.pos + 1 >= len || n === SPACE || n === TAB || isBreakCode(n)) break;
+        }
+        if (flow && (c === 0x2c || c === 0x3f || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d)) break;
         if (from < 0) {
           if (leadingBlanks) {
             if (leadingBreak.startsWith('\n')) parts.push(trailingBreaks === '' ? ' ' : trailingBreaks);
@@ -871,17 +882,23 @@ export class Scanner {
           }
           from = this.pos;
         }
-        this.skip();
-        end = this.mark();
+        // skip(), inline: one character, two UTF-16 units for a surrogate pair.
+        this.pos += c >= 0xd800 && c <= 0xdbff ? 2 : 1;
+        this.column++;
+        this.index++;
+        endPos = this.pos;
+        endLine = this.line;
+        endColumn = this.column;
+        endIndex = this.index;
       }
-      if (from >= 0) parts.push(this.src.slice(from, this.pos));
+      if (from >= 0) parts.push(src.slice(from, this.pos));
       if (!(this.isBlank() || this.isBreak())) break;
       while (this.isBlank() || this.isBreak()) {
         if (this.isBlank()) {
           if (leadingBlanks && this.column < indent && this.code() === TAB) {
             this.error('while scanning a plain scalar', 'found a tab character that violates indentation', start);
           }
-          if (!leadingBlanks) whitespaces += this.src[this.pos];
+          if (!leadingBlanks) whitespaces += src[this.pos];
           this.skip();
         } else if (!leadingBlanks) {
           whitespaces = '';
@@ -894,6 +911,7 @@ export class Scanner {
       if (this.flowLevel === 0 && this.column < indent) break;
     }
     if (leadingBlanks) this.simpleKeyAllowed = true;
+    const end: Mark = { offset: endPos, line: endLine, column: endColumn, index: endIndex };
     return { type: Tok.Scalar, start, end, value: parts.length === 1 ? parts[0] : parts.join(''), style: Style.Plain };
   }
 }
