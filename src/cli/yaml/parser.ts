@@ -20,8 +20,9 @@ export const Ev = {
 
 export interface YamlEvent {
   readonly type: number;
-  readonly start: Mark;
-  readonly end: Mark;
+  /** Where the event's node starts (its anchor or tag, else its content) and ends, as UTF-16 offsets. */
+  readonly start: number;
+  readonly end: number;
   readonly anchor?: string;
   /** The resolved tag, e.g. "tag:yaml.org,2002:str", "!local", or "!" for the non-specific tag. */
   readonly tag?: string;
@@ -67,7 +68,7 @@ export class Parser {
   private readonly scanner: Scanner;
   private state: number = State.StreamStart;
   private readonly states: number[] = [];
-  private readonly marks: Mark[] = [];
+  private readonly marks: number[] = [];
   private tagDirectives: Array<[string, string]> = [];
   /** The dash of the block sequence entry whose node comes next. */
   private dash = -1;
@@ -94,8 +95,13 @@ export class Parser {
     return this.states.pop()!;
   }
 
-  private fail(problem: string, mark: Mark, context?: string): never {
-    throw new YamlError(problem, mark, context);
+  private fail(problem: string, at: number, context?: string): never {
+    throw new YamlError(problem, this.scanner.markAt(at), context);
+  }
+
+  /** The line and column of an offset, for messages. */
+  public markAt(offset: number): Mark {
+    return this.scanner.markAt(offset);
   }
 
   private stateMachine(): YamlEvent {
@@ -280,7 +286,7 @@ export class Parser {
     let token = this.peek();
     if (token.type === Tok.BlockEntry) {
       const mark = token.end;
-      const dash = token.start.offset;
+      const dash = token.start;
       this.skip();
       token = this.peek();
       if (token.type !== Tok.BlockEntry && token.type !== Tok.BlockEnd) {
@@ -304,7 +310,7 @@ export class Parser {
     let token = this.peek();
     if (token.type === Tok.BlockEntry) {
       const mark = token.end;
-      const dash = token.start.offset;
+      const dash = token.start;
       this.skip();
       token = this.peek();
       if (token.type !== Tok.BlockEntry && token.type !== Tok.Key && token.type !== Tok.Value && token.type !== Tok.BlockEnd) {
@@ -479,8 +485,8 @@ export class Parser {
     return this.emptyScalar(token.start);
   }
 
-  private emptyScalar(mark: Mark): YamlEvent {
-    return { type: Ev.Scalar, start: mark, end: mark, value: '', implicit: true, style: Style.Plain };
+  private emptyScalar(at: number): YamlEvent {
+    return { type: Ev.Scalar, start: at, end: at, value: '', implicit: true, style: Style.Plain };
   }
 
   private processDirectives(): void {

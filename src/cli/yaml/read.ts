@@ -15,7 +15,7 @@
 // for the rest, which keeps a large document's memory close to its values'.
 import { Ev, Parser, YamlEvent } from './parser';
 import { goParseInt, jsonKey, resolvePlain, ScalarValue } from './resolve';
-import { Mark, Style, YamlError } from './scanner';
+import { YamlError } from './scanner';
 
 export { YamlError };
 
@@ -117,7 +117,8 @@ interface Done {
   readonly isMap: boolean;
   /** Written as an alias. */
   readonly alias?: boolean;
-  readonly start: Mark;
+  /** Where the node starts (its anchor or tag, else its content), as a UTF-16 offset. */
+  readonly start: number;
   readonly end: number;
   readonly node?: SourceNode;
   /** A plain `<<` (or `!!merge <<`), which is a merge key in key position. */
@@ -135,7 +136,7 @@ interface Anchored {
 interface Frame {
   readonly isMap: boolean;
   readonly value: any;
-  readonly start: Mark;
+  readonly start: number;
   readonly flow: boolean;
   readonly dash: number;
   readonly tree?: PathTree;
@@ -200,7 +201,7 @@ class Composer {
     }
     const done = this.result!;
     const { shares, duplicateKeys } = this;
-    return { value: done.value, root: done.node, contentStart: done.start.offset, shares, moreDocuments: more, duplicateKeys };
+    return { value: done.value, root: done.node, contentStart: done.start, shares, moreDocuments: more, duplicateKeys };
   }
 
   private event(e: YamlEvent): void {
@@ -211,7 +212,7 @@ class Composer {
       case Ev.SequenceStart: return this.open(e);
       case Ev.MappingEnd:
       case Ev.SequenceEnd: return this.close(e);
-      default: throw new YamlError(`unexpected event ${e.type}`, e.start);
+      default: throw new YamlError(`unexpected event ${e.type}`, this.parser.markAt(e.start));
     }
   }
 
@@ -234,8 +235,8 @@ class Composer {
     const tree = this.childTree();
     const anchored = e.anchor === undefined ? undefined : this.defineAnchor(e.anchor);
     const node: SourceMap | SourceSeq | undefined = tree === undefined ? undefined : isMap
-      ? { kind: 'map', flow: !!e.flow, start: e.start.offset, end: e.end.offset, anchor: anchored?.use, entries: [] }
-      : { kind: 'seq', flow: !!e.flow, start: e.start.offset, end: e.end.offset, anchor: anchored?.use, items: [] };
+      ? { kind: 'map', flow: !!e.flow, start: e.start, end: e.end, anchor: anchored?.use, entries: [] }
+      : { kind: 'seq', flow: !!e.flow, start: e.start, end: e.end, anchor: anchored?.use, items: [] };
     this.stack.push({
       isMap,
       value: isMap ? {} : [],
@@ -246,16 +247,16 @@ class Composer {
       node,
       anchored,
       cost: mergeList ? 0 : 1,
-      end: e.end.offset,
+      end: e.end,
       index: 0,
     });
-    if (this.stack.length > 10002) throw new YamlError('exceeded max depth of 10000', e.start);
+    if (this.stack.length > 10002) throw new YamlError('exceeded max depth of 10000', this.parser.markAt(e.start));
   }
 
   private close(e: YamlEvent): void {
     const f = this.stack.pop()!;
     // A flow collection ends at its bracket; a block one where its last item ends.
-    const end = f.flow ? e.end.offset : f.end;
+    const end = f.flow ? e.end : f.end;
     if (f.node) f.node.end = end;
     const done: Done = { value: f.value, cost: f.cost, isMap: f.isMap, start: f.start, end, node: f.node, dash: f.dash };
     if (f.anchored) f.anchored.done = done;
@@ -286,7 +287,7 @@ class Composer {
     if (merge) this.shares = true;
     const top = this.stack[this.stack.length - 1];
     if (!(merge && top?.isMap && top.key === undefined)) this.decodeCount++;
-    const done: Done = { value, cost: 1, isMap: false, start: e.start, end: e.end.offset, merge, integer, dash: e.dash ?? -1 };
+    const done: Done = { value, cost: 1, isMap: false, start: e.start, end: e.end, merge, integer, dash: e.dash ?? -1 };
     if (e.anchor !== undefined) this.defineAnchor(e.anchor).done = done;
     return done;
   }
@@ -295,7 +296,11 @@ class Composer {
   private resolveTagged(e: YamlEvent, text: string): ScalarValue {
     const tag = e.tag === '!' ? undefined : e.tag;
     if (e.tag === '!') return text;
-    if (tag === BINARY) return decodeBinary(text, e.start);
+    if (tag === BINARY) {
+      const decoded = decodeBinary(text);
+      if (decoded === undefined) throw new YamlError('!!binary value contains invalid base64 data', this.parser.markAt(e.start));
+      return decoded;
+    }
     if (tag !== undefined && !RESOLVABLE.has(tag)) return text;
     if (tag === STR || tag === TIMESTAMP) return text;
     const value = resolvePlain(text);
@@ -305,14 +310,14 @@ class Composer {
     if (kind === tag) return value;
     // An integer given as !!float is a float of the same value.
     if (tag === FLOAT && kind === INT) return Number(value);
-    throw new YamlError(`cannot decode ${shortTag(kind)} \`${text}\` as a ${shortTag(tag)}`, e.start);
+    throw new YamlError(`cannot decode ${shortTag(kind)} \`${text}\` as a ${shortTag(tag)}`, this.parser.markAt(e.start));
   }
 
   private alias(e: YamlEvent): Done {
     this.shares = true;
     const anchored = this.anchors.get(e.anchor!);
-    if (!anchored) throw new YamlError(`unknown anchor '${e.anchor}' referenced`, e.start);
-    if (!anchored.done) throw new YamlError(`anchor '${e.anchor}' value contains itself`, e.start);
+    if (!anchored) throw new YamlError(`unknown anchor '${e.anchor}' referenced`, this.parser.markAt(e.start));
+    if (!anchored.done) throw new YamlError(`anchor '${e.anchor}' value contains itself`, this.parser.markAt(e.start));
     anchored.use.aliased = true;
     const target = anchored.done;
     // The alias node is one decode step, and each step of its anchor's value one more, counted as
@@ -320,7 +325,7 @@ class Composer {
     this.decodeCount += 1 + target.cost;
     this.aliasCount += target.cost;
     if (this.aliasCount > 100 && this.decodeCount > 1000 && this.aliasCount / this.decodeCount > allowedAliasRatio(this.decodeCount)) {
-      throw new YamlError('document contains excessive aliasing', e.start);
+      throw new YamlError('document contains excessive aliasing', this.parser.markAt(e.start));
     }
     return {
       value: target.value,
@@ -328,8 +333,8 @@ class Composer {
       isMap: target.isMap,
       alias: true,
       start: e.start,
-      end: e.end.offset,
-      node: this.childTree() === undefined ? undefined : { kind: 'alias', start: e.start.offset, end: e.end.offset },
+      end: e.end,
+      node: this.childTree() === undefined ? undefined : { kind: 'alias', start: e.start, end: e.end },
       integer: target.integer,
       dash: e.dash ?? -1,
     };
@@ -342,11 +347,11 @@ class Composer {
       this.result = d;
       return;
     }
-    if (d.start.offset !== d.end || d.end > f.end) f.end = Math.max(f.end, d.end);
+    if (d.start !== d.end || d.end > f.end) f.end = Math.max(f.end, d.end);
     if (!f.isMap) {
       this.count(f, d);
       (f.value as unknown[]).push(d.value);
-      if (f.node) (f.node as SourceSeq).items.push({ dash: d.dash, start: d.start.offset, end: d.end, value: d.node });
+      if (f.node) (f.node as SourceSeq).items.push({ dash: d.dash, start: d.start, end: d.end, value: d.node });
       f.index++;
       return;
     }
@@ -354,12 +359,12 @@ class Composer {
       f.key = d;
       if (!d.merge) {
         this.count(f, d);
-        if (d.isMap || Array.isArray(d.value)) throw new YamlError(`invalid map key: ${JSON.stringify(d.value)}`, d.start);
+        if (d.isMap || Array.isArray(d.value)) throw new YamlError(`invalid map key: ${JSON.stringify(d.value)}`, this.parser.markAt(d.start));
         // go-yaml gives an integer beyond int64 as uint64, which has no JSON key form.
-        if (d.integer !== undefined && BigInt(d.integer) >= 2n ** 63n) throw new YamlError(`unsupported map key of type uint64: ${d.integer}`, d.start);
+        if (d.integer !== undefined && BigInt(d.integer) >= 2n ** 63n) throw new YamlError(`unsupported map key of type uint64: ${d.integer}`, this.parser.markAt(d.start));
         const name = jsonKey(d.value, d.integer);
         if (name === undefined) {
-          throw new YamlError(d.value === null ? 'a map key is null, which JSON cannot name' : `unsupported map key ${JSON.stringify(d.value)}`, d.start);
+          throw new YamlError(d.value === null ? 'a map key is null, which JSON cannot name' : `unsupported map key ${JSON.stringify(d.value)}`, this.parser.markAt(d.start));
         }
         f.keyName = name;
       }
@@ -367,7 +372,7 @@ class Composer {
     }
     const key = f.key;
     f.key = undefined;
-    const where = { keyStart: key.start.offset, keyEnd: key.end, valueStart: d.start.offset, valueEnd: d.end, value: d.node };
+    const where = { keyStart: key.start, keyEnd: key.end, valueStart: d.start, valueEnd: d.end, value: d.node };
     if (key.merge) {
       const merged = this.merge(f, d);
       if (f.node) (f.node as SourceMap).entries.push({ key: undefined, merged, ...where });
@@ -387,7 +392,7 @@ class Composer {
 
   /** Sets the keys a merge value brings (decode.go `merge`); returns them. */
   private merge(f: Frame, d: Done): string[] {
-    const fail = () => new YamlError('map merge requires map or sequence of maps as the value', d.start);
+    const fail = () => new YamlError('map merge requires map or sequence of maps as the value', this.parser.markAt(d.start));
     let maps: Array<Record<string, unknown>>;
     if (d.isMap) {
       maps = [d.value as Record<string, unknown>];
@@ -427,13 +432,8 @@ function shortTag(tag: string): string {
 }
 
 /** A !!binary scalar's bytes as a string (decode.go `scalar`; Go's base64.StdEncoding.DecodeString). */
-function decodeBinary(text: string, start: Mark): string {
+function decodeBinary(text: string): string | undefined {
   const clean = text.replace(/[\r\n]/g, '');
-  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(clean)) {
-    throw new YamlError('!!binary value contains invalid base64 data', start);
-  }
+  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(clean)) return undefined;
   return Buffer.from(clean, 'base64').toString('utf-8');
 }
-
-/** What a Style means, for callers that need to know whether a scalar was written plain. */
-export const SCALAR_STYLES = Style;

@@ -47,8 +47,9 @@ export interface Mark {
 
 export interface Token {
   readonly type: number;
-  readonly start: Mark;
-  readonly end: Mark;
+  /** Where the token starts and ends, as UTF-16 offsets (`Scanner.markAt` gives line and column). */
+  readonly start: number;
+  readonly end: number;
   /** Scalar text, anchor or alias name, tag handle, or %TAG handle. */
   readonly value?: string;
   readonly style?: number;
@@ -69,7 +70,11 @@ interface SimpleKey {
   possible: boolean;
   required: boolean;
   tokenNumber: number;
-  mark: Mark;
+  /** Where the key would start. */
+  offset: number;
+  line: number;
+  column: number;
+  index: number;
 }
 
 const SPACE = 0x20;
@@ -214,8 +219,24 @@ export class Scanner {
     return '\n';
   }
 
-  private error(context: string | undefined, problem: string, mark: Mark = this.mark()): never {
-    throw new YamlError(problem, mark, context);
+  private error(context: string | undefined, problem: string, at: number = this.pos): never {
+    throw new YamlError(problem, this.markAt(at), context);
+  }
+
+  /** The line and column of an offset (counted from the start: errors only). */
+  public markAt(offset: number): Mark {
+    if (offset === this.pos) return this.mark();
+    let line = 0;
+    let lineStart = 0;
+    for (let i = 0; i < offset; i++) {
+      const c = this.src.charCodeAt(i);
+      if (c === CR && this.src.charCodeAt(i + 1) === LF) continue;
+      if (isBreakCode(c)) {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+    return { offset, line, column: offset - lineStart, index: offset };
   }
 
   // --- the token queue ---------------------------------------------------------------------
@@ -280,8 +301,8 @@ export class Scanner {
 
   private simpleKeyIsValid(key: SimpleKey): boolean {
     if (!key.possible) return false;
-    if (key.mark.line < this.line || key.mark.index + 1024 < this.index) {
-      if (key.required) this.error('while scanning a simple key', 'could not find expected \':\'', key.mark);
+    if (key.line < this.line || key.index + 1024 < this.index) {
+      if (key.required) this.error('while scanning a simple key', 'could not find expected \':\'', key.offset);
       key.possible = false;
       // go-yaml keeps the entry; nothing looks it up again, and a long document would keep them all.
       this.simpleKeysByTok.delete(key.tokenNumber);
@@ -297,7 +318,10 @@ export class Scanner {
       possible: true,
       required,
       tokenNumber: this.tokensParsed + (this.tokens.length - this.head),
-      mark: this.mark(),
+      offset: this.pos,
+      line: this.line,
+      column: this.column,
+      index: this.index,
     };
     this.removeSimpleKey();
     this.simpleKeysByTok.delete(this.simpleKeys[this.simpleKeys.length - 1].tokenNumber);
@@ -308,14 +332,14 @@ export class Scanner {
   private removeSimpleKey(): void {
     const key = this.simpleKeys[this.simpleKeys.length - 1];
     if (key.possible) {
-      if (key.required) this.error('while scanning a simple key', 'could not find expected \':\'', key.mark);
+      if (key.required) this.error('while scanning a simple key', 'could not find expected \':\'', key.offset);
       key.possible = false;
       this.simpleKeysByTok.delete(key.tokenNumber);
     }
   }
 
   private increaseFlowLevel(): void {
-    this.simpleKeys.push({ possible: false, required: false, tokenNumber: this.tokensParsed + (this.tokens.length - this.head), mark: this.mark() });
+    this.simpleKeys.push(this.noKey(this.tokensParsed + (this.tokens.length - this.head)));
     this.flowLevel++;
     if (this.flowLevel > MAX_DEPTH) this.error('while increasing flow level', `exceeded max depth of ${MAX_DEPTH}`);
   }
@@ -328,21 +352,24 @@ export class Scanner {
     }
   }
 
-  private rollIndent(column: number, number: number, type: number, mark: Mark): void {
+  private noKey(tokenNumber: number): SimpleKey {
+    return { possible: false, required: false, tokenNumber, offset: this.pos, line: this.line, column: this.column, index: this.index };
+  }
+
+  private rollIndent(column: number, number: number, type: number, at: number): void {
     if (this.flowLevel > 0) return;
     if (this.indent < column) {
       this.indents.push(this.indent);
       this.indent = column;
       if (this.indents.length > MAX_DEPTH) this.error('while increasing indent level', `exceeded max depth of ${MAX_DEPTH}`);
-      this.insertToken(number > -1 ? number - this.tokensParsed : -1, { type, start: mark, end: mark });
+      this.insertToken(number > -1 ? number - this.tokensParsed : -1, { type, start: at, end: at });
     }
   }
 
   private unrollIndent(column: number): void {
     if (this.flowLevel > 0) return;
     while (this.indent > column) {
-      const m = this.mark();
-      this.insertToken(-1, { type: Tok.BlockEnd, start: m, end: m });
+      this.insertToken(-1, { type: Tok.BlockEnd, start: this.pos, end: this.pos });
       this.indent = this.indents.pop()!;
     }
   }
@@ -351,11 +378,10 @@ export class Scanner {
 
   private fetchStreamStart(): void {
     this.indent = -1;
-    this.simpleKeys.push({ possible: false, required: false, tokenNumber: 0, mark: this.mark() });
+    this.simpleKeys.push(this.noKey(0));
     this.simpleKeyAllowed = true;
     this.streamStartProduced = true;
-    const m = this.mark();
-    this.insertToken(-1, { type: Tok.StreamStart, start: m, end: m });
+    this.insertToken(-1, { type: Tok.StreamStart, start: this.pos, end: this.pos });
   }
 
   private fetchStreamEnd(): void {
@@ -366,8 +392,7 @@ export class Scanner {
     this.unrollIndent(-1);
     this.removeSimpleKey();
     this.simpleKeyAllowed = false;
-    const m = this.mark();
-    this.insertToken(-1, { type: Tok.StreamEnd, start: m, end: m });
+    this.insertToken(-1, { type: Tok.StreamEnd, start: this.pos, end: this.pos });
   }
 
   private fetchDirective(): void {
@@ -381,81 +406,81 @@ export class Scanner {
     this.unrollIndent(-1);
     this.removeSimpleKey();
     this.simpleKeyAllowed = false;
-    const start = this.mark();
+    const start = this.pos;
     this.skip();
     this.skip();
     this.skip();
-    this.insertToken(-1, { type, start, end: this.mark() });
+    this.insertToken(-1, { type, start, end: this.pos });
   }
 
   private fetchFlowCollectionStart(type: number): void {
     this.saveSimpleKey();
     this.increaseFlowLevel();
     this.simpleKeyAllowed = true;
-    const start = this.mark();
+    const start = this.pos;
     this.skip();
-    this.insertToken(-1, { type, start, end: this.mark() });
+    this.insertToken(-1, { type, start, end: this.pos });
   }
 
   private fetchFlowCollectionEnd(type: number): void {
     this.removeSimpleKey();
     this.decreaseFlowLevel();
     this.simpleKeyAllowed = false;
-    const start = this.mark();
+    const start = this.pos;
     this.skip();
-    this.insertToken(-1, { type, start, end: this.mark() });
+    this.insertToken(-1, { type, start, end: this.pos });
   }
 
   private fetchFlowEntry(): void {
     this.removeSimpleKey();
     this.simpleKeyAllowed = true;
-    const start = this.mark();
+    const start = this.pos;
     this.skip();
-    this.insertToken(-1, { type: Tok.FlowEntry, start, end: this.mark() });
+    this.insertToken(-1, { type: Tok.FlowEntry, start, end: this.pos });
   }
 
   private fetchBlockEntry(): void {
     if (this.flowLevel === 0) {
       if (!this.simpleKeyAllowed) this.error(undefined, 'block sequence entries are not allowed in this context');
-      this.rollIndent(this.column, -1, Tok.BlockSequenceStart, this.mark());
+      this.rollIndent(this.column, -1, Tok.BlockSequenceStart, this.pos);
     }
     this.removeSimpleKey();
     this.simpleKeyAllowed = true;
-    const start = this.mark();
+    const start = this.pos;
     this.skip();
-    this.insertToken(-1, { type: Tok.BlockEntry, start, end: this.mark() });
+    this.insertToken(-1, { type: Tok.BlockEntry, start, end: this.pos });
   }
 
   private fetchKey(): void {
     if (this.flowLevel === 0) {
       if (!this.simpleKeyAllowed) this.error(undefined, 'mapping keys are not allowed in this context');
-      this.rollIndent(this.column, -1, Tok.BlockMappingStart, this.mark());
+      this.rollIndent(this.column, -1, Tok.BlockMappingStart, this.pos);
     }
     this.removeSimpleKey();
     this.simpleKeyAllowed = this.flowLevel === 0;
-    const start = this.mark();
+    const start = this.pos;
     this.skip();
-    this.insertToken(-1, { type: Tok.Key, start, end: this.mark() });
+    this.insertToken(-1, { type: Tok.Key, start, end: this.pos });
   }
 
   private fetchValue(): void {
     const key = this.simpleKeys[this.simpleKeys.length - 1];
     if (this.simpleKeyIsValid(key)) {
-      this.insertToken(key.tokenNumber - this.tokensParsed, { type: Tok.Key, start: key.mark, end: key.mark });
-      this.rollIndent(key.mark.column, key.tokenNumber, Tok.BlockMappingStart, key.mark);
+      this.insertToken(key.tokenNumber - this.tokensParsed, { type: Tok.Key, start: key.offset, end: key.offset });
+      this.rollIndent(key.column, key.tokenNumber, Tok.BlockMappingStart, key.offset);
       key.possible = false;
       this.simpleKeysByTok.delete(key.tokenNumber);
       this.simpleKeyAllowed = false;
     } else {
       if (this.flowLevel === 0) {
         if (!this.simpleKeyAllowed) this.error(undefined, 'mapping values are not allowed in this context');
-        this.rollIndent(this.column, -1, Tok.BlockMappingStart, this.mark());
+        this.rollIndent(this.column, -1, Tok.BlockMappingStart, this.pos);
       }
       this.simpleKeyAllowed = this.flowLevel === 0;
     }
-    const start = this.mark();
+    const start = this.pos;
     this.skip();
-    this.insertToken(-1, { type: Tok.Value, start, end: this.mark() });
+    this.insertToken(-1, { type: Tok.Value, start, end: this.pos });
   }
 
   private fetchAnchor(type: number): void {
@@ -505,7 +530,7 @@ export class Scanner {
   }
 
   /** The rest of a directive's or block scalar header's line: blanks, a comment, the break. */
-  private scanLineEnd(context: string, start: Mark): void {
+  private scanLineEnd(context: string, start: number): void {
     while (this.isBlank()) this.skip();
     if (this.code() === 0x23 && !this.atEnd()) {
       while (!this.isBreakz()) this.skip();
@@ -515,7 +540,7 @@ export class Scanner {
   }
 
   private scanDirective(): Token {
-    const start = this.mark();
+    const start = this.pos;
     this.skip();
     let name = '';
     while (isAlphaCode(this.code()) && !this.atEnd()) {
@@ -531,7 +556,7 @@ export class Scanner {
       if (this.code() !== 0x2e) this.error('while scanning a %YAML directive', 'did not find expected digit or \'.\' character', start);
       this.skip();
       const minor = this.scanVersionNumber(start);
-      token = { type: Tok.VersionDirective, start, end: this.mark(), major, minor };
+      token = { type: Tok.VersionDirective, start, end: this.pos, major, minor };
     } else if (name === 'TAG') {
       while (this.isBlank()) this.skip();
       const handle = this.scanTagHandle(true, start);
@@ -539,7 +564,7 @@ export class Scanner {
       while (this.isBlank()) this.skip();
       const prefix = this.scanTagUri(true, '', start);
       if (!this.isBlankz()) this.error('while scanning a %TAG directive', 'did not find expected whitespace or line break', start);
-      token = { type: Tok.TagDirective, start, end: this.mark(), value: handle, suffix: prefix };
+      token = { type: Tok.TagDirective, start, end: this.pos, value: handle, suffix: prefix };
     } else {
       return this.error('while scanning a directive', 'found unknown directive name', start);
     }
@@ -547,7 +572,7 @@ export class Scanner {
     return token;
   }
 
-  private scanVersionNumber(start: Mark): number {
+  private scanVersionNumber(start: number): number {
     let value = 0;
     let length = 0;
     while (!this.atEnd() && this.code() >= 0x30 && this.code() <= 0x39) {
@@ -560,12 +585,12 @@ export class Scanner {
   }
 
   private scanAnchor(type: number): Token {
-    const start = this.mark();
+    const start = this.pos;
     this.skip();
     const from = this.pos;
     while (!this.atEnd() && isAlphaCode(this.code())) this.skip();
     const value = this.src.slice(from, this.pos);
-    const end = this.mark();
+    const end = this.pos;
     const c = this.code();
     if (value === '' || !(this.isBlankz() || c === 0x3f || c === 0x3a || c === 0x2c || c === 0x5d || c === 0x7d || c === 0x25 || c === 0x40 || c === 0x60)) {
       this.error(type === Tok.Anchor ? 'while scanning an anchor' : 'while scanning an alias', 'did not find expected alphabetic or numeric character', start);
@@ -574,7 +599,7 @@ export class Scanner {
   }
 
   private scanTag(): Token {
-    const start = this.mark();
+    const start = this.pos;
     let handle: string;
     let suffix: string;
     if (this.code(1) === 0x3c /* < */) {
@@ -599,10 +624,10 @@ export class Scanner {
       }
     }
     if (!this.isBlankz()) this.error('while scanning a tag', 'did not find expected whitespace or line break', start);
-    return { type: Tok.Tag, start, end: this.mark(), value: handle, suffix };
+    return { type: Tok.Tag, start, end: this.pos, value: handle, suffix };
   }
 
-  private scanTagHandle(directive: boolean, start: Mark): string {
+  private scanTagHandle(directive: boolean, start: number): string {
     const context = directive ? 'while parsing a %TAG directive' : 'while parsing a tag';
     if (this.code() !== 0x21 || this.atEnd()) this.error(context, 'did not find expected \'!\'', start);
     const from = this.pos;
@@ -616,7 +641,7 @@ export class Scanner {
     return this.src.slice(from, this.pos);
   }
 
-  private scanTagUri(directive: boolean, head: string, start: Mark): string {
+  private scanTagUri(directive: boolean, head: string, start: number): string {
     const context = directive ? 'while parsing a %TAG directive' : 'while parsing a tag';
     // The head's leading '!' is not part of the URI.
     let s = head.length > 1 ? head.slice(1) : '';
@@ -635,7 +660,7 @@ export class Scanner {
   }
 
   /** One %-escaped UTF-8 character (scannerc.go `yaml_parser_scan_uri_escapes`). */
-  private scanUriEscapes(context: string, start: Mark): string {
+  private scanUriEscapes(context: string, start: number): string {
     const bytes: number[] = [];
     let w = 1024;
     while (w > 0) {
@@ -659,7 +684,7 @@ export class Scanner {
   }
 
   private scanBlockScalar(literal: boolean): Token {
-    const start = this.mark();
+    const start = this.pos;
     this.skip();
     let chomping = 0;
     let increment = 0;
@@ -684,7 +709,7 @@ export class Scanner {
       readChomping();
     }
     this.scanLineEnd(context, start);
-    let end = this.mark();
+    let end = this.pos;
     let indent = increment > 0 ? (this.indent >= 0 ? this.indent + increment : increment) : 0;
 
     const parts: string[] = [];
@@ -692,7 +717,7 @@ export class Scanner {
     let trailingBreaks = '';
     const breaks = () => {
       // Indentation spaces and empty lines; sets `indent` when it is still to be found.
-      end = this.mark();
+      end = this.pos;
       let maxIndent = 0;
       for (;;) {
         while ((indent === 0 || this.column < indent) && this.code() === SPACE && !this.atEnd()) this.skip();
@@ -702,7 +727,7 @@ export class Scanner {
         }
         if (!this.isBreak()) break;
         trailingBreaks += this.readLine();
-        end = this.mark();
+        end = this.pos;
       }
       if (indent === 0) {
         indent = Math.max(maxIndent, this.indent + 1, 1);
@@ -733,7 +758,7 @@ export class Scanner {
   }
 
   private scanFlowScalar(single: boolean): Token {
-    const start = this.mark();
+    const start = this.pos;
     this.skip();
     const parts: string[] = [];
     let leadingBreak = '';
@@ -795,11 +820,11 @@ export class Scanner {
       }
     }
     this.skip();
-    return { type: Tok.Scalar, start, end: this.mark(), value: parts.join(''), style: single ? Style.SingleQuoted : Style.DoubleQuoted };
+    return { type: Tok.Scalar, start, end: this.pos, value: parts.join(''), style: single ? Style.SingleQuoted : Style.DoubleQuoted };
   }
 
   /** A backslash escape of a double-quoted scalar (scannerc.go `yaml_parser_scan_flow_scalar`). */
-  private scanEscape(start: Mark): string {
+  private scanEscape(start: number): string {
     const e = this.src[this.pos + 1];
     let length = 0;
     let out: string | undefined;
@@ -842,12 +867,9 @@ export class Scanner {
   }
 
   private scanPlainScalar(): Token {
-    const start = this.mark();
-    // Where the last non-blank character ends (a mark made once, at the end: one per character would be garbage).
+    const start = this.pos;
+    // Where the last non-blank character ends.
     let endPos = this.pos;
-    let endLine = this.line;
-    let endColumn = this.column;
-    let endIndex = this.index;
     const parts: string[] = [];
     let leadingBreak = '';
     let trailingBreaks = '';
@@ -887,9 +909,6 @@ export class Scanner {
         this.column++;
         this.index++;
         endPos = this.pos;
-        endLine = this.line;
-        endColumn = this.column;
-        endIndex = this.index;
       }
       if (from >= 0) parts.push(src.slice(from, this.pos));
       if (!(this.isBlank() || this.isBreak())) break;
@@ -911,7 +930,6 @@ export class Scanner {
       if (this.flowLevel === 0 && this.column < indent) break;
     }
     if (leadingBlanks) this.simpleKeyAllowed = true;
-    const end: Mark = { offset: endPos, line: endLine, column: endColumn, index: endIndex };
-    return { type: Tok.Scalar, start, end, value: parts.length === 1 ? parts[0] : parts.join(''), style: Style.Plain };
+    return { type: Tok.Scalar, start, end: endPos, value: parts.length === 1 ? parts[0] : parts.join(''), style: Style.Plain };
   }
 }
