@@ -272,12 +272,14 @@ function problemLine(index: number, where: string, subject: string, message: str
 
 /**
  * True for a document that cannot hold a Job or CronJob: the word `Job` is nowhere in it, and
- * nothing in it could spell it otherwise (a backslash escape, a `!!binary` or other tag, a %TAG
- * directive). Such documents are copied without being read, which keeps the stream fast; their
- * syntax is checked by whatever applies the stream.
+ * nothing in it could spell it otherwise: a hex escape of J, o or b (`\x4a`, `\u006f`,
+ * `\U00000062`), an escaped line break (`"Jo\` then `b"` on the next line), a `!!binary` or
+ * other tag, a %TAG directive. (Other backslashes, as in a CRD's patterns, spell none of them.)
+ * Such documents are copied without being read, which keeps the stream fast; their syntax is
+ * checked by whatever applies the stream.
  */
 function plainlyNotAJob(text: string): boolean {
-  return !/Job|\\|!!|!<|^%TAG/m.test(text);
+  return !/Job|\\(?:x|u00|U000000)(?:4[aA]|6[fF]|62)|\\\r?$|!!|!<|^%TAG/m.test(text);
 }
 
 /** True when a document kubectl cannot read may be a Job, a CronJob or a list of objects. */

@@ -96,14 +96,15 @@ class Splicer {
   }
 
   private walk(node: SourceNode | undefined, before: unknown, after: unknown, slot: Slot, depth: number): void {
-    if (deepEqual(before, after)) return;
+    // What the change did not touch is the same object (the changed Job shares it): no need to compare.
+    if (before === after) return;
     // An anchored node that an alias repeats cannot change in place: the alias would change too.
     const editable = node !== undefined && node.kind !== 'alias' && !node.anchor?.aliased && depth < this.replaceAt;
     if (editable && node.kind === 'map' && isPlainObject(before) && isPlainObject(after)) return this.walkMap(node, before, after, slot, depth);
     if (editable && node.kind === 'seq' && Array.isArray(before) && Array.isArray(after) && node.items.length === before.length) {
       return this.walkSeq(node, before, after, slot, depth);
     }
-    this.replace(slot, after);
+    if (!deepEqual(before, after)) this.replace(slot, after);
   }
 
   private walkMap(node: SourceMap, before: Record<string, unknown>, after: Record<string, unknown>, slot: Slot, depth: number): void {
@@ -118,13 +119,16 @@ class Splicer {
         added[key] = value;
         continue;
       }
-      if (deepEqual(before[key], value)) continue;
+      if (before[key] === value) continue;
       // A key set twice (a duplicate, or a merge key that brings it) is read differently by
       // different tools (go-yaml: the last one wins; YAML 1.1 readers: explicit keys win over
       // merged ones; kpt's kyaml: the first one), and a third setting would only add to that: the
       // map is written anew, each key once.
       const setters = node.entries.filter((e) => e.key === key || e.merged?.includes(key));
-      if (setters.length !== 1 || setters[0].key !== key) return this.rewriteMap(node, before, after, slot);
+      if (setters.length !== 1 || setters[0].key !== key) {
+        if (deepEqual(before[key], value)) continue;
+        return this.rewriteMap(node, before, after, slot);
+      }
       this.walk(setters[0].value, before[key], value, { kind: 'pair', entry: setters[0], flow: node.flow }, depth + 1);
     }
     if (Object.keys(added).length > 0) this.addEntries(node, added);

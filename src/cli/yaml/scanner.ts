@@ -312,21 +312,21 @@ export class Scanner {
   }
 
   private saveSimpleKey(): void {
-    const required = this.flowLevel === 0 && this.indent === this.column;
     if (!this.simpleKeyAllowed) return;
-    const key: SimpleKey = {
-      possible: true,
-      required,
-      tokenNumber: this.tokensParsed + (this.tokens.length - this.head),
-      offset: this.pos,
-      line: this.line,
-      column: this.column,
-      index: this.index,
-    };
+    const required = this.flowLevel === 0 && this.indent === this.column;
     this.removeSimpleKey();
-    this.simpleKeysByTok.delete(this.simpleKeys[this.simpleKeys.length - 1].tokenNumber);
-    this.simpleKeys[this.simpleKeys.length - 1] = key;
-    this.simpleKeysByTok.set(key.tokenNumber, this.simpleKeys.length - 1);
+    // The key slot of this flow level is reused: one object per level, not one per scalar.
+    const top = this.simpleKeys.length - 1;
+    const key = this.simpleKeys[top];
+    this.simpleKeysByTok.delete(key.tokenNumber);
+    key.possible = true;
+    key.required = required;
+    key.tokenNumber = this.tokensParsed + (this.tokens.length - this.head);
+    key.offset = this.pos;
+    key.line = this.line;
+    key.column = this.column;
+    key.index = this.index;
+    this.simpleKeysByTok.set(key.tokenNumber, top);
   }
 
   private removeSimpleKey(): void {

@@ -28,6 +28,10 @@ export function inlineScalar(value: unknown, flow = false): string {
   if (typeof value === 'number') return numberText(value);
   if (typeof value === 'bigint') return value.toString();
   if (typeof value !== 'string') throw new CannotWrite(`not a scalar: ${typeof value}`);
+  return flow ? stringText(value, true) : remember(scalars, value, () => stringText(value, false));
+}
+
+function stringText(value: string, flow: boolean): string {
   if (isPlainSafe(value) && !(flow && /[,[\]{}?:#]/.test(value))) return value;
   if (!/[\n\r]/.test(value) && PRINTABLE.test(value)) return `'${value.replace(/'/g, '\'\'')}'`;
   return doubleQuoted(value);
@@ -95,33 +99,23 @@ export interface Lines {
 }
 
 // Most of what MeshJob adds is the same in every Job of a stream (its init container, volumes,
-// failure rules, and the wrapper script in each command): each distinct value is written once per
-// column, and the lines reused.
-const written = new Map<string, Lines>();
+// failure rules, and the wrapper script in each command): each distinct string is written once,
+// and its text reused.
+const scalars = new Map<string, string>();
+const blocks = new Map<string, { header: string; lines: string[] } | null>();
 
-function cached(kind: string, value: unknown, column: number, write: () => Lines): Lines {
-  let key: string;
-  try {
-    key = `${kind}\0${column}\0${JSON.stringify(value)}`;
-  } catch {
-    // A bigint: no JSON form, and rare enough to be written each time.
-    return write();
+function remember<T>(map: Map<string, T>, key: string, make: () => T): T {
+  let v = map.get(key);
+  if (v === undefined) {
+    if (map.size >= 4096) map.clear();
+    v = make();
+    map.set(key, v);
   }
-  let lines = written.get(key);
-  if (!lines) {
-    if (written.size >= 256) written.clear();
-    lines = write();
-    written.set(key, lines);
-  }
-  return lines;
+  return v;
 }
 
 /** A mapping's entries as lines at `column`. */
 export function mapLines(obj: Record<string, unknown>, column: number): Lines {
-  return cached('map', obj, column, () => writeMapLines(obj, column));
-}
-
-function writeMapLines(obj: Record<string, unknown>, column: number): Lines {
   const out: string[] = [];
   let endsInBlock = false;
   for (const key of Object.keys(obj)) {
@@ -134,10 +128,6 @@ function writeMapLines(obj: Record<string, unknown>, column: number): Lines {
 
 /** A sequence's items as `- ` lines with their dash at `column`. */
 export function seqLines(items: unknown[], column: number): Lines {
-  return cached('seq', items, column, () => writeSeqLines(items, column));
-}
-
-function writeSeqLines(items: unknown[], column: number): Lines {
   const out: string[] = [];
   let endsInBlock = false;
   for (const item of items) endsInBlock = after(`${pad(column)}-`, item, column, out, true);
@@ -151,7 +141,7 @@ function writeSeqLines(items: unknown[], column: number): Lines {
  */
 function after(head: string, value: unknown, column: number, out: string[], item = false): boolean {
   if (Array.isArray(value) && value.length > 0) {
-    const inner = writeSeqLines(value, column + 2);
+    const inner = seqLines(value, column + 2);
     if (item) {
       out.push(`${head} ${inner.lines[0].slice(column + 2)}`, ...inner.lines.slice(1));
     } else {
@@ -160,7 +150,7 @@ function after(head: string, value: unknown, column: number, out: string[], item
     return inner.endsInBlock;
   }
   if (isMap(value) && Object.keys(value).length > 0) {
-    const inner = writeMapLines(value, column + 2);
+    const inner = mapLines(value, column + 2);
     if (item) {
       out.push(`${head} ${inner.lines[0].slice(column + 2)}`, ...inner.lines.slice(1));
     } else {
@@ -168,7 +158,7 @@ function after(head: string, value: unknown, column: number, out: string[], item
     }
     return inner.endsInBlock;
   }
-  const block = typeof value === 'string' ? literalBlock(value) : undefined;
+  const block = typeof value === 'string' && value.includes('\n') ? remember(blocks, value, () => literalBlock(value) ?? null) : undefined;
   if (block) {
     out.push(`${head} ${block.header}`, ...block.lines.map((l) => (l === '' ? '' : pad(column + 2) + l)));
     return true;
@@ -183,12 +173,8 @@ function after(head: string, value: unknown, column: number, out: string[], item
  * indented for that column.
  */
 export function nodeAt(value: unknown, column: number): Lines {
-  return cached('node', value, column, () => writeNodeAt(value, column));
-}
-
-function writeNodeAt(value: unknown, column: number): Lines {
-  if (Array.isArray(value) && value.length > 0) return stripFirst(writeSeqLines(value, column), column);
-  if (isMap(value) && Object.keys(value).length > 0) return stripFirst(writeMapLines(value, column), column);
+  if (Array.isArray(value) && value.length > 0) return stripFirst(seqLines(value, column), column);
+  if (isMap(value) && Object.keys(value).length > 0) return stripFirst(mapLines(value, column), column);
   const out: string[] = [];
   // A scalar: written as an item's would be, then the dash taken off.
   const endsInBlock = after('-', value, column - 2, out, true);
@@ -202,10 +188,6 @@ function stripFirst(l: Lines, column: number): Lines {
 
 /** A key and its value as lines, the key at `column` and written as `keyText`. */
 export function entryLines(keyText: string, value: unknown, column: number): Lines {
-  return cached(`entry\0${keyText}`, value, column, () => writeEntryLines(keyText, value, column));
-}
-
-function writeEntryLines(keyText: string, value: unknown, column: number): Lines {
   const out: string[] = [];
   const endsInBlock = after(`${pad(column)}${keyText}:`, value, column, out);
   return { lines: out, endsInBlock };
@@ -227,7 +209,7 @@ export function flowKey(key: string): string {
 
 /** A whole document's value as lines at column 0. */
 export function documentLines(value: unknown): Lines {
-  if (isMap(value) && Object.keys(value).length > 0) return writeMapLines(value, 0);
-  if (Array.isArray(value) && value.length > 0) return writeSeqLines(value, 0);
-  return writeNodeAt(value, 2);
+  if (isMap(value) && Object.keys(value).length > 0) return mapLines(value, 0);
+  if (Array.isArray(value) && value.length > 0) return seqLines(value, 0);
+  return nodeAt(value, 2);
 }
