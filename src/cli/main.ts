@@ -256,12 +256,26 @@ function fileSpool(): Spool {
   const dir = mkdtempSync(join(tmpdir(), 'meshjob-'));
   const file = join(dir, 'out.yaml');
   let fd: number | undefined = openSync(file, 'w');
+  // Documents are written a megabyte at a time, not one system call each.
+  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  let used = 0;
+  const flush = () => {
+    if (used > 0) writeSync(fd!, buffer, 0, used);
+    used = 0;
+  };
   const close = () => {
-    if (fd !== undefined) closeSync(fd);
+    if (fd !== undefined) {
+      flush();
+      closeSync(fd);
+    }
     fd = undefined;
   };
   return {
-    write: (chunk) => { writeSync(fd!, chunk); },
+    write: (chunk) => {
+      if (used + chunk.length > buffer.length) flush();
+      if (chunk.length >= buffer.length) writeSync(fd!, chunk);
+      else used += chunk.copy(buffer, used);
+    },
     replay: async (to) => {
       close();
       for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) await to.write(chunk as Buffer);

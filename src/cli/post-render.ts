@@ -1,3 +1,4 @@
+import * as nodeBuffer from 'buffer';
 import { annotateResult, describeOutcome, RESULT_ANNOTATION } from './outcome';
 import { isSelected, Selector } from './select';
 import { CannotWrite, deepEqual, editDocument } from './yaml/edit';
@@ -13,6 +14,7 @@ import { applyToManifest, describeManifest, isJobManifest, ManifestLifecycle, Ma
 export { RESULT_ANNOTATION };
 
 const EMPTY = Buffer.alloc(0);
+const nodeIsUtf8 = (nodeBuffer as { isUtf8?: (b: Buffer) => boolean }).isUtf8;
 /** How much text is encoded at a time for writing. */
 const WRITE_SIZE = 1 << 20;
 
@@ -73,18 +75,24 @@ export class StreamTransformer {
   private segment(bytes: Buffer): void {
     const offset = this.bytes;
     this.bytes += bytes.length;
+    // What decides whether a document is read is ASCII: the bytes as Latin-1 (a copy, no decoding) say it.
+    const ascii = bytes.toString('latin1');
+    const content = hasContent(ascii);
+    if (content) this.documents += 1;
+    const invalid = () => {
+      const bad = firstInvalidUtf8(bytes);
+      this.problems.push(`document ${this.documents}: invalid UTF-8 at byte ${offset + bad} of the stream (line ${lineOf(bytes, bad)} of the document): YAML must be UTF-8; re-encode the input`);
+    };
+    if (!content || plainlyNotAJob(ascii)) {
+      if (!isUtf8(bytes)) return invalid();
+      return this.write(bytes);
+    }
     let text: string;
     try {
       text = this.decoder.decode(bytes);
     } catch {
-      this.documents += 1;
-      const bad = firstInvalidUtf8(bytes);
-      this.problems.push(`document ${this.documents}: invalid UTF-8 at byte ${offset + bad} of the stream (line ${lineOf(bytes, bad)} of the document): YAML must be UTF-8; re-encode the input`);
-      return;
+      return invalid();
     }
-    if (!hasContent(text)) return this.write(bytes);
-    this.documents += 1;
-    if (plainlyNotAJob(text)) return this.write(bytes);
     // From here on the text stands for the bytes (decoding was exact): a large document is held once.
     bytes = EMPTY;
     let out: string[] | undefined;
@@ -278,8 +286,10 @@ function problemLine(index: number, where: string, subject: string, message: str
  * Such documents are copied without being read, which keeps the stream fast; their syntax is
  * checked by whatever applies the stream.
  */
-function plainlyNotAJob(text: string): boolean {
-  return !/Job|\\(?:x|u00|U000000)(?:4[aA]|6[fF]|62)|\\\r?$|!!|!<|^%TAG/m.test(text);
+function plainlyNotAJob(latin1: string): boolean {
+  // The text is the document's bytes read as Latin-1: a line break may be \n, \r, or NEL, LS or PS as UTF-8
+  // bytes (go-yaml v2 scannerc.go, is_break), and a backslash before one in a double-quoted scalar joins "J" and "ob".
+  return !/Job|\\(?:x|u00|U000000)(?:4[aA]|6[fF]|62)|\\(?:[\r\n]|\xc2\x85|\xe2\x80[\xa8\xa9])|!!|!<|%TAG/.test(latin1);
 }
 
 /** True when a document kubectl cannot read may be a Job, a CronJob or a list of objects. */
@@ -289,7 +299,19 @@ function mayHoldJobs(text: string): boolean {
 
 /** True when the text has more than comments, blank lines, directives and markers. */
 function hasContent(text: string): boolean {
-  return /^(?![ \t\r]*(#|$)|%|(---|\.\.\.)[ \t]*(#.*)?\r?$)/m.test(text.replace(/^\ufeff/, ''));
+  // A BOM, as UTF-8 bytes read as Latin-1, starts no content.
+  return /^(?![ \t\r]*(#|$)|%|(---|\.\.\.)[ \t]*(#.*)?\r?$)/m.test(text.replace(/^(\ufeff|\xef\xbb\xbf)/, ''));
+}
+
+/** True for valid UTF-8 (Node's own check where it has one: buffer.isUtf8 came in Node 18.14). */
+function isUtf8(bytes: Buffer): boolean {
+  if (typeof nodeIsUtf8 === 'function') return nodeIsUtf8(bytes);
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** " (Kind ns/name)" read from the text without parsing it, for messages about text that does not parse. */

@@ -2,6 +2,7 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import * as fc from 'fast-check';
 import { parse, stringify } from 'yaml';
+import { kubectlRead } from './kubectl';
 import { unexpectedChanges } from './meshjob-fields';
 import { readYaml11 } from './pyyaml';
 import { runMeshjob } from './run';
@@ -261,5 +262,25 @@ spec:
       expect(after.metadata.annotations).toEqual({ ...before.metadata.annotations, 'meshjob/result': expect.any(String) });
       expect(r.stdout.startsWith('# Source: gen/templates/job.yaml')).toBe(true);
     }), { numRuns: 25 });
+  });
+});
+
+describe('a Job kubectl reads as a Job, however its kind is written', () => {
+  // go-yaml v2 (scannerc.go) joins the lines of a double-quoted scalar at a backslash before any line break
+  // (\n, NEL, LS, PS), and decodes \x, \u and \U escapes and !!binary scalars.
+  test.each([
+    ['a \\x escape', 'kind: "\\x4aob"'],
+    ['a \\u escape', 'kind: "J\\u006fb"'],
+    ['an escaped line feed', 'kind: "J\\\n  ob"'],
+    ['an escaped NEL', 'kind: "J\\\u0085  ob"'],
+    ['an escaped LS', 'kind: "J\\\u2028ob"'],
+    ['!!binary', 'kind: !!binary Sm9i'],
+  ])('GIVEN kind written with %s WHEN post-rendered THEN the Job is wrapped, as kubectl reads a Job', async (_, kind) => {
+    const input = job('spelled').replace('kind: Job', kind);
+    expect(kubectlRead([input])[0]).toMatchObject({ objects: [{ kind: 'Job' }] });
+    const r = await render(input);
+    expect(r.code).toBe(0);
+    const [out] = kubectlRead([r.stdout]);
+    expect(out).toMatchObject({ objects: [{ kind: 'Job', metadata: { annotations: { 'meshjob/result': expect.stringMatching(/wrap/) } } }] });
   });
 });
