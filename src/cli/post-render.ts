@@ -83,7 +83,7 @@ export class StreamTransformer {
       const bad = firstInvalidUtf8(bytes);
       this.problems.push(`document ${this.documents}: invalid UTF-8 at byte ${offset + bad} of the stream (line ${lineOf(bytes, bad)} of the document): YAML must be UTF-8; re-encode the input`);
     };
-    if (!content || plainlyNotAJob(ascii)) {
+    if (!content || plainlyNotAJob(ascii) || plainlyAnotherKind(ascii)) {
       if (!isUtf8(bytes)) return invalid();
       return this.write(bytes);
     }
@@ -290,6 +290,55 @@ function plainlyNotAJob(latin1: string): boolean {
   // The text is the document's bytes read as Latin-1: a line break may be \n, \r, or NEL, LS or PS as UTF-8
   // bytes (go-yaml v2 scannerc.go, is_break), and a backslash before one in a double-quoted scalar joins "J" and "ob".
   return !/Job|\\(?:x|u00|U000000)(?:4[aA]|6[fF]|62)|\\(?:[\r\n]|\xc2\x85|\xe2\x80[\xa8\xa9])|!!|!<|%TAG/.test(latin1);
+}
+
+/**
+ * True when the document's lines say plainly that it is neither a Job, a CronJob nor a list, without
+ * parsing it: a CustomResourceDefinition that describes Jobs is not read. Its top level must be a
+ * block mapping at column 0, whose keys all start lines at column 0 (go-yaml v2 scannerc.go: a plain
+ * scalar goes on only on lines indented more than its mapping, a block scalar's lines are indented,
+ * an implicit key is one line). When every line at column 0 is a `key:` line, a sequence entry, a
+ * comment or blank, and exactly one is `kind: Word` (Word not Job or CronJob), and none is `items:`,
+ * the document's kind is Word (or Word and more, when the scalar goes on) or, if that line is inside a
+ * multi-line quoted scalar or flow collection, it has none; no merge key (`<<`) can set another. Any
+ * other shape, and any line break but \n and \r\n (go-yaml breaks lines at \r, NEL, LS and PS too),
+ * is read in full.
+ */
+function plainlyAnotherKind(latin1: string): boolean {
+  if (/\r(?!\n)|\xc2\x85|\xe2\x80[\xa8\xa9]/.test(latin1)) return false;
+  let kind: string | undefined;
+  let started = false;
+  let at = latin1.startsWith('\xef\xbb\xbf') ? 3 : 0;
+  while (at < latin1.length) {
+    let end = latin1.indexOf('\n', at);
+    if (end < 0) end = latin1.length;
+    const first = latin1.charCodeAt(at);
+    const line = () => latin1.slice(at, end);
+    if (first === 0x20 /* space */) {
+      if (!started && !/^ *(#.*)?\r?$/.test(line())) return false;
+    } else if (first === 0x23 /* # */ || first === 0x0d /* \r */ || at === end) {
+      // a comment or a blank line
+    } else if (first === 0x2d /* - */) {
+      const l = line();
+      if (/^---(?:[ \t]+#.*|[ \t]*)\r?$/.test(l)) {
+        if (started) return false;
+      } else if (!started || !/^-(?:[ \t]|\r?$)/.test(l)) {
+        return false;
+      }
+    } else {
+      const l = line();
+      const key = /^([A-Za-z_][\w./-]*):(?:[ \t]|\r?$)/.exec(l)?.[1];
+      if (key === undefined || key === 'items') return false;
+      if (key === 'kind') {
+        const word = /^kind:[ \t]+(["']?)([A-Za-z][A-Za-z0-9]*)\1[ \t]*(?:#.*)?\r?$/.exec(l)?.[2];
+        if (kind !== undefined || word === undefined || word === 'Job' || word === 'CronJob') return false;
+        kind = word;
+      }
+      started = true;
+    }
+    at = end + 1;
+  }
+  return kind !== undefined;
 }
 
 /** True when a document kubectl cannot read may be a Job, a CronJob or a list of objects. */

@@ -269,13 +269,18 @@ describe('a Job kubectl reads as a Job, however its kind is written', () => {
   // go-yaml v2 (scannerc.go) joins the lines of a double-quoted scalar at a backslash before any line break
   // (\n, NEL, LS, PS), and decodes \x, \u and \U escapes and !!binary scalars.
   test.each([
-    ['a \\x escape', 'kind: "\\x4aob"'],
-    ['a \\u escape', 'kind: "J\\u006fb"'],
-    ['an escaped line feed', 'kind: "J\\\n  ob"'],
-    ['an escaped NEL', 'kind: "J\\\u0085  ob"'],
-    ['an escaped LS', 'kind: "J\\\u2028ob"'],
-    ['!!binary', 'kind: !!binary Sm9i'],
-  ])('GIVEN kind written with %s WHEN post-rendered THEN the Job is wrapped, as kubectl reads a Job', async (_, kind) => {
+    ['written with a \\x escape', 'kind: "\\x4aob"'],
+    ['written with a \\u escape', 'kind: "J\\u006fb"'],
+    ['written with an escaped line feed', 'kind: "J\\\n  ob"'],
+    ['written with an escaped NEL', 'kind: "J\\\u0085  ob"'],
+    ['written with an escaped LS', 'kind: "J\\\u2028ob"'],
+    ['written with !!binary', 'kind: !!binary Sm9i'],
+    ['on the next line', 'kind:\n  Job'],
+    ['after a quoted scalar with a line "kind: ConfigMap" at column 0', 'x-note: "one\nkind: ConfigMap\n  two"\nkind: Job'],
+    ['after a flow mapping with a line "kind: ConfigMap" at column 0', 'x-note: {a: 1,\nkind: ConfigMap\n  }\nkind: Job'],
+    ['by a merge key, next to a quoted line "kind: ConfigMap"', 'x-note: "\nkind: ConfigMap"\n<<: {kind: Job}'],
+    ['as a key in double quotes', 'x-note: "\nkind: ConfigMap"\n"kind": Job'],
+  ])('GIVEN kind: Job %s WHEN post-rendered THEN the Job is wrapped, as kubectl reads a Job', async (_, kind) => {
     const input = job('spelled').replace('kind: Job', kind);
     expect(kubectlRead([input])[0]).toMatchObject({ objects: [{ kind: 'Job' }] });
     const r = await render(input);

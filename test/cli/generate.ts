@@ -163,7 +163,8 @@ export function writeDocument(d: DocumentModel, n: number): string {
 function otherNode(d: DocumentModel, name: string): Node {
   const entries: Entry[] = [
     E('apiVersion', S(d.kind === 'ConfigMap' ? 'v1' : 'example.com/v1')),
-    E('kind', S(d.kind)),
+    // A quoted key makes the transformer read the document in full rather than judge it by its lines.
+    E('kind', S(d.kind), d.nameStyle),
     E('metadata', { t: 'map', flow: false, entries: [E('name', S(name)), E('annotations', { t: 'map', flow: false, entries: [E('description', S('runs a Job nightly'))] })] }),
   ];
   const data: Entry[] = d.containers.flatMap((c) => c.args ?? []).map((s, i) => ({ key: { value: `k${i}`, style: 'plain' as const, raw: false }, value: { t: 'str', s } }));
