@@ -16,7 +16,7 @@ export { RESULT_ANNOTATION };
 const EMPTY = Buffer.alloc(0);
 const nodeIsUtf8 = (nodeBuffer as { isUtf8?: (b: Buffer) => boolean }).isUtf8;
 /** How much text is encoded at a time for writing. */
-const WRITE_SIZE = 1 << 20;
+const WRITE_SIZE = 1024 * 1024;
 
 /** What to do to a stream. */
 export interface StreamOptions {
