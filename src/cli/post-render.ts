@@ -15,6 +15,7 @@ export { RESULT_ANNOTATION };
 
 const EMPTY = Buffer.alloc(0);
 const nodeIsUtf8 = (nodeBuffer as { isUtf8?: (b: Buffer) => boolean }).isUtf8;
+const nodeIsAscii = (nodeBuffer as { isAscii?: (b: Buffer) => boolean }).isAscii;
 /** How much text is encoded at a time for writing. */
 const WRITE_SIZE = 1024 * 1024;
 
@@ -65,34 +66,16 @@ export class StreamTransformer {
 
   /** Transforms each segment, letting go of each as soon as it is read. */
   private segments(segments: Buffer[]): void {
-    for (let i = 0; i < segments.length; i++) {
-      const bytes = segments[i];
-      segments[i] = EMPTY;
-      this.segment(bytes);
-    }
+    for (let i = 0; i < segments.length; i++) this.segment(segments, i);
   }
 
-  private segment(bytes: Buffer): void {
-    const offset = this.bytes;
+  /** Transforms `segments[i]`; the array is the only other holder of its bytes, and lets go of them. */
+  private segment(segments: Buffer[], i: number): void {
+    let bytes = segments[i];
+    segments[i] = EMPTY;
     this.bytes += bytes.length;
-    // What decides whether a document is read is ASCII: the bytes as Latin-1 (a copy, no decoding) say it.
-    const ascii = bytes.toString('latin1');
-    const content = hasContent(ascii);
-    if (content) this.documents += 1;
-    const invalid = () => {
-      const bad = firstInvalidUtf8(bytes);
-      this.problems.push(`document ${this.documents}: invalid UTF-8 at byte ${offset + bad} of the stream (line ${lineOf(bytes, bad)} of the document): YAML must be UTF-8; re-encode the input`);
-    };
-    if (!content || plainlyNotAJob(ascii) || plainlyAnotherKind(ascii)) {
-      if (!isUtf8(bytes)) return invalid();
-      return this.write(bytes);
-    }
-    let text: string;
-    try {
-      text = this.decoder.decode(bytes);
-    } catch {
-      return invalid();
-    }
+    const text = this.textToRead(bytes);
+    if (text === undefined) return;
     // From here on the text stands for the bytes (decoding was exact): a large document is held once.
     bytes = EMPTY;
     let out: string[] | undefined;
@@ -103,6 +86,34 @@ export class StreamTransformer {
       return;
     }
     for (const part of out ?? [text]) this.writeText(part);
+  }
+
+  /**
+   * The text of a document to read, or undefined when the document was copied as it is (blank, or
+   * plainly not a Job) or refused (invalid UTF-8). What decides is ASCII, so the bytes are judged as
+   * Latin-1 (a copy, no decoding); ASCII bytes read as Latin-1 are the text itself.
+   */
+  private textToRead(bytes: Buffer): string | undefined {
+    const latin1 = bytes.toString('latin1');
+    const content = hasContent(latin1);
+    if (content) this.documents += 1;
+    if (!content || plainlyNotAJob(latin1) || plainlyAnotherKind(latin1)) {
+      if (isUtf8(bytes)) this.write(bytes);
+      else this.invalidUtf8(bytes);
+      return undefined;
+    }
+    if (isAscii(bytes)) return latin1;
+    try {
+      return this.decoder.decode(bytes);
+    } catch {
+      this.invalidUtf8(bytes);
+      return undefined;
+    }
+  }
+
+  private invalidUtf8(bytes: Buffer): void {
+    const bad = firstInvalidUtf8(bytes);
+    this.problems.push(`document ${this.documents}: invalid UTF-8 at byte ${this.bytes - bytes.length + bad} of the stream (line ${lineOf(bytes, bad)} of the document): YAML must be UTF-8; re-encode the input`);
   }
 
   /** Writes text as UTF-8, a megabyte at a time (never between the two halves of a surrogate pair). */
@@ -350,6 +361,13 @@ function mayHoldJobs(text: string): boolean {
 function hasContent(text: string): boolean {
   // A BOM, as UTF-8 bytes read as Latin-1, starts no content.
   return /^(?![ \t\r]*(#|$)|%|(---|\.\.\.)[ \t]*(#.*)?\r?$)/m.test(text.replace(/^(\ufeff|\xef\xbb\xbf)/, ''));
+}
+
+/** True when every byte is ASCII (Node's own check where it has one: buffer.isAscii came in Node 18.15). */
+function isAscii(bytes: Buffer): boolean {
+  if (typeof nodeIsAscii === 'function') return nodeIsAscii(bytes);
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] > 0x7f) return false;
+  return true;
 }
 
 /** True for valid UTF-8 (Node's own check where it has one: buffer.isUtf8 came in Node 18.14). */
