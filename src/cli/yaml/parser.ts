@@ -278,6 +278,14 @@ export class Parser {
     return this.fail('did not find expected node content', token.start, block ? 'while parsing a block node' : 'while parsing a flow node');
   }
 
+  /** The end of a collection at `token` (`]`, `}` or a block's end): back to the state that holds it. */
+  private collectionEnd(type: number, token: Token): YamlEvent {
+    this.state = this.pop();
+    this.marks.pop();
+    this.skip();
+    return { type, start: token.start, end: token.end };
+  }
+
   private blockSequenceEntry(first: boolean): YamlEvent {
     if (first) {
       this.marks.push(this.peek().start);
@@ -298,10 +306,7 @@ export class Parser {
       return { ...this.emptyScalar(mark), dash };
     }
     if (token.type === Tok.BlockEnd) {
-      this.state = this.pop();
-      this.marks.pop();
-      this.skip();
-      return { type: Ev.SequenceEnd, start: token.start, end: token.end };
+      return this.collectionEnd(Ev.SequenceEnd, token);
     }
     return this.fail('did not find expected \'-\' indicator', token.start, 'while parsing a block collection');
   }
@@ -343,10 +348,7 @@ export class Parser {
       return this.emptyScalar(mark);
     }
     if (token.type === Tok.BlockEnd) {
-      this.state = this.pop();
-      this.marks.pop();
-      this.skip();
-      return { type: Ev.MappingEnd, start: token.start, end: token.end };
+      return this.collectionEnd(Ev.MappingEnd, token);
     }
     return this.fail('did not find expected key', token.start, 'while parsing a block mapping');
   }
@@ -368,35 +370,38 @@ export class Parser {
     return this.emptyScalar(token.start);
   }
 
-  private flowSequenceEntry(first: boolean): YamlEvent {
+  /**
+   * The token that starts a flow collection's next entry, past its `[` or `{` (the first) or the `,`
+   * that must come between entries (go-yaml v2 parserc.go, the start of
+   * yaml_parser_parse_flow_sequence_entry and yaml_parser_parse_flow_mapping_key).
+   */
+  private flowEntryToken(first: boolean, end: number): Token {
     if (first) {
       this.marks.push(this.peek().start);
       this.skip();
     }
-    let token = this.peek();
-    if (token.type !== Tok.FlowSequenceEnd) {
-      if (!first) {
-        if (token.type === Tok.FlowEntry) {
-          this.skip();
-          token = this.peek();
-        } else {
-          this.fail('did not find expected \',\' or \']\'', token.start, 'while parsing a flow sequence');
-        }
-      }
-      if (token.type === Tok.Key) {
-        this.state = State.FlowSequenceEntryMappingKey;
-        this.skip();
-        return { type: Ev.MappingStart, start: token.start, end: token.end, implicit: true, flow: true };
-      }
-      if (token.type !== Tok.FlowSequenceEnd) {
-        this.states.push(State.FlowSequenceEntry);
-        return this.node(false, false);
-      }
+    const token = this.peek();
+    if (first || token.type === end) return token;
+    if (token.type !== Tok.FlowEntry) {
+      const [close, context] = end === Tok.FlowSequenceEnd ? [']', 'while parsing a flow sequence'] : ['}', 'while parsing a flow mapping'];
+      this.fail(`did not find expected ',' or '${close}'`, token.start, context);
     }
-    this.state = this.pop();
-    this.marks.pop();
     this.skip();
-    return { type: Ev.SequenceEnd, start: token.start, end: token.end };
+    return this.peek();
+  }
+
+  private flowSequenceEntry(first: boolean): YamlEvent {
+    const token = this.flowEntryToken(first, Tok.FlowSequenceEnd);
+    if (token.type === Tok.Key) {
+      this.state = State.FlowSequenceEntryMappingKey;
+      this.skip();
+      return { type: Ev.MappingStart, start: token.start, end: token.end, implicit: true, flow: true };
+    }
+    if (token.type !== Tok.FlowSequenceEnd) {
+      this.states.push(State.FlowSequenceEntry);
+      return this.node(false, false);
+    }
+    return this.collectionEnd(Ev.SequenceEnd, token);
   }
 
   private flowSequenceEntryMappingKey(): YamlEvent {
@@ -432,39 +437,22 @@ export class Parser {
   }
 
   private flowMappingKey(first: boolean): YamlEvent {
-    if (first) {
-      this.marks.push(this.peek().start);
+    let token = this.flowEntryToken(first, Tok.FlowMappingEnd);
+    if (token.type === Tok.Key) {
       this.skip();
-    }
-    let token = this.peek();
-    if (token.type !== Tok.FlowMappingEnd) {
-      if (!first) {
-        if (token.type === Tok.FlowEntry) {
-          this.skip();
-          token = this.peek();
-        } else {
-          this.fail('did not find expected \',\' or \'}\'', token.start, 'while parsing a flow mapping');
-        }
-      }
-      if (token.type === Tok.Key) {
-        this.skip();
-        token = this.peek();
-        if (token.type !== Tok.Value && token.type !== Tok.FlowEntry && token.type !== Tok.FlowMappingEnd) {
-          this.states.push(State.FlowMappingValue);
-          return this.node(false, false);
-        }
-        this.state = State.FlowMappingValue;
-        return this.emptyScalar(token.start);
-      }
-      if (token.type !== Tok.FlowMappingEnd) {
-        this.states.push(State.FlowMappingEmptyValue);
+      token = this.peek();
+      if (token.type !== Tok.Value && token.type !== Tok.FlowEntry && token.type !== Tok.FlowMappingEnd) {
+        this.states.push(State.FlowMappingValue);
         return this.node(false, false);
       }
+      this.state = State.FlowMappingValue;
+      return this.emptyScalar(token.start);
     }
-    this.state = this.pop();
-    this.marks.pop();
-    this.skip();
-    return { type: Ev.MappingEnd, start: token.start, end: token.end };
+    if (token.type !== Tok.FlowMappingEnd) {
+      this.states.push(State.FlowMappingEmptyValue);
+      return this.node(false, false);
+    }
+    return this.collectionEnd(Ev.MappingEnd, token);
   }
 
   private flowMappingValue(empty: boolean): YamlEvent {

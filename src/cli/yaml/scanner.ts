@@ -417,26 +417,18 @@ export class Scanner {
     this.saveSimpleKey();
     this.increaseFlowLevel();
     this.simpleKeyAllowed = true;
-    const start = this.pos;
-    this.skip();
-    this.insertToken(-1, { type, start, end: this.pos });
+    this.indicatorToken(type);
   }
 
   private fetchFlowCollectionEnd(type: number): void {
     this.removeSimpleKey();
     this.decreaseFlowLevel();
     this.simpleKeyAllowed = false;
-    const start = this.pos;
-    this.skip();
-    this.insertToken(-1, { type, start, end: this.pos });
+    this.indicatorToken(type);
   }
 
   private fetchFlowEntry(): void {
-    this.removeSimpleKey();
-    this.simpleKeyAllowed = true;
-    const start = this.pos;
-    this.skip();
-    this.insertToken(-1, { type: Tok.FlowEntry, start, end: this.pos });
+    this.fetchIndicator(Tok.FlowEntry, true);
   }
 
   private fetchBlockEntry(): void {
@@ -444,11 +436,7 @@ export class Scanner {
       if (!this.simpleKeyAllowed) this.error(undefined, 'block sequence entries are not allowed in this context');
       this.rollIndent(this.column, -1, Tok.BlockSequenceStart, this.pos);
     }
-    this.removeSimpleKey();
-    this.simpleKeyAllowed = true;
-    const start = this.pos;
-    this.skip();
-    this.insertToken(-1, { type: Tok.BlockEntry, start, end: this.pos });
+    this.fetchIndicator(Tok.BlockEntry, true);
   }
 
   private fetchKey(): void {
@@ -456,11 +444,21 @@ export class Scanner {
       if (!this.simpleKeyAllowed) this.error(undefined, 'mapping keys are not allowed in this context');
       this.rollIndent(this.column, -1, Tok.BlockMappingStart, this.pos);
     }
+    this.fetchIndicator(Tok.Key, this.flowLevel === 0);
+  }
+
+  /** The one-character indicator token at the current position (`,`, `-`, `?`); a simple key may follow it when `keyAllowed`. */
+  private fetchIndicator(type: number, keyAllowed: boolean): void {
     this.removeSimpleKey();
-    this.simpleKeyAllowed = this.flowLevel === 0;
+    this.simpleKeyAllowed = keyAllowed;
+    this.indicatorToken(type);
+  }
+
+  /** Queues the one-character indicator at the current position as a token of `type`. */
+  private indicatorToken(type: number): void {
     const start = this.pos;
     this.skip();
-    this.insertToken(-1, { type: Tok.Key, start, end: this.pos });
+    this.insertToken(-1, { type, start, end: this.pos });
   }
 
   private fetchValue(): void {
@@ -478,9 +476,7 @@ export class Scanner {
       }
       this.simpleKeyAllowed = this.flowLevel === 0;
     }
-    const start = this.pos;
-    this.skip();
-    this.insertToken(-1, { type: Tok.Value, start, end: this.pos });
+    this.indicatorToken(Tok.Value);
   }
 
   private fetchAnchor(type: number): void {

@@ -140,17 +140,9 @@ export function seqLines(items: unknown[], column: number): Lines {
  * line). Returns whether the last line is inside a block scalar.
  */
 function after(head: string, value: unknown, column: number, out: string[], item = false): boolean {
-  if (Array.isArray(value) && value.length > 0) {
-    const inner = seqLines(value, column + 2);
-    if (item) {
-      out.push(`${head} ${inner.lines[0].slice(column + 2)}`, ...inner.lines.slice(1));
-    } else {
-      out.push(head, ...inner.lines);
-    }
-    return inner.endsInBlock;
-  }
-  if (isMap(value) && Object.keys(value).length > 0) {
-    const inner = mapLines(value, column + 2);
+  const inner = Array.isArray(value) && value.length > 0 ? seqLines(value, column + 2)
+    : isMap(value) && Object.keys(value).length > 0 ? mapLines(value, column + 2) : undefined;
+  if (inner) {
     if (item) {
       out.push(`${head} ${inner.lines[0].slice(column + 2)}`, ...inner.lines.slice(1));
     } else {

@@ -240,19 +240,28 @@ export function kustomizeRoute(installed: InstalledPackage, documents: string[],
     // As with kpt (see kptRoute): a document kustomize itself changes, or turns into an invalid Job,
     // is left out.
     const [baseReading, ...inputReadings] = kubectlRead([base.stdout, ...docs]);
-    const built = new Map((objects(baseReading) ?? []).map((o) => [identity(o), o]));
-    const invalid = inputReadings.flatMap((r, i) => {
-      const input = objects(r) ?? [];
-      const after = input.map((o) => built.get(identity(o)));
-      const changed = after.some((o, k) => o === undefined || canonicalJson(withoutNulls(o)) !== canonicalJson(withoutNulls(input[k])));
-      return changed || !acceptsAll(after, options) ? [i] : [];
-    });
+    const invalid = changedByTheTool(inputReadings, objects(baseReading) ?? [], options);
     if (invalid.length > 0) return { exclude: invalid };
     const ours = build(true);
     if (ours.status !== 0) return { mismatches: [{ route: 'kustomize', where: 'batch', problem: `the build failed: ${ours.stderr.trim().slice(0, 2000)}` }], outputs: [] };
     const [b, o] = kubectlRead([base.stdout, ours.stdout]).map(objects);
     if (!b || !o) return { mismatches: [{ route: 'kustomize', where: 'batch', problem: 'kubectl cannot read the build' }], outputs: [ours.stdout] };
     return { mismatches: compare('kustomize', 'build', b, o, options), outputs: [ours.stdout] };
+  });
+}
+
+/**
+ * The documents (by index) whose objects the tool alone, without MeshJob, gives back otherwise than
+ * kubectl reads them (nulls aside, which Kubernetes reads as absent), or turns into Jobs MeshJob
+ * would refuse: the tool's own reading, not MeshJob's, is left out.
+ */
+function changedByTheTool(inputReadings: KubectlReading[], toolObjects: any[], options: CliOptions): number[] {
+  const built = new Map(toolObjects.map((o) => [identity(o), o]));
+  return inputReadings.flatMap((r, i) => {
+    const input = objects(r) ?? [];
+    const after = input.map((o) => built.get(identity(o)));
+    const changed = after.some((o, k) => o === undefined || canonicalJson(withoutNulls(o)) !== canonicalJson(withoutNulls(input[k])));
+    return changed || !acceptsAll(after, options) ? [i] : [];
   });
 }
 
@@ -286,14 +295,8 @@ export function applyToRoute(documents: string[], options: CliOptions): RouteRes
     const readings = kubectlRead([...base, ...docs]);
     const baseObjects = readings.slice(0, base.length).flatMap((r) => objects(r) ?? []);
     const inputReadings = readings.slice(base.length);
-    const built = new Map(baseObjects.map((o) => [identity(o), o]));
     // cdk8s drops null fields and empty labels and annotations, which Kubernetes reads as absent.
-    const invalid = inputReadings.flatMap((r, i) => {
-      const input = objects(r) ?? [];
-      const after = input.map((o) => built.get(identity(o)));
-      const changed = after.some((o, k) => o === undefined || canonicalJson(withoutNulls(o)) !== canonicalJson(withoutNulls(input[k])));
-      return changed || !acceptsAll(after, options) ? [i] : [];
-    });
+    const invalid = changedByTheTool(inputReadings, baseObjects, options);
     if (invalid.length > 0) return { exclude: invalid };
     const ours = synth(true);
     if (!Array.isArray(ours)) return { mismatches: [{ route: 'applyTo', where: 'batch', problem: `refused: ${ours.message.split('\n')[0]}` }], outputs: [] };
