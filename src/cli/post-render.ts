@@ -203,8 +203,12 @@ export function applyToCopy(copy: any, original: any, lifecycle: ManifestLifecyc
 
 // Where MeshJob changes a Job or CronJob (src/manifests/apply.ts `writePlan`, src/cli/outcome.ts
 // `annotateResult`), and the maps and lists on the way there: the collections the reader records,
-// so that an edit rewrites only those fields.
-const POD_TEMPLATE: PathTree = { metadata: { labels: {}, annotations: {} }, spec: { containers: { '*': { '*': {} } }, initContainers: { '*': {} }, volumes: {} } };
+// so that an edit rewrites only those fields. Of a container, only the fields MeshJob writes (a
+// container's env, say, may be a large list that is never edited and need not be recorded).
+const POD_TEMPLATE: PathTree = {
+  metadata: { labels: {}, annotations: {} },
+  spec: { containers: { '*': { command: {}, volumeMounts: {} } }, initContainers: { '*': {} }, volumes: {} },
+};
 const JOB_SPEC: PathTree = { template: POD_TEMPLATE, podFailurePolicy: {} };
 const JOB_PATHS: PathTree = { metadata: { annotations: {} }, spec: { ...JOB_SPEC, jobTemplate: { spec: JOB_SPEC } } };
 /** A document: a Job, or an object whose `items` kubectl applies one by one. */
