@@ -18,6 +18,7 @@ export const Ev = {
   MappingEnd: 10,
 } as const;
 
+/** An event of the parser (one object, filled anew for each event: read it before asking for the next). */
 export interface YamlEvent {
   readonly type: number;
   /** Where the event's node starts (its anchor or tag, else its content) and ends, as UTF-16 offsets. */
@@ -72,6 +73,9 @@ export class Parser {
   private tagDirectives: Array<[string, string]> = [];
   /** The dash of the block sequence entry whose node comes next. */
   private dash = -1;
+  private readonly event: { -readonly [K in keyof YamlEvent]: YamlEvent[K] } = {
+    type: 0, start: 0, end: 0, dash: -1, anchor: undefined, tag: undefined, value: undefined, implicit: false, style: 0, flow: false,
+  };
 
   constructor(text: string) {
     this.scanner = new Scanner(text);
@@ -131,7 +135,7 @@ export class Parser {
       case State.FlowMappingEmptyValue: return this.flowMappingValue(true);
       default: {
         const m = this.peek().start;
-        return { type: Ev.StreamEnd, start: m, end: m };
+        return this.emit(Ev.StreamEnd, m, m);
       }
     }
   }
@@ -141,7 +145,7 @@ export class Parser {
     if (token.type !== Tok.StreamStart) this.fail('did not find expected <stream-start>', token.start);
     this.state = State.ImplicitDocumentStart;
     this.skip();
-    return { type: Ev.StreamStart, start: token.start, end: token.end };
+    return this.emit(Ev.StreamStart, token.start, token.end);
   }
 
   private documentStart(implicit: boolean): YamlEvent {
@@ -157,7 +161,7 @@ export class Parser {
       this.processDirectives();
       this.states.push(State.DocumentEnd);
       this.state = State.BlockNode;
-      return { type: Ev.DocumentStart, start: token.start, end: token.end };
+      return this.emit(Ev.DocumentStart, token.start, token.end);
     }
     if (token.type !== Tok.StreamEnd) {
       const start = token.start;
@@ -167,11 +171,11 @@ export class Parser {
       this.states.push(State.DocumentEnd);
       this.state = State.DocumentContent;
       this.skip();
-      return { type: Ev.DocumentStart, start, end: token.end };
+      return this.emit(Ev.DocumentStart, start, token.end);
     }
     this.state = State.End;
     this.skip();
-    return { type: Ev.StreamEnd, start: token.start, end: token.end };
+    return this.emit(Ev.StreamEnd, token.start, token.end);
   }
 
   private documentContent(): YamlEvent {
@@ -193,7 +197,7 @@ export class Parser {
     }
     this.tagDirectives = [];
     this.state = State.DocumentStart;
-    return { type: Ev.DocumentEnd, start: token.start, end };
+    return this.emit(Ev.DocumentEnd, token.start, end);
   }
 
   private node(block: boolean, indentlessSequence: boolean): YamlEvent {
@@ -203,7 +207,7 @@ export class Parser {
     if (token.type === Tok.Alias) {
       this.state = this.pop();
       this.skip();
-      return { type: Ev.Alias, start: token.start, end: token.end, anchor: token.value, dash };
+      return this.emit(Ev.Alias, token.start, token.end, dash, token.value);
     }
     let start = token.start;
     let end = token.start;
@@ -247,33 +251,33 @@ export class Parser {
     const implicit = tag === undefined;
     if (indentlessSequence && token.type === Tok.BlockEntry) {
       this.state = State.IndentlessSequenceEntry;
-      return { type: Ev.SequenceStart, start, end: token.end, anchor, tag, implicit, flow: false, dash };
+      return this.emit(Ev.SequenceStart, start, token.end, dash, anchor, tag, undefined, implicit, 0, false);
     }
     if (token.type === Tok.Scalar) {
       const plainImplicit = (tag === undefined && token.style === Style.Plain) || tag === '!';
       this.state = this.pop();
       this.skip();
-      return { type: Ev.Scalar, start, end: token.end, anchor, tag, value: token.value, implicit: plainImplicit, style: token.style, dash };
+      return this.emit(Ev.Scalar, start, token.end, dash, anchor, tag, token.value, plainImplicit, token.style!, false);
     }
     if (token.type === Tok.FlowSequenceStart) {
       this.state = State.FlowSequenceFirstEntry;
-      return { type: Ev.SequenceStart, start, end: token.end, anchor, tag, implicit, flow: true, dash };
+      return this.emit(Ev.SequenceStart, start, token.end, dash, anchor, tag, undefined, implicit, 0, true);
     }
     if (token.type === Tok.FlowMappingStart) {
       this.state = State.FlowMappingFirstKey;
-      return { type: Ev.MappingStart, start, end: token.end, anchor, tag, implicit, flow: true, dash };
+      return this.emit(Ev.MappingStart, start, token.end, dash, anchor, tag, undefined, implicit, 0, true);
     }
     if (block && token.type === Tok.BlockSequenceStart) {
       this.state = State.BlockSequenceFirstEntry;
-      return { type: Ev.SequenceStart, start, end: token.end, anchor, tag, implicit, flow: false, dash };
+      return this.emit(Ev.SequenceStart, start, token.end, dash, anchor, tag, undefined, implicit, 0, false);
     }
     if (block && token.type === Tok.BlockMappingStart) {
       this.state = State.BlockMappingFirstKey;
-      return { type: Ev.MappingStart, start, end: token.end, anchor, tag, implicit, flow: false, dash };
+      return this.emit(Ev.MappingStart, start, token.end, dash, anchor, tag, undefined, implicit, 0, false);
     }
     if (anchor !== undefined || tag !== undefined) {
       this.state = this.pop();
-      return { type: Ev.Scalar, start, end, anchor, tag, value: '', implicit, style: Style.Plain, dash };
+      return this.emit(Ev.Scalar, start, end, dash, anchor, tag, '', implicit, Style.Plain, false);
     }
     return this.fail('did not find expected node content', token.start, block ? 'while parsing a block node' : 'while parsing a flow node');
   }
@@ -283,7 +287,7 @@ export class Parser {
     this.state = this.pop();
     this.marks.pop();
     this.skip();
-    return { type, start: token.start, end: token.end };
+    return this.emit(type, token.start, token.end);
   }
 
   private blockSequenceEntry(first: boolean): YamlEvent {
@@ -303,7 +307,7 @@ export class Parser {
         return this.node(true, false);
       }
       this.state = State.BlockSequenceEntry;
-      return { ...this.emptyScalar(mark), dash };
+      return this.emptyScalar(mark, dash);
     }
     if (token.type === Tok.BlockEnd) {
       return this.collectionEnd(Ev.SequenceEnd, token);
@@ -324,10 +328,10 @@ export class Parser {
         return this.node(true, false);
       }
       this.state = State.IndentlessSequenceEntry;
-      return { ...this.emptyScalar(mark), dash };
+      return this.emptyScalar(mark, dash);
     }
     this.state = this.pop();
-    return { type: Ev.SequenceEnd, start: token.start, end: token.start };
+    return this.emit(Ev.SequenceEnd, token.start, token.start);
   }
 
   private blockMappingKey(first: boolean): YamlEvent {
@@ -395,7 +399,7 @@ export class Parser {
     if (token.type === Tok.Key) {
       this.state = State.FlowSequenceEntryMappingKey;
       this.skip();
-      return { type: Ev.MappingStart, start: token.start, end: token.end, implicit: true, flow: true };
+      return this.emit(Ev.MappingStart, token.start, token.end, -1, undefined, undefined, undefined, true, 0, true);
     }
     if (token.type !== Tok.FlowSequenceEnd) {
       this.states.push(State.FlowSequenceEntry);
@@ -433,7 +437,7 @@ export class Parser {
   private flowSequenceEntryMappingEnd(): YamlEvent {
     const token = this.peek();
     this.state = State.FlowSequenceEntry;
-    return { type: Ev.MappingEnd, start: token.start, end: token.start };
+    return this.emit(Ev.MappingEnd, token.start, token.start);
   }
 
   private flowMappingKey(first: boolean): YamlEvent {
@@ -473,8 +477,28 @@ export class Parser {
     return this.emptyScalar(token.start);
   }
 
-  private emptyScalar(at: number): YamlEvent {
-    return { type: Ev.Scalar, start: at, end: at, value: '', implicit: true, style: Style.Plain };
+  private emptyScalar(at: number, dash = -1): YamlEvent {
+    return this.emit(Ev.Scalar, at, at, dash, undefined, undefined, '', true, Style.Plain, false);
+  }
+
+  /**
+   * The event, in the one object the parser hands out: it holds until the next call of next()
+   * (the composer reads each event before it asks for the next), so that no event is allocated.
+   */
+  private emit(type: number, start: number, end: number, dash = -1, anchor?: string, tag?: string, value?: string,
+    implicit = false, style = 0, flow = false): YamlEvent {
+    const e = this.event;
+    e.type = type;
+    e.start = start;
+    e.end = end;
+    e.dash = dash;
+    e.anchor = anchor;
+    e.tag = tag;
+    e.value = value;
+    e.implicit = implicit;
+    e.style = style;
+    e.flow = flow;
+    return e;
   }
 
   private processDirectives(): void {

@@ -133,25 +133,31 @@ interface Anchored {
   done?: Done;
 }
 
+/** A collection being composed. Frames are reused (a document opens many collections, few at a time). */
 interface Frame {
-  readonly isMap: boolean;
-  readonly value: any;
-  readonly start: number;
-  readonly flow: boolean;
-  readonly dash: number;
-  readonly tree?: PathTree;
-  readonly node?: SourceMap | SourceSeq;
-  readonly anchored?: Anchored;
+  isMap: boolean;
+  value: any;
+  start: number;
+  flow: boolean;
+  dash: number;
+  tree: PathTree | undefined;
+  node: SourceMap | SourceSeq | undefined;
+  anchored: Anchored | undefined;
   cost: number;
   end: number;
-  /** A mapping's key, waiting for its value. */
-  key?: Done;
-  keyName?: string;
+  /** A mapping's key has come and waits for its value: where it is, whether it is a merge key, its JSON name. */
+  keyPending: boolean;
+  keyMerge: boolean;
+  keyStart: number;
+  keyEnd: number;
+  keyName: string | undefined;
   /** Items composed so far (for the merge of a sequence of maps). */
   index: number;
   /** A mapping's keys set by explicit entries, once a merge key has set others. */
-  explicit?: Set<string>;
+  explicit: Set<string> | undefined;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** go-yaml's alias expansion limits (decode.go `allowedAliasRatio` and `unmarshal`). */
 function allowedAliasRatio(decodeCount: number): number {
@@ -172,6 +178,12 @@ class Composer {
   private readonly parser: Parser;
   private readonly anchors = new Map<string, Anchored>();
   private readonly stack: Frame[] = [];
+  /** Frames of collections already closed, to be used again. */
+  private readonly spare: Frame[] = [];
+  /** The Done of a scalar that is neither anchored nor kept: deliver() uses it before the next one is made. */
+  private readonly scratch: Mutable<Done> = {
+    value: undefined, cost: 1, isMap: false, alias: false, start: 0, end: 0, node: undefined, merge: false, integer: undefined, dash: -1,
+  };
   private decodeCount = 0;
   private aliasCount = 0;
   private shares = false;
@@ -220,7 +232,7 @@ class Composer {
   private childTree(): PathTree | undefined {
     const top = this.stack[this.stack.length - 1];
     if (!top) return this.record;
-    if (!top.tree || (top.isMap && top.key === undefined)) return undefined;
+    if (!top.tree || (top.isMap && !top.keyPending)) return undefined;
     const key = top.isMap ? top.keyName : String(top.index);
     return (key !== undefined ? top.tree[key] : undefined) ?? top.tree['*'];
   }
@@ -229,7 +241,7 @@ class Composer {
     const isMap = e.type === Ev.MappingStart;
     // go-yaml decodes a merge key's list of maps item by item, never the list itself.
     const top = this.stack[this.stack.length - 1];
-    const mergeList = !isMap && !!top?.isMap && !!top.key?.merge;
+    const mergeList = !isMap && !!top?.isMap && top.keyPending && top.keyMerge;
     if (!mergeList) this.decodeCount++;
     if (e.anchor !== undefined || e.tag !== undefined) this.shares = true;
     const tree = this.childTree();
@@ -237,19 +249,19 @@ class Composer {
     const node: SourceMap | SourceSeq | undefined = tree === undefined ? undefined : isMap
       ? { kind: 'map', flow: !!e.flow, start: e.start, end: e.end, anchor: anchored?.use, entries: [] }
       : { kind: 'seq', flow: !!e.flow, start: e.start, end: e.end, anchor: anchored?.use, items: [] };
-    this.stack.push({
-      isMap,
-      value: isMap ? {} : [],
-      start: e.start,
-      flow: !!e.flow,
-      dash: e.dash ?? -1,
-      tree,
-      node,
-      anchored,
-      cost: mergeList ? 0 : 1,
-      end: e.end,
-      index: 0,
-    });
+    const f = this.spare.pop() ?? newFrame();
+    f.isMap = isMap;
+    f.value = isMap ? {} : [];
+    f.start = e.start;
+    f.flow = !!e.flow;
+    f.dash = e.dash ?? -1;
+    f.tree = tree;
+    f.node = node;
+    f.anchored = anchored;
+    f.cost = mergeList ? 0 : 1;
+    f.end = e.end;
+    f.index = 0;
+    this.stack.push(f);
     if (this.stack.length > 10002) throw new YamlError('exceeded max depth of 10000', this.parser.markAt(e.start));
   }
 
@@ -260,6 +272,9 @@ class Composer {
     if (f.node) f.node.end = end;
     const done: Done = { value: f.value, cost: f.cost, isMap: f.isMap, start: f.start, end, node: f.node, dash: f.dash };
     if (f.anchored) f.anchored.done = done;
+    f.value = f.tree = f.node = f.anchored = f.explicit = f.keyName = undefined;
+    f.keyPending = false;
+    this.spare.push(f);
     this.deliver(done);
   }
 
@@ -286,8 +301,15 @@ class Composer {
     }
     if (merge) this.shares = true;
     const top = this.stack[this.stack.length - 1];
-    if (!(merge && top?.isMap && top.key === undefined)) this.decodeCount++;
-    const done: Done = { value, cost: 1, isMap: false, start: e.start, end: e.end, merge, integer, dash: e.dash ?? -1 };
+    if (!(merge && top?.isMap && !top.keyPending)) this.decodeCount++;
+    // An anchored scalar's Done is kept for its aliases; any other is used once, at once.
+    const done: Mutable<Done> = e.anchor === undefined ? this.scratch : { ...this.scratch };
+    done.value = value;
+    done.start = e.start;
+    done.end = e.end;
+    done.merge = merge;
+    done.integer = integer;
+    done.dash = e.dash ?? -1;
     if (e.anchor !== undefined) this.defineAnchor(e.anchor).done = done;
     return done;
   }
@@ -355,8 +377,11 @@ class Composer {
       f.index++;
       return;
     }
-    if (f.key === undefined) {
-      f.key = d;
+    if (!f.keyPending) {
+      f.keyPending = true;
+      f.keyMerge = !!d.merge;
+      f.keyStart = d.start;
+      f.keyEnd = d.end;
       if (!d.merge) {
         this.count(f, d);
         if (d.isMap || Array.isArray(d.value)) throw new YamlError(`invalid map key: ${JSON.stringify(d.value)}`, this.parser.markAt(d.start));
@@ -370,20 +395,24 @@ class Composer {
       }
       return;
     }
-    const key = f.key;
-    f.key = undefined;
-    const where = { keyStart: key.start, keyEnd: key.end, valueStart: d.start, valueEnd: d.end, value: d.node };
-    if (key.merge) {
+    f.keyPending = false;
+    if (f.keyMerge) {
       const merged = this.merge(f, d);
-      if (f.node) (f.node as SourceMap).entries.push({ key: undefined, merged, ...where });
+      if (f.node) this.entry(f, d, undefined, merged);
       return;
     }
     this.count(f, d);
     if (f.explicit ? f.explicit.has(f.keyName!) : Object.prototype.hasOwnProperty.call(f.value, f.keyName!)) this.duplicateKeys = true;
     f.explicit?.add(f.keyName!);
     setKey(f.value, f.keyName!, d.value);
-    if (f.node) (f.node as SourceMap).entries.push({ key: f.keyName, ...where });
+    if (f.node) this.entry(f, d, f.keyName, undefined);
     f.keyName = undefined;
+  }
+
+  /** Records a recorded map's entry: the pending key and its value `d`. */
+  private entry(f: Frame, d: Done, key: string | undefined, merged: string[] | undefined): void {
+    const entry: MapEntry = { key, merged, keyStart: f.keyStart, keyEnd: f.keyEnd, valueStart: d.start, valueEnd: d.end, value: d.node };
+    (f.node as SourceMap).entries.push(entry);
   }
 
   private count(f: Frame, d: Done): void {
@@ -416,6 +445,28 @@ class Composer {
     }
     return keys;
   }
+}
+
+function newFrame(): Frame {
+  return {
+    isMap: false,
+    value: undefined,
+    start: 0,
+    flow: false,
+    dash: -1,
+    tree: undefined,
+    node: undefined,
+    anchored: undefined,
+    cost: 0,
+    end: 0,
+    keyPending: false,
+    keyMerge: false,
+    keyStart: 0,
+    keyEnd: 0,
+    keyName: undefined,
+    index: 0,
+    explicit: undefined,
+  };
 }
 
 function setKey(obj: Record<string, unknown>, key: string, value: unknown): void {
