@@ -59,6 +59,11 @@ export interface Token {
   readonly minor?: number;
 }
 
+/** A token; every token has every field, so that reading one is reading one shape. */
+function makeToken(type: number, start: number, end: number, value?: string, style = 0, suffix?: string): Token {
+  return { type, start, end, value, style, suffix, major: undefined, minor: undefined };
+}
+
 /** A YAML syntax error, in go-yaml's words, with where it was found. */
 export class YamlError extends Error {
   constructor(readonly problem: string, readonly mark: Mark, readonly context?: string) {
@@ -362,14 +367,14 @@ export class Scanner {
       this.indents.push(this.indent);
       this.indent = column;
       if (this.indents.length > MAX_DEPTH) this.error('while increasing indent level', `exceeded max depth of ${MAX_DEPTH}`);
-      this.insertToken(number > -1 ? number - this.tokensParsed : -1, { type, start: at, end: at });
+      this.insertToken(number > -1 ? number - this.tokensParsed : -1, makeToken(type, at, at));
     }
   }
 
   private unrollIndent(column: number): void {
     if (this.flowLevel > 0) return;
     while (this.indent > column) {
-      this.insertToken(-1, { type: Tok.BlockEnd, start: this.pos, end: this.pos });
+      this.insertToken(-1, makeToken(Tok.BlockEnd, this.pos, this.pos));
       this.indent = this.indents.pop()!;
     }
   }
@@ -381,7 +386,7 @@ export class Scanner {
     this.simpleKeys.push(this.noKey(0));
     this.simpleKeyAllowed = true;
     this.streamStartProduced = true;
-    this.insertToken(-1, { type: Tok.StreamStart, start: this.pos, end: this.pos });
+    this.insertToken(-1, makeToken(Tok.StreamStart, this.pos, this.pos));
   }
 
   private fetchStreamEnd(): void {
@@ -392,7 +397,7 @@ export class Scanner {
     this.unrollIndent(-1);
     this.removeSimpleKey();
     this.simpleKeyAllowed = false;
-    this.insertToken(-1, { type: Tok.StreamEnd, start: this.pos, end: this.pos });
+    this.insertToken(-1, makeToken(Tok.StreamEnd, this.pos, this.pos));
   }
 
   private fetchDirective(): void {
@@ -410,7 +415,7 @@ export class Scanner {
     this.skip();
     this.skip();
     this.skip();
-    this.insertToken(-1, { type, start, end: this.pos });
+    this.insertToken(-1, makeToken(type, start, this.pos));
   }
 
   private fetchFlowCollectionStart(type: number): void {
@@ -458,13 +463,13 @@ export class Scanner {
   private indicatorToken(type: number): void {
     const start = this.pos;
     this.skip();
-    this.insertToken(-1, { type, start, end: this.pos });
+    this.insertToken(-1, makeToken(type, start, this.pos));
   }
 
   private fetchValue(): void {
     const key = this.simpleKeys[this.simpleKeys.length - 1];
     if (this.simpleKeyIsValid(key)) {
-      this.insertToken(key.tokenNumber - this.tokensParsed, { type: Tok.Key, start: key.offset, end: key.offset });
+      this.insertToken(key.tokenNumber - this.tokensParsed, makeToken(Tok.Key, key.offset, key.offset));
       this.rollIndent(key.column, key.tokenNumber, Tok.BlockMappingStart, key.offset);
       key.possible = false;
       this.simpleKeysByTok.delete(key.tokenNumber);
@@ -552,7 +557,7 @@ export class Scanner {
       if (this.code() !== 0x2e) this.error('while scanning a %YAML directive', 'did not find expected digit or \'.\' character', start);
       this.skip();
       const minor = this.scanVersionNumber(start);
-      token = { type: Tok.VersionDirective, start, end: this.pos, major, minor };
+      token = { ...makeToken(Tok.VersionDirective, start, this.pos), major, minor };
     } else if (name === 'TAG') {
       while (this.isBlank()) this.skip();
       const handle = this.scanTagHandle(true, start);
@@ -560,7 +565,7 @@ export class Scanner {
       while (this.isBlank()) this.skip();
       const prefix = this.scanTagUri(true, '', start);
       if (!this.isBlankz()) this.error('while scanning a %TAG directive', 'did not find expected whitespace or line break', start);
-      token = { type: Tok.TagDirective, start, end: this.pos, value: handle, suffix: prefix };
+      token = makeToken(Tok.TagDirective, start, this.pos, handle, 0, prefix);
     } else {
       return this.error('while scanning a directive', 'found unknown directive name', start);
     }
@@ -591,7 +596,7 @@ export class Scanner {
     if (value === '' || !(this.isBlankz() || c === 0x3f || c === 0x3a || c === 0x2c || c === 0x5d || c === 0x7d || c === 0x25 || c === 0x40 || c === 0x60)) {
       this.error(type === Tok.Anchor ? 'while scanning an anchor' : 'while scanning an alias', 'did not find expected alphabetic or numeric character', start);
     }
-    return { type, start, end, value };
+    return makeToken(type, start, end, value);
   }
 
   private scanTag(): Token {
@@ -620,7 +625,7 @@ export class Scanner {
       }
     }
     if (!this.isBlankz()) this.error('while scanning a tag', 'did not find expected whitespace or line break', start);
-    return { type: Tok.Tag, start, end: this.pos, value: handle, suffix };
+    return makeToken(Tok.Tag, start, this.pos, handle, 0, suffix);
   }
 
   private scanTagHandle(directive: boolean, start: number): string {
@@ -750,7 +755,7 @@ export class Scanner {
     }
     if (chomping !== -1) parts.push(leadingBreak);
     if (chomping === 1) parts.push(trailingBreaks);
-    return { type: Tok.Scalar, start, end, value: parts.join(''), style: literal ? Style.Literal : Style.Folded };
+    return makeToken(Tok.Scalar, start, end, parts.join(''), literal ? Style.Literal : Style.Folded);
   }
 
   private scanFlowScalar(single: boolean): Token {
@@ -816,7 +821,7 @@ export class Scanner {
       }
     }
     this.skip();
-    return { type: Tok.Scalar, start, end: this.pos, value: parts.join(''), style: single ? Style.SingleQuoted : Style.DoubleQuoted };
+    return makeToken(Tok.Scalar, start, this.pos, parts.join(''), single ? Style.SingleQuoted : Style.DoubleQuoted);
   }
 
   /** A backslash escape of a double-quoted scalar (scannerc.go `yaml_parser_scan_flow_scalar`). */
@@ -926,6 +931,6 @@ export class Scanner {
       if (this.flowLevel === 0 && this.column < indent) break;
     }
     if (leadingBlanks) this.simpleKeyAllowed = true;
-    return { type: Tok.Scalar, start, end: endPos, value: parts.length === 1 ? parts[0] : parts.join(''), style: Style.Plain };
+    return makeToken(Tok.Scalar, start, endPos, parts.length === 1 ? parts[0] : parts.join(''), Style.Plain);
   }
 }
