@@ -6,8 +6,7 @@
 // One path runs it: `meshjob(argv, io)` reads the arguments, then stdin chunk by chunk, and writes
 // through `io`. The binary gives it the process's streams and a temporary file to hold the output
 // until the whole stream is accepted; tests give it streams in memory.
-import { once } from 'events';
-import { appendFileSync, closeSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'fs';
+import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { legacyExecFlags, resourceList } from './krm';
@@ -53,11 +52,13 @@ MESHJOB_LOG=FILE appends every message to FILE too (Helm 4 does not show a plugi
 
 /** Where a run writes. */
 export interface Sink {
+  /** Takes a chunk, which holds only until the returned promise settles: a sink that keeps it copies it. */
   write(chunk: Buffer | string): void | Promise<void>;
 }
 
 /** Holds a stream's output until the stream is accepted. */
 export interface Spool {
+  /** Takes a chunk, which holds only during the call: a spool that keeps it copies it. */
   write(chunk: Buffer): void;
   /** Writes what it holds to `to`, then lets it go. */
   replay(to: Sink): Promise<void>;
@@ -244,7 +245,8 @@ function processIo(): CliIo {
   return {
     stdin: process.stdin,
     stdinIsTTY: process.stdin.isTTY,
-    stdout: { write: async (chunk) => { if (!process.stdout.write(chunk)) await once(process.stdout, 'drain'); } },
+    // Settles when the chunk is handed to the system: the spool's buffer is then used again.
+    stdout: { write: (chunk) => new Promise<void>((resolve, reject) => { process.stdout.write(chunk, (e) => (e ? reject(e) : resolve())); }) },
     stderr: { write: (chunk) => { process.stderr.write(chunk); } },
     env: process.env,
     spool: fileSpool,
@@ -278,7 +280,13 @@ function fileSpool(): Spool {
     },
     replay: async (to) => {
       close();
-      for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) await to.write(chunk as Buffer);
+      // One buffer, read into again once the sink has taken what it held.
+      const input = openSync(file, 'r');
+      try {
+        for (let n; (n = readSync(input, buffer, 0, buffer.length, null)) > 0;) await to.write(buffer.subarray(0, n));
+      } finally {
+        closeSync(input);
+      }
     },
     discard: () => {
       close();

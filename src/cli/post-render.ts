@@ -38,7 +38,8 @@ export interface JobReport {
 /**
  * Transforms a stream pushed to it chunk by chunk. Each complete document is written to `write` as
  * soon as it is read; `problems` says whether the stream must be refused (then nothing written may
- * be used).
+ * be used). The bytes given to `write` hold only during the call (text is encoded into one buffer,
+ * used again): a `write` that keeps them copies them.
  */
 export class StreamTransformer {
   /** One line per problem; non-empty means the stream is refused. */
@@ -53,6 +54,8 @@ export class StreamTransformer {
   private readonly splitter = new DocumentSplitter();
   private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   private bytes = 0;
+  /** Where text is encoded for writing: UTF-8 takes at most 3 bytes a UTF-16 unit. */
+  private encoded: Buffer | undefined;
 
   constructor(private readonly options: StreamOptions, private readonly write: (bytes: Buffer) => void) {}
 
@@ -122,7 +125,9 @@ export class StreamTransformer {
       let end = Math.min(at + WRITE_SIZE, text.length);
       const last = text.charCodeAt(end - 1);
       if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
-      this.write(Buffer.from(text.slice(at, end), 'utf-8'));
+      this.encoded ??= Buffer.allocUnsafe(3 * WRITE_SIZE);
+      const n = this.encoded.write(text.slice(at, end), 0, 'utf-8');
+      this.write(this.encoded.subarray(0, n));
       at = end;
     }
   }

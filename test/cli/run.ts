@@ -25,7 +25,8 @@ export async function runMeshjob(argv: string[], stdin: string | Buffer = '', op
   }
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
-  const collect = (into: Buffer[]) => ({ write: (c: Buffer | string) => { into.push(typeof c === 'string' ? Buffer.from(c, 'utf-8') : c); } });
+  // A sink's chunk holds only during the call (src/cli/main.ts `Sink`): it is copied.
+  const collect = (into: Buffer[]) => ({ write: (c: Buffer | string) => { into.push(typeof c === 'string' ? Buffer.from(c, 'utf-8') : Buffer.from(c)); } });
   const memorySpool = (): Spool => {
     let held: Buffer[] = [];
     return {
