@@ -180,7 +180,7 @@ class Composer {
   private readonly stack: Frame[] = [];
   /** Frames of collections already closed, to be used again. */
   private readonly spare: Frame[] = [];
-  /** The Done of a scalar that is neither anchored nor kept: deliver() uses it before the next one is made. */
+  /** The Done of a node that is not anchored: deliver() uses it before the next one is made. */
   private readonly scratch: Mutable<Done> = {
     value: undefined, cost: 1, isMap: false, alias: false, start: 0, end: 0, node: undefined, merge: false, integer: undefined, dash: -1,
   };
@@ -270,7 +270,17 @@ class Composer {
     // A flow collection ends at its bracket; a block one where its last item ends.
     const end = f.flow ? e.end : f.end;
     if (f.node) f.node.end = end;
-    const done: Done = { value: f.value, cost: f.cost, isMap: f.isMap, start: f.start, end, node: f.node, dash: f.dash };
+    // As a scalar's: an anchored collection's Done is kept for its aliases, any other used at once.
+    const done: Mutable<Done> = f.anchored ? { ...this.scratch } : this.scratch;
+    done.value = f.value;
+    done.cost = f.cost;
+    done.isMap = f.isMap;
+    done.start = f.start;
+    done.end = end;
+    done.node = f.node;
+    done.merge = false;
+    done.integer = undefined;
+    done.dash = f.dash;
     if (f.anchored) f.anchored.done = done;
     f.value = f.tree = f.node = f.anchored = f.explicit = f.keyName = undefined;
     f.keyPending = false;
@@ -305,6 +315,9 @@ class Composer {
     // An anchored scalar's Done is kept for its aliases; any other is used once, at once.
     const done: Mutable<Done> = e.anchor === undefined ? this.scratch : { ...this.scratch };
     done.value = value;
+    done.cost = 1;
+    done.isMap = false;
+    done.node = undefined;
     done.start = e.start;
     done.end = e.end;
     done.merge = merge;

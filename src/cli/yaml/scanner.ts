@@ -871,7 +871,8 @@ export class Scanner {
     const start = this.pos;
     // Where the last non-blank character ends.
     let endPos = this.pos;
-    const parts: string[] = [];
+    // Built by concatenation: a scalar of one piece (the most) is that piece's slice, no array.
+    let value = '';
     let leadingBreak = '';
     let trailingBreaks = '';
     let whitespaces = '';
@@ -894,13 +895,13 @@ export class Scanner {
         if (flow && (c === 0x2c || c === 0x3f || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d)) break;
         if (from < 0) {
           if (leadingBlanks) {
-            if (leadingBreak.startsWith('\n')) parts.push(trailingBreaks === '' ? ' ' : trailingBreaks);
-            else parts.push(leadingBreak, trailingBreaks);
+            if (leadingBreak.startsWith('\n')) value += trailingBreaks === '' ? ' ' : trailingBreaks;
+            else value += leadingBreak + trailingBreaks;
             leadingBreak = '';
             trailingBreaks = '';
             leadingBlanks = false;
           } else if (whitespaces !== '') {
-            parts.push(whitespaces);
+            value += whitespaces;
             whitespaces = '';
           }
           from = this.pos;
@@ -911,7 +912,7 @@ export class Scanner {
         this.index++;
         endPos = this.pos;
       }
-      if (from >= 0) parts.push(src.slice(from, this.pos));
+      if (from >= 0) value += src.slice(from, this.pos);
       if (!(this.isBlank() || this.isBreak())) break;
       while (this.isBlank() || this.isBreak()) {
         if (this.isBlank()) {
@@ -931,6 +932,6 @@ export class Scanner {
       if (this.flowLevel === 0 && this.column < indent) break;
     }
     if (leadingBlanks) this.simpleKeyAllowed = true;
-    return makeToken(Tok.Scalar, start, endPos, parts.length === 1 ? parts[0] : parts.join(''), Style.Plain);
+    return makeToken(Tok.Scalar, start, endPos, value, Style.Plain);
   }
 }
