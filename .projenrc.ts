@@ -70,6 +70,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     // The line cdk8s-cli brings (cdk8s init's apps use it): named so that the cdk8s-plus lines
     // test (test/consumer/plus-lines.test.ts) compiles against it, at the version cdk8s-cli installs.
     'cdk8s-plus-33@2.5.57',
+    // The YAML library the transformer benchmark measures itself against (bench/transformer.ts).
+    'js-yaml@4.3.2',
   ],
 
   // No hosted CI or release automation: `.ci/run` is the project's CI.

@@ -1,8 +1,10 @@
 import { readFileSync } from 'fs';
-import { Document, isMap, isSeq, parse, parseDocument, YAMLMap } from 'yaml';
 import { checkConfig, CliOptions, FLAGS, MESHES, readOptionText, toFlags, toManifestLifecycle } from './options';
-import { applyToManifest, ManifestLifecycle, ManifestResult } from '../manifests/apply';
+import { applyToCopy, changeJobs, DOCUMENT_PATHS, freezeDeep } from './post-render';
 import { annotateResult, describeOutcome } from '../manifests/outcome';
+import { CannotWrite, editDocument } from './yaml/edit';
+import { isPlainObject, PathTree, readDocument, ReadResult, YamlError } from './yaml/read';
+import { ManifestLifecycle, ManifestResult } from '../manifests/apply';
 
 export { describeOutcome };
 
@@ -18,14 +20,15 @@ export { describeOutcome };
 // With one argument it is a kustomize legacy exec transformer (api/internal/plugins/execplugin/
 // execplugin.go: the plugin's own config file as the first argument, the resources as a YAML
 // stream on stdin, the stream back on stdout): the config becomes the command line's options and
-// the stream goes through the command line itself.
+// the stream goes through the command line itself (src/cli/main.ts).
+//
+// The ResourceList is edited in place as a stream's documents are (src/cli/yaml/edit.ts): an item
+// the function does not change comes back as the same text, so kpt and kustomize read it as they
+// read their own output; in a changed Job, only MeshJob's fields are written anew.
 //
 // Options come from the function's config: a ConfigMap's `data` (what `kpt fn eval -- key=value`
 // makes; every value a string), or any other kind whose top-level keys are the config file's
 // (`mesh`, `meshVersion`, `kubernetesVersion`, ...), such as `kind: MeshJobTransformer`.
-
-/** The command line's entry, which the legacy exec route hands the stream to. */
-export type Cli = (argv: string[], stdin: string) => { code: number; stdout: string; stderr: string };
 
 /** The KRM function's ResourceList apiVersion and kind (functions-spec.md). */
 const RESOURCE_LIST = { apiVersion: 'config.kubernetes.io/v1', kind: 'ResourceList' };
@@ -89,51 +92,55 @@ interface KrmResult {
   file?: { path: string; index?: number };
 }
 
+/** What the KRM function prints and its exit code. */
+export interface KrmOutput {
+  readonly code: number;
+  readonly stdout: string;
+  /** Lines for stderr (without the "meshjob: " prefix). */
+  readonly messages: string[];
+}
+
+/** The ResourceList's items (each a Job, a CronJob or a list of them) and its results: what is recorded. */
+const RESOURCE_LIST_PATHS: PathTree = { items: { '*': DOCUMENT_PATHS }, results: {} };
+
 /**
- * `meshjob krm [CONFIG]`: a ResourceList in and out, or (with a config file) kustomize's legacy
- * exec transformer. Returns what to write and the exit code.
+ * kustomize's legacy exec transformer: the command line's flags for the plugin's config file, or
+ * the problems that stop it.
  */
-export function krm(argv: string[], stdin: string, cli: Cli): ReturnType<Cli> {
-  if (argv.length > 1 || argv[0]?.startsWith('-')) {
-    return failLine(`krm takes no options (got "${argv.join(' ')}"): put them in the function config, or give the kustomize plugin config file alone`);
-  }
-  return argv.length === 1 ? legacyExec(argv[0], stdin, cli) : resourceList(stdin);
-}
-
-function failLine(line: string) {
-  return { code: 1, stdout: '', stderr: `meshjob: ${line}\n` };
-}
-
-/** kustomize's legacy exec transformer: options from the plugin's config file, the stream through the CLI. */
-function legacyExec(configFile: string, stdin: string, cli: Cli) {
+export function legacyExecFlags(configFile: string): { argv: string[] } | { problems: string[] } {
   let config: unknown;
   try {
-    config = parse(readFileSync(configFile, 'utf-8'), { version: '1.1' });
+    config = readDocument(readFileSync(configFile, 'utf-8')).value;
   } catch (e) {
-    return failLine(`cannot read the kustomize plugin config ${configFile}: ${(e as Error).message.split('\n')[0]}`);
+    return { problems: [`cannot read the kustomize plugin config ${configFile}: ${(e as Error).message.split('\n')[0]}`] };
   }
   const name = (config as any)?.metadata?.name;
   const { options, problems } = optionsFromFunctionConfig(config, `${(config as any)?.kind ?? 'config'} ${name ?? configFile}`);
-  if (problems.length > 0) return { code: 1, stdout: '', stderr: problems.map((p) => `meshjob: ${p}\n`).join('') };
-  return cli(optionsToFlags(options), stdin);
+  return problems.length > 0 ? { problems } : { argv: optionsToFlags(options) };
 }
 
-/** The KRM function: a ResourceList on stdin, the same list with its Jobs made mesh-safe on stdout. */
-function resourceList(stdin: string) {
-  // YAML 1.1, as the orchestrators (kyaml, go-yaml) and Kubernetes read it: `0644` stays octal.
-  const doc = parseDocument(stdin, { version: '1.1' });
-  if (doc.errors.length > 0) return failLine(`stdin is not a ResourceList: invalid YAML: ${doc.errors[0].message.split('\n')[0]}`);
-  const list = doc.contents;
-  const head = doc.toJS() ?? {};
-  if (!isMap(list) || head.apiVersion !== RESOURCE_LIST.apiVersion || head.kind !== RESOURCE_LIST.kind) {
-    return failLine(`stdin is not a ResourceList: expected apiVersion ${RESOURCE_LIST.apiVersion}, kind ${RESOURCE_LIST.kind}; ` +
+/** The KRM function: a ResourceList in, the same list with its Jobs made mesh-safe and `results` out. */
+export function resourceList(stdin: string): KrmOutput {
+  const fail = (message: string): KrmOutput => ({ code: 1, stdout: '', messages: [message] });
+  let read: ReadResult;
+  try {
+    read = readDocument(stdin, RESOURCE_LIST_PATHS);
+  } catch (e) {
+    if (!(e instanceof YamlError)) throw e;
+    return fail(`stdin is not a ResourceList: invalid YAML: ${e.message}`);
+  }
+  const before = read.value as any;
+  if (!isPlainObject(before) || before.apiVersion !== RESOURCE_LIST.apiVersion || before.kind !== RESOURCE_LIST.kind) {
+    return fail(`stdin is not a ResourceList: expected apiVersion ${RESOURCE_LIST.apiVersion}, kind ${RESOURCE_LIST.kind}; ` +
       'run `meshjob` without "krm" for a plain YAML stream');
   }
-  const items = list.get('items', true);
-  if (items !== undefined && items !== null && !isSeq(items)) return failLine(`the ResourceList's items ${JSON.stringify(head.items)} is not a list: give the resources as a YAML sequence under items`);
+  const items = before.items;
+  if (items !== undefined && items !== null && !Array.isArray(items)) {
+    return fail(`the ResourceList's items ${JSON.stringify(items)} is not a list: give the resources as a YAML sequence under items`);
+  }
 
   const results: KrmResult[] = [];
-  const { options, problems } = optionsFromFunctionConfig(head.functionConfig, 'functionConfig');
+  const { options, problems } = optionsFromFunctionConfig(before.functionConfig, 'functionConfig');
   let what: ManifestLifecycle | undefined;
   if (problems.length === 0 && options.mesh === undefined) {
     problems.push(`functionConfig sets no mesh: give one of ${MESHES.join(', ')} (ConfigMap data or MeshJobTransformer key "mesh")`);
@@ -147,26 +154,31 @@ function resourceList(stdin: string) {
   }
   results.push(...problems.map((message): KrmResult => ({ message, severity: 'error' })));
 
-  if (what && isSeq(items)) {
-    items.items.forEach((node, i) => {
-      const obj = (node as any)?.toJS?.(doc) ?? node;
-      try {
-        const r = applyToManifest(obj, what!);
-        if (annotateResult(obj, r)) {
-          // The changed object replaces the item; a comment before it stays with it.
-          const changed = doc.createNode(obj, { aliasDuplicateObjects: false }) as any;
-          changed.commentBefore = (node as any)?.commentBefore;
-          items.items[i] = changed;
-        }
-        results.push(...resultsOf(r, obj));
-      } catch (e) {
-        results.push({ ...located(obj), message: (e as Error).message, severity: 'error' });
+  freezeDeep(before);
+  const after = { ...before } as any;
+  if (what && Array.isArray(items)) {
+    after.items = items.map((item: unknown) => changeJobs(item, (copy, original) => {
+      const applied = applyToCopy(copy, original, what!);
+      if ('error' in applied) {
+        results.push({ ...located(original), message: applied.error.message, severity: 'error' });
+        return original;
       }
-    });
+      annotateResult(applied.obj, applied.result);
+      results.push(...resultsOf(applied.result, applied.obj));
+      return applied.obj;
+    }));
   }
-  setResults(doc, list, results);
-  const failed = results.some((r) => r.severity === 'error');
-  return { code: failed ? 1 : 0, stdout: doc.toString({ lineWidth: 0 }), stderr: '' };
+  if (results.length > 0) after.results = results;
+  else delete after.results;
+  let stdout: string;
+  try {
+    // Each item is a part of its own: one that cannot be edited in place is written anew alone.
+    stdout = editDocument(stdin, read, before, after, 2).parts.join('');
+  } catch (e) {
+    if (!(e instanceof CannotWrite)) throw e;
+    return fail(`cannot write the changed ResourceList (${e.message}); report this`);
+  }
+  return { code: results.some((r) => r.severity === 'error') ? 1 : 0, stdout, messages: [] };
 }
 
 /**
@@ -193,12 +205,4 @@ function located(obj: any): Pick<KrmResult, 'resourceRef' | 'file'> {
     resourceRef: { apiVersion: obj?.apiVersion, kind: obj?.kind, name: meta.name, ...(meta.namespace ? { namespace: meta.namespace } : {}) },
     ...(path ? { file: { path, ...(index !== undefined ? { index: Number(index) } : {}) } } : {}),
   };
-}
-
-function setResults(doc: Document, list: YAMLMap, results: KrmResult[]): void {
-  if (results.length === 0) {
-    list.delete('results');
-    return;
-  }
-  list.set('results', doc.createNode(results, { aliasDuplicateObjects: false }));
 }

@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 // meshjob: makes the Jobs and CronJobs of a YAML stream mesh-safe. Works as Helm 3's
-// `--post-renderer` executable and behind the Helm 4 plugin in helm-plugin/.
-import { once } from 'events';
-import { appendFileSync, closeSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'fs';
+// `--post-renderer` executable, behind the Helm 4 plugin in helm-plugin/, as kustomize's exec
+// transformer and as a KRM function (src/cli/krm.ts).
+//
+// One path runs it: `meshjob(argv, io)` reads the arguments, then stdin chunk by chunk, and writes
+// through `io`. The binary gives it the process's streams and a temporary file to hold the output
+// until the whole stream is accepted; tests give it streams in memory.
+import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { parse } from 'yaml';
-import { krm } from './krm';
+import { legacyExecFlags, resourceList } from './krm';
 import { checkConfig, CliOptions, FLAGS, isSwitch, LIFECYCLES, mergeOptions, MESHES, readFlag, toManifestLifecycle, toSelectors } from './options';
 import { StreamOptions, StreamTransformer } from './post-render';
-import { diagnoseMain, runDiagnose, stdinChunks } from '../diagnose/main';
+import { readDocument } from './yaml/read';
+import { runDiagnose, stdinChunks } from '../diagnose/main';
 
 const USAGE = `usage: meshjob [--check] [--config FILE] --mesh MESH [options] < manifests.yaml > out.yaml
 
@@ -46,11 +50,35 @@ Jobs annotated meshjob/skip: "true", or carrying the mesh's own injection opt-ou
 MESHJOB_LOG=FILE appends every message to FILE too (Helm 4 does not show a plugin's stderr).
 `;
 
-/** What a run prints and returns. */
-export interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
+/** Where a run writes. */
+export interface Sink {
+  /** Takes a chunk, which holds only until the returned promise settles: a sink that keeps it copies it. */
+  write(chunk: Buffer | string): void | Promise<void>;
+}
+
+/** Holds a stream's output until the stream is accepted. */
+export interface Spool {
+  /** Takes a chunk, which holds only during the call: a spool that keeps it copies it. */
+  write(chunk: Buffer): void;
+  /** Writes what it holds to `to`, then lets it go. */
+  replay(to: Sink): Promise<void>;
+  /** Lets what it holds go. */
+  discard(): void;
+}
+
+/** What a run reads and writes. */
+export interface CliIo {
+  readonly stdin: AsyncIterable<Buffer | string>;
+  /**
+   * stdin for a reader that copies what it keeps (diagnose): each chunk is good until the next is
+   * asked for, so one buffer serves them all.
+   * @default stdin
+   */
+  readonly reusedStdin?: () => AsyncIterable<Buffer>;
+  readonly stdout: Sink;
+  readonly stderr: Sink;
+  readonly env: NodeJS.ProcessEnv;
+  readonly spool: () => Spool;
 }
 
 /** What a run will do once the stream is read. */
@@ -60,20 +88,73 @@ interface Run {
   readonly mesh: string;
   readonly stream: StreamOptions;
 }
-type Plan = { readonly done: CliResult } | Run;
+
+/** A run that ends before reading stdin: what it prints and its exit code. */
+interface Done {
+  readonly code: number;
+  readonly stdout: string;
+  readonly messages: readonly string[];
+}
 
 const line = (l: string) => `meshjob: ${l}\n`;
-const failure = (lines: string[]): CliResult => ({ code: 1, stdout: '', stderr: lines.map(line).join('') });
+const failure = (messages: string[]): { done: Done } => ({ done: { code: 1, stdout: '', messages } });
+
+/**
+ * Runs meshjob: `meshjob [options]` on a YAML stream, `meshjob krm [CONFIG]`, or
+ * `meshjob diagnose`. Returns the exit code.
+ */
+export async function meshjob(argv: string[], io: CliIo): Promise<number> {
+  const stderr = logged(io.stderr, io.env);
+  if (argv[0] === 'diagnose') return diagnose(argv.slice(1), { ...io, stderr });
+  if (argv[0] === 'krm') {
+    const args = argv.slice(1);
+    if (args.length > 1 || args[0]?.startsWith('-')) {
+      return finish({ code: 1, stdout: '', messages: [`krm takes no options (got "${args.join(' ')}"): put them in the function config, or give the kustomize plugin config file alone`] }, io.stdout, stderr);
+    }
+    // With a config file: kustomize's legacy exec transformer, the stream through the command line.
+    if (args.length === 1) {
+      const flags = legacyExecFlags(args[0]);
+      if ('problems' in flags) return finish({ code: 1, stdout: '', messages: flags.problems }, io.stdout, stderr);
+      return runStream(flags.argv, { ...io, stderr });
+    }
+    const r = resourceList(await readAll(io.stdin));
+    return finish({ code: r.code, stdout: r.stdout, messages: r.messages }, io.stdout, stderr);
+  }
+  return runStream(argv, { ...io, stderr });
+}
+
+/** Transforms the stream on stdin as the options say. */
+async function runStream(argv: string[], io: CliIo): Promise<number> {
+  const p = plan(argv);
+  if ('done' in p) return finish(p.done, io.stdout, io.stderr);
+  const spool = io.spool();
+  try {
+    const t = new StreamTransformer(p.stream, (b) => { if (!p.check) spool.write(b); });
+    for await (const chunk of io.stdin) t.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf-8') : chunk);
+    t.end();
+    const v = verdict(t, p);
+    if (v.writeStream) await spool.replay(io.stdout);
+    return await finish(v, io.stdout, io.stderr);
+  } finally {
+    spool.discard();
+  }
+}
+
+async function finish(done: Done, stdout: Sink, stderr: Sink): Promise<number> {
+  if (done.stdout) await stdout.write(done.stdout);
+  if (done.messages.length > 0) await stderr.write(done.messages.map(line).join(''));
+  return done.code;
+}
 
 /** Reads the arguments and the config file into what to do, or the result to give right away. */
-function plan(argv: string[]): Plan {
+function plan(argv: string[]): Run | { done: Done } {
   const flags: CliOptions = {};
   let check = false;
   let config: string | undefined;
   const problems: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
-    if (flag === '--help' || flag === '-h') return { done: { code: 0, stdout: USAGE, stderr: '' } };
+    if (flag === '--help' || flag === '-h') return { done: { code: 0, stdout: USAGE, messages: [] } };
     if (flag === '--check') { check = true; continue; }
     if (!FLAGS[flag] && flag !== '--config') {
       problems.push(flag.startsWith('-') ? `unknown option "${flag}" (see --help)` : `unexpected argument "${flag}": meshjob reads manifests from stdin`);
@@ -91,127 +172,143 @@ function plan(argv: string[]): Plan {
   let options = flags;
   if (config !== undefined) {
     try {
-      const fromFile = parse(readFileSync(config, 'utf-8'), { version: '1.1', merge: true }) ?? {};
+      const fromFile = readDocument(readFileSync(config, 'utf-8')).value ?? {};
       if (typeof fromFile !== 'object' || Array.isArray(fromFile)) throw new Error('it is not a map of options');
-      const found = checkConfig(fromFile, config);
+      const found = checkConfig(fromFile as Record<string, unknown>, config);
       problems.push(...found);
-      if (found.length === 0) options = mergeOptions(fromFile, flags);
+      if (found.length === 0) options = mergeOptions(fromFile as CliOptions, flags);
     } catch (e) {
       problems.push(`cannot read config ${config}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
-  if (problems.length > 0) return { done: failure(problems) };
+  if (problems.length > 0) return failure(problems);
   try {
     const lifecycle = toManifestLifecycle(options);
     return { check, strict: options.strict === true, mesh: options.mesh!, stream: { lifecycle, ...toSelectors(options) } };
   } catch (e) {
-    return { done: failure([(e as Error).message]) };
+    return failure([(e as Error).message]);
   }
 }
 
-/** The exit code, stdout lines (for --check) and stderr lines once the stream has been read. */
-function verdict(t: StreamTransformer, p: Run): { code: number; report: string[]; messages: string[]; writeStream: boolean } {
-  if (t.problems.length > 0) return { code: 1, report: [], messages: t.problems, writeStream: false };
+/** The exit code, stdout (for --check) and stderr lines once the stream has been read. */
+function verdict(t: StreamTransformer, p: Run): Done & { writeStream: boolean } {
+  if (t.problems.length > 0) return { code: 1, stdout: '', messages: t.problems, writeStream: false };
   if (t.documents === 0) {
-    if (p.strict) return { code: 1, report: [], messages: ['no YAML documents on stdin (--strict)'], writeStream: false };
-    return { code: 0, report: [], messages: p.check ? ['nothing to check: no YAML documents on stdin'] : [], writeStream: !p.check };
+    if (p.strict) return { code: 1, stdout: '', messages: ['no YAML documents on stdin (--strict)'], writeStream: false };
+    return { code: 0, stdout: '', messages: p.check ? ['nothing to check: no YAML documents on stdin'] : [], writeStream: !p.check };
   }
-  if (!p.check) return { code: 0, report: [], messages: t.warnings, writeStream: true };
+  if (!p.check) return { code: 0, stdout: '', messages: t.warnings, writeStream: true };
   const report = t.reports.flatMap(({ index, result: r }) => {
     const outcome = r.outcome;
     if (outcome === 'applied' && r.mode !== 'none') return [`${r.subject} would hang under ${p.mesh}: MeshJob would apply the ${r.mode} lifecycle (${r.reason}) (document ${index})`];
     if (outcome === 'left-unchanged') return [`${r.subject} would hang under ${p.mesh} and cannot be made mesh-safe: ${r.problem} (document ${index})`];
     return [];
   });
-  return { code: report.length > 0 ? 1 : 0, report, messages: report.length > 0 ? [] : ['no Job or CronJob would hang'], writeStream: false };
-}
-
-function log(env: NodeJS.ProcessEnv, stderr: string): void {
-  if (env.MESHJOB_LOG && stderr) {
-    try {
-      appendFileSync(env.MESHJOB_LOG, stderr);
-    } catch {
-      // The log is a copy of stderr; failing to write it must not fail the stream.
-    }
-  }
-}
-
-/** Runs meshjob on a stream held in memory (tests, embedding). */
-export function main(argv: string[], stdin: string | Buffer, env: NodeJS.ProcessEnv = process.env): CliResult {
-  if (argv[0] === 'diagnose') return diagnoseMain(argv.slice(1), stdin.toString());
-  if (argv[0] === 'krm') return krm(argv.slice(1), stdin.toString(), main); // KRM function / kustomize plugin: src/cli/krm.ts
-  const p = plan(argv);
-  if ('done' in p) {
-    log(env, p.done.stderr);
-    return p.done;
-  }
-  const out: Buffer[] = [];
-  const t = new StreamTransformer(p.stream, (b) => { if (!p.check) out.push(b); });
-  t.push(typeof stdin === 'string' ? Buffer.from(stdin, 'utf-8') : stdin);
-  t.end();
-  const v = verdict(t, p);
-  const stderr = v.messages.map(line).join('');
-  log(env, stderr);
-  return { code: v.code, stdout: v.writeStream ? Buffer.concat(out).toString('utf-8') : v.report.map((l) => `${l}\n`).join(''), stderr };
+  return {
+    code: report.length > 0 ? 1 : 0,
+    stdout: report.map((l) => `${l}\n`).join(''),
+    messages: report.length > 0 ? [] : ['no Job or CronJob would hang'],
+    writeStream: false,
+  };
 }
 
 /**
- * Runs meshjob as a process: stdin read in chunks and transformed document by document, the output
- * spooled to a temporary file and copied to stdout only once the whole stream is accepted.
+ * `meshjob diagnose`: its files and stdin read as they arrive (stdin only when no file is named, or
+ * `-` is), pod by pod (src/diagnose/main.ts).
  */
-export async function runProcess(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  if (argv[0] === 'diagnose') return runDiagnose(argv.slice(1), stdinChunks(), process); // reads its input as it arrives: src/diagnose/main.ts
-  if (SUBCOMMANDS.includes(argv[0])) return runInMemory(argv);
-  const p = plan(argv);
-  if ('done' in p) {
-    process.stdout.write(p.done.stdout);
-    process.stderr.write(p.done.stderr);
-    log(env, p.done.stderr);
-    return p.done.code;
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'meshjob-'));
-  const spool = join(dir, 'out.yaml');
-  let fd: number | undefined = openSync(spool, 'w');
-  try {
-    const out = fd;
-    const t = new StreamTransformer(p.stream, (b) => { if (!p.check) writeSync(out, b); });
-    for await (const chunk of process.stdin) t.push(chunk as Buffer);
-    t.end();
-    closeSync(fd);
-    fd = undefined;
-    const v = verdict(t, p);
-    if (v.writeStream) {
-      for await (const chunk of createReadStream(spool, { highWaterMark: 1024 * 1024 })) {
-        if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
-      }
-    }
-    const stderr = v.messages.map(line).join('');
-    process.stdout.write(v.report.map((l) => `${l}\n`).join(''));
-    process.stderr.write(stderr);
-    log(env, stderr);
-    return v.code;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(dir, { recursive: true, force: true });
-  }
+async function diagnose(argv: string[], io: CliIo): Promise<number> {
+  let stdout = '';
+  let stderr = '';
+  const streams = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) } };
+  const code = await runDiagnose(argv, io.reusedStdin?.() ?? buffers(io.stdin), streams);
+  if (stdout) await io.stdout.write(stdout);
+  if (stderr) await io.stderr.write(stderr);
+  return code;
 }
 
-/** Subcommands that read their whole input at once. */
-const SUBCOMMANDS = ['diagnose', 'krm'];
+async function* buffers(stdin: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer> {
+  for await (const chunk of stdin) yield typeof chunk === 'string' ? Buffer.from(chunk, 'utf-8') : chunk;
+}
 
-async function runInMemory(argv: string[]): Promise<number> {
+async function readAll(stdin: AsyncIterable<Buffer | string>): Promise<string> {
   const chunks: Buffer[] = [];
-  // `meshjob diagnose pods.json` typed in a terminal reads its files, not the keyboard.
-  const filesOnly = argv[0] === 'diagnose' && process.stdin.isTTY && argv.slice(1).some((a) => !a.startsWith('-') && a !== '-');
-  if (!filesOnly) for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const r = main(argv, Buffer.concat(chunks));
-  process.stdout.write(r.stdout);
-  process.stderr.write(r.stderr);
-  return r.code;
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf-8') : chunk);
+  return Buffer.concat(chunks).toString('utf-8');
+}
+
+/** stderr, and a copy of it appended to MESHJOB_LOG (Helm 4 does not show a plugin's stderr). */
+function logged(stderr: Sink, env: NodeJS.ProcessEnv): Sink {
+  const file = env.MESHJOB_LOG;
+  if (!file) return stderr;
+  return {
+    write: (chunk) => {
+      try {
+        appendFileSync(file, chunk);
+      } catch {
+        // The log is a copy of stderr; failing to write it must not fail the stream.
+      }
+      return stderr.write(chunk);
+    },
+  };
+}
+
+/** The process's own streams, with the output held in a temporary file. */
+function processIo(): CliIo {
+  return {
+    stdin: process.stdin,
+    reusedStdin: stdinChunks,
+    // Settles when the chunk is handed to the system: the spool's buffer is then used again.
+    stdout: { write: (chunk) => new Promise<void>((resolve, reject) => { process.stdout.write(chunk, (e) => (e ? reject(e) : resolve())); }) },
+    stderr: { write: (chunk) => { process.stderr.write(chunk); } },
+    env: process.env,
+    spool: fileSpool,
+  };
+}
+
+/** A spool in a temporary file: a stream of any size is held on disk, not in memory. */
+function fileSpool(): Spool {
+  const dir = mkdtempSync(join(tmpdir(), 'meshjob-'));
+  const file = join(dir, 'out.yaml');
+  let fd: number | undefined = openSync(file, 'w');
+  // Documents are written a megabyte at a time, not one system call each.
+  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  let used = 0;
+  const flush = () => {
+    if (used > 0) writeSync(fd!, buffer, 0, used);
+    used = 0;
+  };
+  const close = () => {
+    if (fd !== undefined) {
+      flush();
+      closeSync(fd);
+    }
+    fd = undefined;
+  };
+  return {
+    write: (chunk) => {
+      if (used + chunk.length > buffer.length) flush();
+      if (chunk.length >= buffer.length) writeSync(fd!, chunk);
+      else used += chunk.copy(buffer, used);
+    },
+    replay: async (to) => {
+      close();
+      // One buffer, read into again once the sink has taken what it held.
+      const input = openSync(file, 'r');
+      try {
+        for (let n; (n = readSync(input, buffer, 0, buffer.length, null)) > 0;) await to.write(buffer.subarray(0, n));
+      } finally {
+        closeSync(input);
+      }
+    },
+    discard: () => {
+      close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 if (require.main === module) {
-  runProcess(process.argv.slice(2)).then(
+  meshjob(process.argv.slice(2), processIo()).then(
     (code) => { process.exitCode = code; },
     (e) => {
       process.stderr.write(line(`internal error: ${(e as Error).message}`));

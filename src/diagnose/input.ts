@@ -1,9 +1,8 @@
-import { parseAllDocuments } from 'yaml';
 import { copyJob, copyPod, Interner } from './fields';
 import { JsonItemScanner, JsonScanEvents, JsonSyntaxError } from './json-stream';
 import { Job, jobNameOf, Pod } from './pod';
-import { DocumentSplitter } from '../manifests/yaml/split';
-import { YAML11 } from '../manifests/yaml/yaml11';
+import { readDocument } from '../cli/yaml/read';
+import { DocumentSplitter } from '../cli/yaml/split';
 
 // Reads what `kubectl get pods -A -o json` (or `-o yaml`) prints: a List of Pods, a single Pod,
 // concatenated JSON objects or several YAML documents; Jobs (`kubectl get jobs -A -o json`, or
@@ -14,8 +13,9 @@ import { YAML11 } from '../manifests/yaml/yaml11';
 //   (./json-stream.ts) and each pod parsed alone, so memory follows the pods diagnose keeps, not the
 //   text. Of each pod only the fields diagnose reads are kept (./fields.ts), and only for pods of a
 //   Job.
-// - YAML goes through the `yaml` package one document at a time, each document at most
-//   `INPUT_LIMITS.yamlDocumentBytes`, with aliases bounded as the post-renderer bounds them.
+// - YAML is read one document at a time, each document at most `INPUT_LIMITS.yamlDocumentBytes`,
+//   by the reader the transformer uses (src/cli/yaml/read.ts): as kubectl reads it, aliases bounded
+//   as go-yaml bounds them.
 // - An input that starts like JSON but is not JSON throughout (JSON documents between `---` lines,
 //   a YAML flow map) is read as YAML when it is small enough to be.
 
@@ -37,13 +37,6 @@ export const INPUT_LIMITS = {
   /** Problem lines given; the rest are counted. */
   problemLines: 20,
 } as const;
-
-/**
- * How far YAML aliases may expand: the post-renderer's limit (src/cli/post-render.ts). A few
- * hundred bytes of nested aliases otherwise expand to gigabytes ("billion laughs"); the `yaml`
- * package refuses more alias uses than this, weighted by what each one expands to.
- */
-const MAX_ALIAS_COUNT = 100;
 
 const LIST_KINDS = ['List', 'PodList', 'JobList'];
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
@@ -390,7 +383,8 @@ class YamlDocuments {
   public push(chunk: Buffer): void {
     if (this.stopped) return;
     this.pending += chunk.length;
-    for (const segment of this.splitter.push(chunk)) this.segment(segment);
+    // A copy: the splitter keeps the chunks of a document, and the caller may reuse the chunk's memory.
+    for (const segment of this.splitter.push(Buffer.from(chunk))) this.segment(segment);
     if (this.pending > INPUT_LIMITS.yamlDocumentBytes) {
       // The document goes on past the limit: say so, and read no further (its end is not known).
       this.stopped = true;
@@ -407,35 +401,18 @@ class YamlDocuments {
 
   private segment(bytes: Buffer): void {
     this.pending -= bytes.length;
-    // YAML 1.1 as kubectl reads it (go-yaml v2 through sigs.k8s.io/yaml): timestamps stay strings,
-    // as the API reads them into metav1.Time from their text.
-    let docs: ReturnType<typeof parseAllDocuments>;
+    // As kubectl reads it (go-yaml v2 through sigs.k8s.io/yaml): timestamps stay strings, as the API
+    // reads them into metav1.Time from their text; aliases expand only as far as go-yaml lets them.
+    let value: unknown;
     try {
-      docs = parseAllDocuments(bytes.toString('utf-8'), { ...YAML11, keepSourceTokens: false });
+      value = readDocument(bytes.toString('utf-8')).value;
     } catch (e) {
-      // The parser keeps its own errors in each document; this is for what escapes it (the stack).
-      this.source.fail(`not JSON or YAML (${(e as Error).message.split('\n')[0]}): give the output of kubectl get pods -o json or -o yaml`,
+      this.source.fail(`not JSON or YAML kubectl reads (${(e as Error).message.split('\n')[0]}): give the output of kubectl get pods -o json or -o yaml`,
         { doc: this.source.nextDocument(), at: '' });
       return;
     }
-    for (const doc of Array.isArray(docs) ? docs : []) {
-      if (doc.errors.length > 0) {
-        this.source.fail(`not JSON or YAML (${doc.errors[0].message.split('\n')[0]}): give the output of kubectl get pods -o json or -o yaml`,
-          { doc: this.source.nextDocument(), at: '' });
-        continue;
-      }
-      let value: unknown;
-      try {
-        value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-      } catch (e) {
-        // Aliases expanding past the limit, or nesting deep enough to exhaust the stack.
-        this.source.fail(`cannot be read (${(e as Error).message.split('\n')[0]}): give the output of kubectl get pods -o json or -o yaml, which has no aliases`,
-          { doc: this.source.nextDocument(), at: '' });
-        continue;
-      }
-      if (value === null || value === undefined) continue; // an empty document between separators
-      this.source.readObject(value, { doc: this.source.nextDocument(), at: '' });
-    }
+    if (value === null || value === undefined) return; // an empty document between separators
+    this.source.readObject(value, { doc: this.source.nextDocument(), at: '' });
   }
 }
 

@@ -6,7 +6,7 @@ import { EXAMPLES } from '../../examples';
 import {
   HttpClient, IstioStopMethod, Mesh, MeshJob, MeshJobProps, MeshJobs, SidecarLifecycle, WrapperRuntime,
 } from '../../src';
-import { main as cliMain } from '../../src/cli/main';
+import { runMeshjob } from '../cli/run';
 import { podSpecOf, validateAll } from '../support/schema';
 
 // Pod security of what MeshJob adds to a pod, in every mode and in every example: the busybox
@@ -176,12 +176,12 @@ describe('pod security of what MeshJob adds', () => {
       .toEqual({ added: wrapped ? [`initContainer ${INIT}`, `volume ${VOLUME}`, `volume ${BIN_VOLUME}`, `volume ${POD_VOLUME}`] : [], violations: [], apiServer: [] });
   });
 
-  test('the meshjob post-renderer: what it adds to a chart\'s Job meets the "restricted" profile', () => {
+  test('the meshjob post-renderer: what it adds to a chart\'s Job meets the "restricted" profile', async () => {
     const yaml = [
       'apiVersion: batch/v1', 'kind: Job', 'metadata:', '  name: migrate', 'spec:', '  template:', '    spec:',
       '      restartPolicy: Never', '      containers:', '        - name: migrate', '          image: registry.example.com/migrate:1', '          command: ["/migrate"]', '',
     ].join('\n');
-    const r = cliMain(['--mesh', 'istio'], yaml);
+    const r = await runMeshjob(['--mesh', 'istio'], yaml);
     expect(r.code).toBe(0);
     const workload = validateAll([parse(r.stdout)])[0];
     const { added, violations } = audit(workload);

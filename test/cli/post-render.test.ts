@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { parse, parseAllDocuments } from 'yaml';
-import { main } from '../../src/cli/main';
+import { runMeshjob } from './run';
 import { meshjobExecutable, runPostRenderer } from '../support/cli';
 import { podMetadataOf, podSpecOf, validateAll, validateManifest } from '../support/schema';
 import { cleanup, tempDir } from '../support/wrapper-harness';
@@ -17,10 +17,10 @@ afterEach(async () => {
 });
 
 describe('the meshjob post-renderer', () => {
-  const render = (args: string[], input = CHART_OUTPUT) => main(args, input);
+  const render = (args: string[], input = CHART_OUTPUT) => runMeshjob(args, input);
 
-  test('makes the migration hook Job, the backup CronJob and a listed Job mesh-safe and schema-valid', () => {
-    const r = render(['--mesh', 'istio']);
+  test('makes the migration hook Job, the backup CronJob and a listed Job mesh-safe and schema-valid', async () => {
+    const r = await render(['--mesh', 'istio']);
     expect(r.code).toBe(0);
     const jobs = jobsOf(docsOf(r.stdout));
     expect(jobs.map((j) => j.metadata.name)).toEqual(['shop-migrate', 'shop-backup', 'shop-reindex']);
@@ -33,16 +33,16 @@ describe('the meshjob post-renderer', () => {
     }
   });
 
-  test('keeps every argument of the original command', () => {
-    const job = jobsOf(docsOf(render(['--mesh', 'istio']).stdout))[0];
+  test('keeps every argument of the original command', async () => {
+    const job = jobsOf(docsOf((await render(['--mesh', 'istio'])).stdout))[0];
     const container = podSpecOf(job).containers[0];
     expect(container.command[container.command.indexOf('-c') + 2]).toBe('meshjob');
     expect(container.command.slice(-1)).toEqual(['/migrate']);
     expect(container.args).toEqual(['up', '--to', 'latest']);
   });
 
-  test('leaves every other document unchanged and in order, comments included', () => {
-    const r = render(['--mesh', 'istio']);
+  test('leaves every other document unchanged and in order, comments included', async () => {
+    const r = await render(['--mesh', 'istio']);
     const before = docsOf(CHART_OUTPUT);
     const after = docsOf(r.stdout);
     expect(after.map((d) => d.kind)).toEqual(before.map((d) => d.kind));
@@ -53,26 +53,26 @@ describe('the meshjob post-renderer', () => {
     expect(r.stdout).toContain('# Source: shop/templates/migrate-job.yaml');
   });
 
-  test('keeps Helm 4\'s postrender-filename annotation', () => {
-    const job = jobsOf(docsOf(render(['--mesh', 'istio']).stdout))[0];
+  test('keeps Helm 4\'s postrender-filename annotation', async () => {
+    const job = jobsOf(docsOf((await render(['--mesh', 'istio'])).stdout))[0];
     expect(job.metadata.annotations['postrenderer.helm.sh/postrender-filename']).toBe('shop/templates/migrate-job.yaml');
     expect(job.metadata.annotations['helm.sh/hook']).toBe('pre-install,pre-upgrade');
   });
 
-  test('applied twice equals applied once', () => {
-    const once = render(['--mesh', 'istio']).stdout;
-    expect(render(['--mesh', 'istio'], once).stdout).toBe(once);
+  test('applied twice equals applied once', async () => {
+    const once = (await render(['--mesh', 'istio'])).stdout;
+    expect((await render(['--mesh', 'istio'], once)).stdout).toBe(once);
   });
 
-  test('turns a chart\'s restartPolicy OnFailure into Never, saying so', () => {
-    const r = render(['--mesh', 'istio']);
+  test('turns a chart\'s restartPolicy OnFailure into Never, saying so', async () => {
+    const r = await render(['--mesh', 'istio']);
     const backup = jobsOf(docsOf(r.stdout)).find((j) => j.metadata.name === 'shop-backup');
     expect(podSpecOf(backup).restartPolicy).toBe('Never');
     expect(r.stderr).toContain('meshjob: document 6 (CronJob shop-backup): restartPolicy OnFailure became Never');
   });
 
-  test('labels the pods for an Istio revision with --istio-revision', () => {
-    const r = render(['--mesh', 'istio', '--istio-revision', 'canary']);
+  test('labels the pods for an Istio revision with --istio-revision', async () => {
+    const r = await render(['--mesh', 'istio', '--istio-revision', 'canary']);
     expect(r.code).toBe(0);
     for (const job of jobsOf(docsOf(r.stdout))) {
       expect(podMetadataOf(job).labels['istio.io/rev']).toBe('canary');
@@ -80,44 +80,44 @@ describe('the meshjob post-renderer', () => {
     }
   });
 
-  test('renders native sidecars for known versions that support them', () => {
-    const r = render(['--mesh', 'istio', '--mesh-version', '1.24', '--kubernetes-version', '1.33']);
+  test('renders native sidecars for known versions that support them', async () => {
+    const r = await render(['--mesh', 'istio', '--mesh-version', '1.24', '--kubernetes-version', '1.33']);
     const job = jobsOf(docsOf(r.stdout))[0];
     expect(podMetadataOf(job).annotations['sidecar.istio.io/nativeSidecar']).toBe('true');
     expect(podSpecOf(job).containers[0].command).toEqual(['/migrate']);
   });
 
-  test('leaves alone a Job annotated meshjob/skip', () => {
+  test('leaves alone a Job annotated meshjob/skip', async () => {
     const input = CHART_OUTPUT.replace('name: shop-migrate\n  annotations:\n', 'name: shop-migrate\n  annotations:\n    meshjob/skip: "true"\n');
-    const job = jobsOf(docsOf(render(['--mesh', 'istio'], input).stdout))[0];
+    const job = jobsOf(docsOf((await render(['--mesh', 'istio'], input)).stdout))[0];
     expect(podSpecOf(job).containers[0].command).toEqual(['/migrate']);
   });
 
-  test('reads its options from a config file, flags winning', () => {
+  test('reads its options from a config file, flags winning', async () => {
     const config = join(tempDir(), 'meshjob.yaml');
     writeFileSync(config, 'mesh: linkerd\nlifecycle: wrap\n');
-    const job = jobsOf(docsOf(render(['--config', config]).stdout))[0];
+    const job = jobsOf(docsOf((await render(['--config', config])).stdout))[0];
     expect(podMetadataOf(job).annotations['linkerd.io/inject']).toBe('enabled');
   });
 
   describe('bad input: non-zero exit, one stderr line per problem, nothing on stdout', () => {
-    test('fails on invalid YAML', () => {
-      const r = render(['--mesh', 'istio'], 'apiVersion: v1\nkind: [unclosed\n');
+    test('fails on invalid YAML', async () => {
+      const r = await render(['--mesh', 'istio'], 'apiVersion: batch/v1\nkind: Job\nmetadata: [unclosed\n');
       expect(r).toMatchObject({ code: 1, stdout: '' });
-      expect(r.stderr).toMatch(/^meshjob: document 1: invalid YAML: .+\n$/);
+      expect(r.stderr).toMatch(/^meshjob: document 1 \(Job\): invalid YAML: .+ \(line 4, column 1\)\n$/);
     });
 
-    test('leaves a Job whose container has no command unchanged, instead of failing the stream', () => {
+    test('leaves a Job whose container has no command unchanged, instead of failing the stream', async () => {
       const input = CHART_OUTPUT.replace('          command: ["/migrate"]\n', '');
-      const r = render(['--mesh', 'istio'], input);
+      const r = await render(['--mesh', 'istio'], input);
       expect(r.code).toBe(0);
       const before = jobsOf(docsOf(input)).find((j) => j.metadata.name === 'shop-migrate');
       const after = jobsOf(docsOf(r.stdout)).find((j) => j.metadata.name === 'shop-migrate');
       expect(after.spec).toEqual(before.spec);
     });
 
-    test('fails on unknown options, one line each', () => {
-      const r = render(['--mesh', 'istio', '--colour=red', '--nope', 'chart.yaml']);
+    test('fails on unknown options, one line each', async () => {
+      const r = await render(['--mesh', 'istio', '--colour=red', '--nope', 'chart.yaml']);
       expect(r).toMatchObject({ code: 1, stdout: '' });
       expect(r.stderr.trim().split('\n')).toEqual([
         'meshjob: unknown option "--colour" (see --help)',
@@ -126,54 +126,54 @@ describe('the meshjob post-renderer', () => {
       ]);
     });
 
-    test('fails on an unknown mesh', () => {
-      expect(render(['--mesh', 'cilium'])).toMatchObject({ code: 1, stdout: '', stderr: 'meshjob: unknown mesh "cilium": use one of istio, istio-ambient, linkerd, consul, kuma, envoy, none\n' });
+    test('fails on an unknown mesh', async () => {
+      expect(await render(['--mesh', 'cilium'])).toMatchObject({ code: 1, stdout: '', stderr: 'meshjob: unknown mesh "cilium": use one of istio, istio-ambient, linkerd, consul, kuma, envoy, none\n' });
     });
 
-    test('fails on an unknown option in the config file', () => {
+    test('fails on an unknown option in the config file', async () => {
       const config = join(tempDir(), 'meshjob.yaml');
       writeFileSync(config, 'mesh: istio\nmeshVersoin: "1.24"\n');
-      const r = render(['--config', config]);
+      const r = await render(['--config', config]);
       expect(r).toMatchObject({ code: 1, stdout: '' });
       expect(r.stderr).toContain('unknown option "meshVersoin"');
     });
 
-    test('passes empty input through, as Helm 3 accepts for a chart that renders only hooks', () => {
-      expect(render(['--mesh', 'istio'], '  \n')).toMatchObject({ code: 0, stdout: '  \n', stderr: '' });
+    test('passes empty input through, as Helm 3 accepts for a chart that renders only hooks', async () => {
+      expect(await render(['--mesh', 'istio'], '  \n')).toMatchObject({ code: 0, stdout: '  \n', stderr: '' });
     });
 
-    test('fails without a mesh', () => {
-      expect(render([])).toMatchObject({ code: 1, stdout: '' });
+    test('fails without a mesh', async () => {
+      expect(await render([])).toMatchObject({ code: 1, stdout: '' });
     });
   });
 
   describe('--check', () => {
-    test('lists the Jobs and CronJobs that would hang and exits 1', () => {
-      const r = render(['--check', '--mesh', 'istio']);
+    test('lists the Jobs and CronJobs that would hang and exits 1', async () => {
+      const r = await render(['--check', '--mesh', 'istio']);
       expect(r.code).toBe(1);
       expect(r.stdout.trim().split('\n').map((l) => l.split(' would hang')[0])).toEqual(['Job shop-migrate', 'CronJob shop-backup', 'Job shop-reindex']);
     });
 
-    test('passes a stream the post-renderer already made mesh-safe', () => {
-      const safe = render(['--mesh', 'istio']).stdout;
-      expect(render(['--check', '--mesh', 'istio'], safe)).toMatchObject({ code: 0, stdout: '' });
+    test('passes a stream the post-renderer already made mesh-safe', async () => {
+      const safe = (await render(['--mesh', 'istio'])).stdout;
+      expect(await render(['--check', '--mesh', 'istio'], safe)).toMatchObject({ code: 0, stdout: '' });
     });
   });
 
-  test('runs as Helm 3 runs a --post-renderer: an executable, manifests on stdin and stdout', () => {
+  test('runs as Helm 3 runs a --post-renderer: an executable, manifests on stdin and stdout', async () => {
     const r = runPostRenderer(meshjobExecutable(), ['--mesh', 'istio'], CHART_OUTPUT);
     expect(r.code).toBe(0);
     const docs = validateAll(docsOf(r.stdout).flatMap((d) => (d.kind === 'List' ? d.items : [d])));
     expect(jobsOf(docs)).toHaveLength(3);
   });
 
-  test('ships a Helm 4 post-renderer plugin that runs meshjob with its settings file', () => {
+  test('ships a Helm 4 post-renderer plugin that runs meshjob with its settings file', async () => {
     const dir = join(__dirname, '..', '..', 'helm-plugin');
     const plugin = parse(readFileSync(join(dir, 'plugin.yaml'), 'utf-8'));
     expect(plugin).toMatchObject({ apiVersion: 'v1', type: 'postrenderer/v1', name: 'meshjob', runtime: 'subprocess' });
     expect(plugin.runtimeConfig.platformCommand[0].command).toBe('${HELM_PLUGIN_DIR}/post-render.sh');
     const settings = parse(readFileSync(join(dir, 'meshjob.yaml'), 'utf-8'));
-    expect(main(['--config', join(dir, 'meshjob.yaml')], CHART_OUTPUT).code).toBe(0);
+    expect((await runMeshjob(['--config', join(dir, 'meshjob.yaml')], CHART_OUTPUT)).code).toBe(0);
     expect(settings.mesh).toBe('istio');
   });
 });

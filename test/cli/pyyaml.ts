@@ -34,3 +34,23 @@ export function readYaml11(text: string | Buffer): any[] {
     throw new Error(`PyYAML cannot read the text: ${stderr.trim().split('\n').pop()}`);
   }
 }
+
+// Each text loaded on its own: an error line, or null when PyYAML loads it.
+const LOADS = `
+import sys, json, yaml
+Loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
+out = []
+for text in json.load(sys.stdin):
+    try:
+        list(yaml.load_all(text, Loader=Loader))
+        out.append(None)
+    except Exception as e:
+        out.append(str(e).replace('\\n', ' ')[:300])
+print(json.dumps(out))
+`;
+
+/** For each text, why PyYAML (the Kubernetes Python client's reader) cannot load it, or undefined. */
+export function pyyamlErrors(texts: readonly string[]): Array<string | undefined> {
+  const r = execFileSync(PYTHON, ['-c', LOADS], { input: JSON.stringify(texts), maxBuffer: 1024 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
+  return (JSON.parse(r.toString('utf-8')) as Array<string | null>).map((e) => e ?? undefined);
+}

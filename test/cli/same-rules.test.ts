@@ -1,8 +1,8 @@
 import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { Include, Testing } from 'cdk8s';
+import { runMeshjob } from './run';
 import { Mesh, MeshJobs } from '../../src';
-import { main } from '../../src/cli/main';
 import { newChart } from '../support/render';
 import { cleanup, tempDir } from '../support/wrapper-harness';
 
@@ -35,14 +35,14 @@ spec:
 
 afterEach(cleanup);
 
-test('GIVEN a Job opted out of Istio and one that is not WHEN given to meshjob and to MeshJobs.applyTo() THEN both change only the second', () => {
+test('GIVEN a Job opted out of Istio and one that is not WHEN given to meshjob and to MeshJobs.applyTo() THEN both change only the second', async () => {
   const file = join(tempDir(), 'chart.yaml');
   writeFileSync(file, OPTED_OUT);
   const chart = newChart();
   new Include(chart, 'chart', { url: file });
   expect(MeshJobs.applyTo(chart, { mesh: Mesh.istio() })).toEqual(['Job meshed: wrap']);
   const applied = Testing.synth(chart);
-  const r = main(['--mesh', 'istio'], OPTED_OUT, {});
+  const r = await runMeshjob(['--mesh', 'istio'], OPTED_OUT);
   expect(r.code).toBe(0);
   const [optedOut, meshed] = r.stdout.split(/^---\n/m);
   expect(optedOut).toBe(OPTED_OUT.split(/^---\n/m)[0]);

@@ -2,11 +2,11 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { Testing } from 'cdk8s';
 import { Mesh, MeshJob, SidecarLifecycle } from '../../src';
-import { main } from '../../src/cli/main';
 import { diagnose, DiagnoseOptions, Finding, FindingKind } from '../../src/diagnose/findings';
 import { readInputs } from '../../src/diagnose/input';
 import { diagnoseMain } from '../../src/diagnose/main';
 import { parseWrapperMessage, WrapperReason } from '../../src/diagnose/termination-message';
+import { runMeshjob } from '../cli/run';
 import { SNAPSHOT_TIME } from '../fixtures/pods/build';
 import { meshjobExecutable, runPostRenderer } from '../support/cli';
 import { newChart } from '../support/render';
@@ -422,8 +422,8 @@ describe('meshjob diagnose', () => {
     expect(JSON.parse(run(['--sidecar', 'load', '-o', 'json'], pods).stdout).findings).toMatchObject([{ job: 'split-load', container: 'load' }]);
   });
 
-  test('is what `meshjob diagnose` runs', () => {
-    expect(main(['diagnose', '--now', SNAPSHOT_TIME, '-o', 'json'], CLUSTER)).toEqual(run(['-o', 'json']));
+  test('is what `meshjob diagnose` runs', async () => {
+    expect(await runMeshjob(['diagnose', '--now', SNAPSHOT_TIME, '-o', 'json'], CLUSTER)).toEqual(run(['-o', 'json']));
   });
 
   test.each([

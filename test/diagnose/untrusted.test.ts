@@ -30,13 +30,14 @@ describe('GIVEN YAML whose aliases expand without bound', () => {
     expect(Buffer.byteLength(yaml)).toBeLessThan(1000);
     const r = run([], yaml);
     expect(r).toMatchObject({ code: 2, stdout: '' });
-    expect(r.stderr).toBe('meshjob diagnose: stdin: cannot be read (Excessive alias count indicates a resource exhaustion attack): ' +
-      'give the output of kubectl get pods -o json or -o yaml, which has no aliases\n');
+    // go-yaml's own limit and words (decode.go), as kubectl would refuse it.
+    expect(r.stderr).toBe('meshjob diagnose: stdin: not JSON or YAML kubectl reads (document contains excessive aliasing (line 9, column 24)): ' +
+      'give the output of kubectl get pods -o json or -o yaml\n');
   });
 
   test('WHEN it is the second document of a stream THEN the line names that document', () => {
     const r = run([], `${JSON.stringify(PODS[0])}\n---\n${billionLaughs()}`);
-    expect(r).toMatchObject({ code: 2, stderr: expect.stringMatching(/^meshjob diagnose: stdin document 2: cannot be read \(Excessive alias count/) });
+    expect(r).toMatchObject({ code: 2, stderr: expect.stringMatching(/^meshjob diagnose: stdin document 2: not JSON or YAML kubectl reads \(document contains excessive aliasing/) });
   });
 
   test('WHEN the aliases are few THEN they are read, as kubectl reads them', () => {
@@ -59,7 +60,9 @@ describe('GIVEN nesting deep enough to exhaust a recursive reader', () => {
   test('WHEN it is YAML THEN it is one problem line for the document', () => {
     const r = run([], `kind: Pod\nspec: ${'{a: '.repeat(50_000)}1${'}'.repeat(50_000)}\n`);
     expect(r).toMatchObject({ code: 2 });
-    expect(r.stderr).toBe('meshjob diagnose: stdin: not JSON or YAML (Maximum call stack size exceeded): give the output of kubectl get pods -o json or -o yaml\n');
+    // go-yaml's depth limit (scannerc.go, max_flow_level), checked before any recursion.
+    expect(r.stderr).toBe('meshjob diagnose: stdin: not JSON or YAML kubectl reads (while increasing flow level: exceeded max depth of 10000 (line 2, column 40007)): ' +
+      'give the output of kubectl get pods -o json or -o yaml\n');
   });
 });
 
@@ -110,8 +113,16 @@ describe('GIVEN text from the cluster that a terminal would act on', () => {
       'give pods as the API returns them (kubectl get -o json)\n');
   });
 
-  test('WHEN it is in a value diagnose quotes back THEN the line shows it escaped and shortened', () => {
+  test('WHEN it is raw in YAML text THEN it is refused as kubectl refuses it, and the line holds no control character', () => {
     const r = run([], `---\n"${ESC}]0;owned\\a${'x'.repeat(500)}"\n`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toMatch(RAW_CONTROLS);
+    expect(r.stderr).toMatch(/^meshjob diagnose: stdin: not JSON or YAML kubectl reads \(control characters are not allowed/);
+  });
+
+  test('WHEN it is in a value diagnose quotes back THEN the line shows it escaped and shortened', () => {
+    // A YAML escape: the value holds ESC and BEL, the text does not.
+    const r = run([], `---\n"\\e]0;owned\\a${'x'.repeat(500)}"\n`);
     expect(r.code).toBe(2);
     expect(r.stderr).not.toMatch(RAW_CONTROLS);
     expect(r.stderr).toMatch(/^meshjob diagnose: stdin: expected a Pod or a List of Pods, got "\\u001b\]0;owned\\u0007x+\.\.\.: /);

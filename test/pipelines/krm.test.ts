@@ -2,7 +2,7 @@ import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { parse, stringify } from 'yaml';
 import { chartDocument, expectMeshSafe, objectsOf } from './support/manifests';
-import { main } from '../../src/cli/main';
+import { runMeshjob } from '../cli/run';
 import { podSpecOf } from '../support/schema';
 import { cleanup, tempDir } from '../support/wrapper-harness';
 
@@ -22,24 +22,24 @@ function resourceList(items: any[], functionConfig: any = { apiVersion: 'v1', ki
   return stringify({ apiVersion: 'config.kubernetes.io/v1', kind: 'ResourceList', items, functionConfig });
 }
 
-function krm(stdin: string) {
-  const r = main(['krm'], stdin);
+async function krm(stdin: string) {
+  const r = await runMeshjob(['krm'], stdin);
   return { ...r, list: r.stdout ? parse(r.stdout, { version: '1.1' }) : undefined };
 }
 
 describe('meshjob krm: a KRM function', () => {
-  test('GIVEN a ResourceList WHEN its functionConfig names a mesh THEN the Jobs and CronJobs are mesh-safe and every other item unchanged', () => {
-    const r = krm(resourceList([DEPLOYMENT, MIGRATE, BACKUP]));
+  test('GIVEN a ResourceList WHEN its functionConfig names a mesh THEN the Jobs and CronJobs are mesh-safe and every other item unchanged', async () => {
+    const r = await krm(resourceList([DEPLOYMENT, MIGRATE, BACKUP]));
     expect(r.code).toBe(0);
     expectMeshSafe(r.list.items);
     expect(r.list.items[0]).toEqual(DEPLOYMENT);
   });
 
-  test('says in an info result, per Job, which lifecycle it got or why it was left alone', () => {
+  test('says in an info result, per Job, which lifecycle it got or why it was left alone', async () => {
     const skipped = withAnnotation(MIGRATE, 'meshjob/skip', 'true');
-    const handled = krm(resourceList([BACKUP])).list.items[0];
+    const handled = (await krm(resourceList([BACKUP]))).list.items[0];
     const optedOut = { ...MIGRATE, metadata: { name: 'no-mesh' }, spec: { ...MIGRATE.spec, template: { ...MIGRATE.spec.template, metadata: { labels: { 'sidecar.istio.io/inject': 'false' } } } } };
-    const r = krm(resourceList([skipped, handled, optedOut, { ...BACKUP, metadata: { name: 'nightly' } }]));
+    const r = await krm(resourceList([skipped, handled, optedOut, { ...BACKUP, metadata: { name: 'nightly' } }]));
     expect(r.list.results.filter((x: any) => x.severity === 'info').map((x: any) => [x.resourceRef.name, x.message])).toEqual([
       ['shop-migrate', 'left alone: annotated meshjob/skip: "true"'],
       ['shop-backup', 'left alone: MeshJob already applied the wrap lifecycle to it'],
@@ -48,9 +48,9 @@ describe('meshjob krm: a KRM function', () => {
     ]);
   });
 
-  test('gives each warning as a warning result on the object, with the file kpt read it from', () => {
+  test('gives each warning as a warning result on the object, with the file kpt read it from', async () => {
     const backup = withAnnotation(BACKUP, 'internal.config.kubernetes.io/path', 'deploy/backup.yaml');
-    const r = krm(resourceList([backup]));
+    const r = await krm(resourceList([backup]));
     expect(r.list.results).toContainEqual({
       resourceRef: { apiVersion: 'batch/v1', kind: 'CronJob', name: 'shop-backup' },
       file: { path: 'deploy/backup.yaml' },
@@ -59,28 +59,28 @@ describe('meshjob krm: a KRM function', () => {
     });
   });
 
-  test('reads a ConfigMap\'s string values as the command line reads its flags', () => {
+  test('reads a ConfigMap\'s string values as the command line reads its flags', async () => {
     const config = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm' }, data: { mesh: 'istio', readyTimeoutSeconds: '30', defaultPodFailureRules: 'false' } };
-    const job = krm(resourceList([MIGRATE], config)).list.items[0];
+    const job = (await krm(resourceList([MIGRATE], config))).list.items[0];
     const flags = ['--mesh', 'istio', '--ready-timeout-seconds', '30', '--default-pod-failure-rules', 'false'];
-    expect(job).toEqual(objectsOf(main(flags, chartDocument('Job', 'shop-migrate')).stdout)[0]);
-    expect(podSpecOf(job).containers[0]).not.toEqual(podSpecOf(krm(resourceList([MIGRATE])).list.items[0]).containers[0]);
+    expect(job).toEqual(objectsOf((await runMeshjob(flags, chartDocument('Job', 'shop-migrate'))).stdout)[0]);
+    expect(podSpecOf(job).containers[0]).not.toEqual(podSpecOf((await krm(resourceList([MIGRATE]))).list.items[0]).containers[0]);
     expect(job.spec.podFailurePolicy).toBeUndefined();
   });
 
-  test('reads a MeshJobTransformer\'s keys as the config file\'s', () => {
+  test('reads a MeshJobTransformer\'s keys as the config file\'s', async () => {
     const config = { apiVersion: 'meshjob/v1alpha1', kind: 'MeshJobTransformer', metadata: { name: 'm' }, mesh: 'linkerd' };
-    expectMeshSafe(krm(resourceList([MIGRATE], config)).list.items, { key: 'linkerd.io/inject', value: 'enabled' });
+    expectMeshSafe((await krm(resourceList([MIGRATE], config))).list.items, { key: 'linkerd.io/inject', value: 'enabled' });
   });
 
-  test('keeps what it does not change as it was written: YAML 1.1 octal, quoting and comments', () => {
+  test('keeps what it does not change as it was written: YAML 1.1 octal, quoting and comments', async () => {
     const configMap = [
       'apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: scripts # used by the backup',
       'data:', '  mode: "0644"', '  enabled: "on"',
     ].join('\n');
     const secretVolume = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers: [{name: c, image: i}]\n  volumes:\n    - name: s\n      secret: {secretName: s, defaultMode: 0644}';
     const stdin = `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n${[configMap, secretVolume].map((d) => d.replace(/^/gm, '    ').replace(/^ {4}/, '  - ')).join('\n')}\nfunctionConfig: {apiVersion: v1, kind: ConfigMap, metadata: {name: m}, data: {mesh: istio}}\n`;
-    const r = krm(stdin);
+    const r = await krm(stdin);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('name: scripts # used by the backup');
     expect(r.stdout).toContain('mode: "0644"');
@@ -88,16 +88,16 @@ describe('meshjob krm: a KRM function', () => {
     expect(r.list.items[1].spec.volumes[0].secret.defaultMode).toBe(0o644);
   });
 
-  test('fails with exit 1 and an error result when the functionConfig names no mesh', () => {
-    const r = krm(resourceList([MIGRATE], { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm' }, data: {} }));
+  test('fails with exit 1 and an error result when the functionConfig names no mesh', async () => {
+    const r = await krm(resourceList([MIGRATE], { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm' }, data: {} }));
     expect(r.code).toBe(1);
     expect(r.list.results).toEqual([{ message: expect.stringMatching(/^functionConfig sets no mesh: give one of istio, /), severity: 'error' }]);
     expect(r.list.items[0]).toEqual(MIGRATE);
   });
 
-  test('fails with an error result on a Job that is not a valid Job, and goes on with the others', () => {
+  test('fails with an error result on a Job that is not a valid Job, and goes on with the others', async () => {
     const malformed = { ...MIGRATE, spec: { template: { spec: { restartPolicy: 'Never', containers: { name: 'm', image: 'i' } } } } };
-    const r = krm(resourceList([malformed, BACKUP]));
+    const r = await krm(resourceList([malformed, BACKUP]));
     expect(r.code).toBe(1);
     expect(r.list.results.filter((x: any) => x.severity === 'error')).toEqual([{
       resourceRef: { apiVersion: 'batch/v1', kind: 'Job', name: 'shop-migrate' },
@@ -107,10 +107,10 @@ describe('meshjob krm: a KRM function', () => {
     expectMeshSafe([r.list.items[1]]);
   });
 
-  test('warns, saying why, about a Job it had to leave as it was', () => {
+  test('warns, saying why, about a Job it had to leave as it was', async () => {
     const noCommand = { ...MIGRATE, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'm', image: 'registry.example.com/m:1' }] } } } };
     const config = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm' }, data: { mesh: 'istio', lifecycle: 'wrap' } };
-    const r = krm(resourceList([noCommand], config));
+    const r = await krm(resourceList([noCommand], config));
     expect(r.code).toBe(0);
     // Left as it was, but for the annotation that says why (as the command line writes it).
     const { 'meshjob/result': result, ...annotations } = r.list.items[0].metadata.annotations;
@@ -119,38 +119,38 @@ describe('meshjob krm: a KRM function', () => {
     expect(r.list.results).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringMatching(/^left alone, and it may hang: container 'm' \(image registry.example.com\/m:1\) has no command, and wrapping needs the image's entrypoint: give it with --entrypoint registry.example.com\/m=<PATH>/) })]);
   });
 
-  test('fails with one line when stdin is not a ResourceList', () => {
-    expect(main(['krm'], chartDocument('Job', 'shop-migrate'))).toEqual({
+  test('fails with one line when stdin is not a ResourceList', async () => {
+    expect(await runMeshjob(['krm'], chartDocument('Job', 'shop-migrate'))).toEqual({
       code: 1, stdout: '', stderr: expect.stringMatching(/^meshjob: stdin is not a ResourceList: expected apiVersion config.kubernetes.io\/v1, kind ResourceList; run `meshjob` without "krm" for a plain YAML stream\n$/),
     });
   });
 
-  test('fails with one line naming the value when items or a ConfigMap\'s data is not what it must be', () => {
-    expect(main(['krm'], 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: {a: 1}\n')).toEqual({
+  test('fails with one line naming the value when items or a ConfigMap\'s data is not what it must be', async () => {
+    expect(await runMeshjob(['krm'], 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: {a: 1}\n')).toEqual({
       code: 1, stdout: '', stderr: 'meshjob: the ResourceList\'s items {"a":1} is not a list: give the resources as a YAML sequence under items\n',
     });
-    const r = krm(resourceList([], { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm' }, data: ['istio'] }));
+    const r = await krm(resourceList([], { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm' }, data: ['istio'] }));
     expect(r.code).toBe(1);
     expect(r.list.results).toEqual([{ message: 'functionConfig: data ["istio"] is not a map: give each option as key: "value" under data', severity: 'error' }]);
   });
 
-  test('fails with one line when given an option', () => {
-    expect(main(['krm', '--mesh', 'istio'], '')).toMatchObject({ code: 1, stderr: expect.stringMatching(/^meshjob: krm takes no options .*\n$/) });
+  test('fails with one line when given an option', async () => {
+    expect(await runMeshjob(['krm', '--mesh', 'istio'], '')).toMatchObject({ code: 1, stderr: expect.stringMatching(/^meshjob: krm takes no options .*\n$/) });
   });
 });
 
 describe('meshjob krm CONFIG: kustomize\'s legacy exec transformer', () => {
-  test('GIVEN a MeshJobTransformer file and a stream WHEN run as kustomize runs the plugin THEN the stream comes back as the command line writes it', () => {
+  test('GIVEN a MeshJobTransformer file and a stream WHEN run as kustomize runs the plugin THEN the stream comes back as the command line writes it', async () => {
     const config = join(tempDir(), 'kust-plugin-config-1');
     writeFileSync(config, 'apiVersion: meshjob/v1alpha1\nkind: MeshJobTransformer\nmetadata:\n  name: meshjob\nmesh: istio\nkubernetesVersion: "1.30"\n');
     const stream = chartDocument('Job', 'shop-migrate');
-    const r = main(['krm', config], stream);
-    expect(r).toEqual(main(['--mesh=istio', '--kubernetes-version=1.30'], stream));
+    const r = await runMeshjob(['krm', config], stream);
+    expect(r).toEqual(await runMeshjob(['--mesh=istio', '--kubernetes-version=1.30'], stream));
     expectMeshSafe(objectsOf(r.stdout));
   });
 
-  test('fails naming the config file when it cannot be read', () => {
-    expect(main(['krm', '/nonexistent/kust-plugin-config'], '')).toMatchObject({
+  test('fails naming the config file when it cannot be read', async () => {
+    expect(await runMeshjob(['krm', '/nonexistent/kust-plugin-config'], '')).toMatchObject({
       code: 1, stdout: '', stderr: expect.stringMatching(/^meshjob: cannot read the kustomize plugin config \/nonexistent\/kust-plugin-config: /),
     });
   });

@@ -55,6 +55,27 @@ describe('kustomize: the legacy exec transformer plugin', () => {
     expectMeshSafe(objectsOf(r.stdout));
   });
 
+  test('GIVEN a Job meshjob leaves alone (no command) beside the migration Job WHEN the build succeeds THEN the documented command lists each Job\'s meshjob/result, which kustomize\'s silence hides', () => {
+    const installed = installedPackage();
+    documentedKustomization(installed);
+    const noCommand = chartDocument('Job', 'shop-migrate').replace(/name: shop-migrate/, 'name: shop-seed').replace(/\n(\s*)command:[^\n]*(\n\1[ -][^\n]*)*/, '');
+    expect(parse(noCommand).spec.template.spec.containers[0].command).toBeUndefined();
+    writeFileSync(join(installed.project, 'seed-job.yaml'), noCommand);
+    writeFileSync(join(installed.project, 'kustomization.yaml'), docBlock(DOCS, 'kustomize-kustomization').replace('  - migrate-job.yaml\n', '  - migrate-job.yaml\n  - seed-job.yaml\n'));
+    const env = cleanEnv(installed);
+    const build = sh(docBlock(DOCS, 'kustomize-build'), installed.project, env);
+    expect(build).toMatchObject({ code: 0, stderr: '' });
+    const r = sh(`export KUSTOMIZE_PLUGIN_HOME=$PWD/node_modules/meshjob/kustomize-plugin\n${docBlock(DOCS, 'kustomize-results')}`, installed.project, env);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')).toEqual([
+      'Listing annotations for Job.batch/shop-migrate:',
+      expect.stringMatching(/^ meshjob\/result=wrap lifecycle applied \(/),
+      'Listing annotations for Job.batch/shop-seed:',
+      expect.stringMatching(/^ meshjob\/result=left alone, and it may hang: /),
+      '',
+    ]);
+  });
+
   test('fails the build with meshjob\'s line naming the bad value and the meshes to choose from', () => {
     const installed = installedPackage();
     documentedKustomization(installed, docBlock(DOCS, 'kustomize-transformer').replace('mesh: istio', 'mesh: isito'));
