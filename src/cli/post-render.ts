@@ -206,7 +206,7 @@ export function applyToCopy(copy: any, original: any, lifecycle: ManifestLifecyc
   }
 }
 
-// Where MeshJob changes a Job or CronJob (src/manifests/apply.ts `writePlan`, src/cli/outcome.ts
+// Where MeshJob changes a Job or CronJob (src/manifests/write-plan.ts `writePlan`, src/manifests/outcome.ts
 // `annotateResult`), and the maps and lists on the way there: the collections the reader records,
 // so that an edit rewrites only those fields. Of a container, only the fields MeshJob writes (a
 // container's env, say, may be a large list that is never edited and need not be recorded).
