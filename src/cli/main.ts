@@ -10,7 +10,7 @@ import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, readSyn
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { legacyExecFlags, resourceList } from './krm';
-import { checkConfig, CliOptions, FLAGS, isSwitch, LIFECYCLES, mergeOptions, MESHES, readFlag, toManifestLifecycle, toSelectors } from './options';
+import { checkConfig, CliOptions, FLAGS, flagHelp, isSwitch, mergeOptions, readFlag, toManifestLifecycle, toSelectors } from './options';
 import { StreamOptions, StreamTransformer } from './post-render';
 import { readDocument } from './yaml/read';
 import { runDiagnose, stdinChunks } from '../diagnose/main';
@@ -22,22 +22,7 @@ writes the stream to stdout: every other document byte for byte as it came, in o
 Job only the fields MeshJob adds or replaces differ. With --check, writes nothing but the Jobs and
 CronJobs that would hang under the mesh, and exits 1 if there are any.
 
-  --mesh MESH                   ${MESHES.join(', ')}
-  --mesh-version V              e.g. 1.24, v1.24.3, stable-2.14.10, edge-24.11.8 (native sidecars need a known version)
-  --istio-revision REV          the Istio revision or tag that injects (label istio.io/rev instead of sidecar.istio.io/inject)
-  --kubernetes-version V        e.g. 1.30
-  --lifecycle L                 ${LIFECYCLES.join(', ')} (default auto)
-  --busybox-image IMAGE         the wrapper runtime's busybox image
-  --ready-timeout-seconds N     how long wrapped commands wait for the proxy
-  --envoy-admin-port N          for --mesh envoy
-  --default-pod-failure-rules true|false
-  --entrypoint IMAGE=PATH[,ARG...]
-                                the image's entrypoint, for containers without a command (repeatable)
-  --sidecar NAME                a chart's own sidecar container: stopped, not wrapped (repeatable)
-  --select SELECTOR             only these Jobs, e.g. kind=CronJob,namespace=prod,name=backup-*,label:app=shop
-                                (terms all match; repeated --select: any of them)
-  --exclude SELECTOR            never these Jobs (repeatable)
-  --strict                      a Job that cannot be made mesh-safe, or empty input, fails the stream
+${flagHelp()}
   --config FILE                 the same options as JSON or YAML keys (meshVersion, entrypoints, sidecars, ...)
   --help
 

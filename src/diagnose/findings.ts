@@ -22,6 +22,10 @@ export enum FindingKind {
   PROXY_KEPT = 'proxy-kept',
   /** The wrapper was started without a command. */
   NO_COMMAND = 'no-command',
+  /** The wrapper found no mark of the mesh's injection on its pod and exited 78 without running the command. */
+  PROXY_NOT_INJECTED = 'proxy-not-injected',
+  /** The wrapper refused a setting beyond its bounds (a hand-edited or mismatched render) and exited 64. */
+  BAD_SETTING = 'bad-setting',
 }
 
 /** One stuck or looping pod (or Job, for repeated exit 75), with its cause and fix. */
@@ -77,6 +81,7 @@ export function diagnose(pods: Pod[], jobs: Job[], options: DiagnoseOptions): Fi
   }
   const findings = [...byJob.values()].flatMap((contexts) => [
     ...contexts.flatMap(podFindings),
+    ...proxyNotInjected(contexts),
     ...repeatedProxyNotReady(contexts),
   ]);
   return withPileUps(findings);
@@ -174,15 +179,43 @@ function injectedInitFailures(c: PodContext): Finding[] {
 
 function noCommand(c: PodContext): Finding[] {
   return c.containers.flatMap((v) => wrapperMessagesOf(v.status)
-    .filter((m) => m.reason === WrapperReason.NO_COMMAND || m.reason === WrapperReason.NO_HTTP_CLIENT)
+    .filter((m) => m.reason === WrapperReason.NO_COMMAND || m.reason === WrapperReason.NO_HTTP_CLIENT || m.reason === WrapperReason.BAD_SETTING)
     .slice(0, 1)
-    .map((m) => (m.reason === WrapperReason.NO_COMMAND
-      ? finding(c, FindingKind.NO_COMMAND, v.spec.name, m.finishedAt,
-        `the wrapper of ${v.spec.name} got no command and exited ${m.exitCode ?? WrapperExitCode.USAGE}: ${m.details}`,
-        `give container ${v.spec.name} a command (the image's entrypoint), or use lifecycle: SidecarLifecycle.native() / meshjob --lifecycle native`)
-      : finding(c, FindingKind.NO_COMMAND, v.spec.name, m.finishedAt,
-        `the wrapper of ${v.spec.name} found no HTTP client in the image and exited ${m.exitCode ?? WrapperExitCode.USAGE}: ${m.details}`,
-        'use the default runtime, WrapperRuntime.busybox() (an init container brings busybox), or an image with wget and timeout, or curl'))));
+    .map((m) => {
+      const exited = `exited ${m.exitCode ?? WrapperExitCode.USAGE}: ${m.details}`;
+      if (m.reason === WrapperReason.NO_COMMAND) {
+        return finding(c, FindingKind.NO_COMMAND, v.spec.name, m.finishedAt, `the wrapper of ${v.spec.name} got no command and ${exited}`,
+          `give container ${v.spec.name} a command (the image's entrypoint), or use lifecycle: SidecarLifecycle.native() / meshjob --lifecycle native`);
+      }
+      if (m.reason === WrapperReason.BAD_SETTING) {
+        return finding(c, FindingKind.BAD_SETTING, v.spec.name, m.finishedAt, `the wrapper of ${v.spec.name} refused a setting and ${exited}`,
+          'render the Job again with MeshJob (the wrapper\'s settings were edited by hand, or by a tool that does not know their bounds); ' +
+          'the construct and meshjob refuse the same values at render time, with the bound');
+      }
+      return finding(c, FindingKind.NO_COMMAND, v.spec.name, m.finishedAt, `the wrapper of ${v.spec.name} found no HTTP client in the image and ${exited}`,
+        'use the default runtime, WrapperRuntime.busybox() (an init container brings busybox), or an image with wget and timeout, or curl');
+    }));
+}
+
+/**
+ * The wrapper's exit 78: the pod carries no mark of the mesh's injection, so no proxy will come. One
+ * finding per Job (its latest such pod): every fresh pod fails the same way until the namespace,
+ * the revision or an opt-out is fixed.
+ */
+function proxyNotInjected(contexts: PodContext[]): Finding[] {
+  if (contexts.some((c) => c.pod.status?.phase === 'Succeeded')) return [];
+  const seen = contexts.flatMap((c) => c.containers.filter((v) => !v.init && !v.native).flatMap((v) => wrapperMessagesOf(v.status)
+    .filter((m) => m.reason === WrapperReason.PROXY_NOT_INJECTED)
+    .map((m) => ({ c, v, m }))));
+  if (seen.length === 0) return [];
+  const last = [...seen].sort((a, b) => (a.m.finishedAt ?? '').localeCompare(b.m.finishedAt ?? '')).pop()!;
+  const pods = new Set(seen.map((s) => s.c.pod.metadata.name)).size;
+  const injection = last.c.mesh?.descriptor.diagnosis?.injectionFix ?? 'name the mesh the Job runs in: meshjob --mesh <mesh> / MeshJob mesh';
+  return [finding(last.c, FindingKind.PROXY_NOT_INJECTED, last.v.spec.name, last.m.finishedAt,
+    `the wrapper of ${last.v.spec.name} exited ${last.m.exitCode ?? WrapperExitCode.PROXY_NOT_INJECTED} without running the command` +
+    `${pods > 1 ? ` on ${pods} pods` : ''}: ${last.m.details}`,
+    `${injection}; a new pod is injected once this is fixed. To run without the proxy instead: ` +
+    'SidecarLifecycle.wrap({ onProxyNotInjected: ProxyNotInjectedAction.START }) / meshjob --proxy-not-injected start')];
 }
 
 /** istio#51883: a native sidecar that never turns ready holds the main containers and the pod forever. */

@@ -1,4 +1,5 @@
-import { CliOptions, readFlag, readOptionText, toFlags } from '../../src/cli/options';
+import { runMeshjob } from './run';
+import { CliOptions, FLAGS, readFlag, readOptionText, toFlags } from '../../src/cli/options';
 
 // Options given other ways than flags (a KRM function's config) say the same as the flags.
 
@@ -37,5 +38,17 @@ describe('options as flags and as text', () => {
 
   test('fails on a ConfigMap entrypoint without a path, naming the option', () => {
     expect(readOptionText({}, 'entrypoints', 'busybox')).toMatch(/^option "entrypoints": --entrypoint "busybox" is not IMAGE=PATH/);
+  });
+});
+
+describe('meshjob --help', () => {
+  test('lists every flag the command line reads, each with the help text it is declared with', async () => {
+    const { code, stdout } = await runMeshjob(['--help']);
+    expect(code).toBe(0);
+    const missing = Object.entries(FLAGS).filter(([flag, spec]) => {
+      const at = stdout.indexOf(`  ${flag} `);
+      return at < 0 || !stdout.slice(at).split('\n').slice(0, 2).join(' ').includes(spec.help);
+    });
+    expect(missing.map(([flag]) => flag)).toEqual([]);
   });
 });

@@ -1,4 +1,6 @@
+import { existsSync, readFileSync } from 'fs';
 import { createServer, AddressInfo } from 'net';
+import { join } from 'path';
 import { Duration, Testing } from 'cdk8s';
 import { Mesh, MeshJob, SidecarLifecycle, WrapperExitCode } from '../../src';
 import { diagnose, FindingKind } from '../../src/diagnose/findings';
@@ -53,9 +55,14 @@ function runBoundMs(rendered: { spec: any }): number {
 const RUN_BOUND_MS = runBoundMs(renderJob());
 
 /** Runs the pod's main container once and returns the core/v1 Pod the API would show after it. */
-async function runPod(rendered: { spec: any; metadata: any }, port: number, name: string): Promise<any> {
+async function runPod(rendered: { spec: any; metadata: any }, port: number, name: string, injected = true): Promise<any> {
   const startedAt = new Date().toISOString();
-  const code = await kubeletFor(rendered.spec, { 'localhost:15021': port }, admitted(rendered.metadata, istioInjected())).run(rendered.spec.containers[0], new Child(tempDir(), 'report').env());
+  const stored = admitted(rendered.metadata, injected ? istioInjected() : undefined);
+  const kubelet = kubeletFor(rendered.spec, { 'localhost:15021': port }, stored);
+  const code = await kubelet.run(rendered.spec.containers[0], new Child(tempDir(), 'report').env());
+  // The kubelet reports the container's termination message file (test/support/pod.ts: one file for every container).
+  const log = join(kubelet.volume, 'termination-log');
+  const message = existsSync(log) ? readFileSync(log, 'utf-8') : undefined;
   const finishedAt = new Date().toISOString();
   if (code === null) throw new Error('the wrapper died of a signal');
   const main = rendered.spec.containers[0];
@@ -89,7 +96,7 @@ async function runPod(rendered: { spec: any; metadata: any }, port: number, name
         ready: false,
         restartCount: 0,
         started: false,
-        state: { terminated: { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', startedAt, finishedAt } },
+        state: { terminated: { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', ...(message ? { message } : {}), startedAt, finishedAt } },
       }],
     },
   };
@@ -98,22 +105,35 @@ async function runPod(rendered: { spec: any; metadata: any }, port: number, name
 /** When the last of `pods` ended, as diagnose's `now`. */
 const endOf = (pods: any[]) => Math.max(...pods.map((p) => Date.parse(p.status.containerStatuses[0].state.terminated.finishedAt)));
 
-test('GIVEN MeshJob\'s wrapped pod run twice with no proxy injected WHEN diagnose reads both pods THEN it names the missing istio-proxy and the injection fix', async () => {
+test('GIVEN MeshJob\'s wrapped pod run twice with no proxy injected WHEN diagnose reads both pods THEN it names the missing injection once, with the injection fix', async () => {
   const rendered = renderJob();
   const port = await closedPort();
-  const pods = [await runPod(rendered, port, 'nightly-b5k2x'), await runPod(rendered, port, 'nightly-q9d4m')];
+  const pods = [await runPod(rendered, port, 'nightly-b5k2x', false), await runPod(rendered, port, 'nightly-q9d4m', false)];
   pods.forEach(validateManifest);
   const exits = pods.map((p) => p.status.containerStatuses[0].state.terminated.exitCode);
-  expect(exits).toEqual([WrapperExitCode.PROXY_NOT_READY, WrapperExitCode.PROXY_NOT_READY]);
+  expect(exits).toEqual([WrapperExitCode.PROXY_NOT_INJECTED, WrapperExitCode.PROXY_NOT_INJECTED]);
 
   const findings = diagnose(pods, [], { now: endOf(pods), stuckAfterSeconds: 300, sidecars: [] });
 
   expect(findings).toHaveLength(1);
   expect(findings[0]).toMatchObject({
-    kind: FindingKind.PROXY_NOT_READY_REPEATED, namespace: 'billing', job: 'nightly', pod: 'nightly-q9d4m', mesh: 'istio no proxy',
+    kind: FindingKind.PROXY_NOT_INJECTED, namespace: 'billing', job: 'nightly', pod: 'nightly-q9d4m', container: 'report', mesh: 'istio no proxy',
   });
-  expect(findings[0].cause).toContain('no istio-proxy was injected');
+  expect(findings[0].cause).toContain('exited 78 without running the command on 2 pods: no annotation sidecar.istio.io/status on the pod');
   expect(findings[0].fix).toContain('sidecar.istio.io/inject');
+  expect(findings[0].fix).toContain('meshjob --proxy-not-injected start');
+}, 2 * RUN_BOUND_MS);
+
+test('GIVEN MeshJob\'s wrapped pod run twice with a proxy injected that never answers WHEN diagnose reads both pods THEN it is a repeated exit 75', async () => {
+  const rendered = renderJob();
+  const port = await closedPort();
+  const pods = [await runPod(rendered, port, 'nightly-b5k2x'), await runPod(rendered, port, 'nightly-q9d4m')];
+  const exits = pods.map((p) => p.status.containerStatuses[0].state.terminated.exitCode);
+  expect(exits).toEqual([WrapperExitCode.PROXY_NOT_READY, WrapperExitCode.PROXY_NOT_READY]);
+
+  const findings = diagnose(pods, [], { now: endOf(pods), stuckAfterSeconds: 300, sidecars: [] });
+
+  expect(findings.map((f) => [f.kind, f.pod])).toEqual([[FindingKind.PROXY_NOT_READY_REPEATED, 'nightly-q9d4m']]);
 }, 2 * RUN_BOUND_MS);
 
 test('GIVEN one such pod only WHEN diagnose reads it THEN a single exit 75 is not yet a loop', async () => {
