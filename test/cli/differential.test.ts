@@ -6,6 +6,7 @@ import { CliOptions } from '../../src/cli/options';
 import { isKubectlList } from '../../src/cli/post-render';
 import { readDocument } from '../../src/cli/yaml/read';
 import { isJobManifest } from '../../src/manifests/apply';
+import { testCases, testSeed } from '../adversarial/arbitraries';
 import { installedPackage } from '../pipelines/support/package';
 import { acceptsAll, applyToRoute, cliRoute, kptRoute, kustomizeRoute, Mismatch } from '../pipelines/support/routes';
 import { cleanup } from '../support/wrapper-harness';
@@ -14,11 +15,12 @@ import { cleanup } from '../support/wrapper-harness';
 // reading the input and each route's output. Outside the fields MeshJob owns, kubectl's readings
 // are equal; MeshJob's fields read as MeshJob meant them; PyYAML loads every output.
 //
-// MESHJOB_DIFFERENTIAL_CASES sets how many documents (default 200, the fast tier; CI's long tier
-// runs 5000), MESHJOB_DIFFERENTIAL_SEED the generator's seed (default 20, so that a run repeats).
+// How many documents: testCases('KUBECTL') (200 in the fast tier, 5000 in the long one,
+// MESHJOB_TEST_CASES_KUBECTL=N for either); the generator's seed: testSeed() (the fast tier's
+// fixed seed, one drawn in the long tier and printed, MESHJOB_TEST_SEED=N to replay it).
 
-const CASES = Number(process.env.MESHJOB_DIFFERENTIAL_CASES ?? 200);
-const SEED = Number(process.env.MESHJOB_DIFFERENTIAL_SEED ?? 20);
+const CASES = testCases('KUBECTL', { fast: 200, long: 5000 });
+const SEED = testSeed() ?? Math.floor(Math.random() * 2 ** 31);
 /** Documents per batch: one kubectl, kpt and kustomize process per batch. */
 const BATCH = 250;
 const OPTIONS: CliOptions = { mesh: 'istio' };

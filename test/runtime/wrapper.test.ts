@@ -5,6 +5,7 @@ import { HttpMethod, QuitCall } from '../../src/meshes/endpoint';
 import { WrapperExitCode } from '../../src/runtime/exit-codes';
 import { escapeKubeletExpansion } from '../../src/runtime/kubelet';
 import { WrapperSettings } from '../../src/runtime/settings';
+import { testCases } from '../adversarial/arbitraries';
 import { FakeProxy, READY_PATH } from '../support/fake-proxy';
 import {
   allowedCpus, Child, childPids, cleanup, IGNORES_SIGINT_SH, missingPrograms, PERL, processRunning, runWrapper, sharedDir,
@@ -19,8 +20,10 @@ jest.setTimeout(20_000);
 // The race test: peers that ended before the two racing ones, and how long the cut waits after
 // the first record (in extra reads of the shared dir), one round each. Environment overrides are
 // for measuring the test's power against a wrapper without its lock.
-const EARLY = Number(process.env.MJT_EARLY ?? 32);
-const CUT_POLLS = (process.env.MJT_CUTS ?? '0,1,0,1').split(',').map(Number);
+const EARLY = Number(process.env.MJT_EARLY ?? testCases('QUIT_RACE_PEERS', { fast: 8, long: 32 }));
+const CUT_POLLS = (process.env.MJT_CUTS ?? '0,1,0,1').split(',').map(Number).slice(0, testCases('QUIT_RACE_ROUNDS', { fast: 2, long: 4 }));
+/** The race test's bound, from its work: each round starts EARLY + 2 wrappers; 1 s for each is ample on two loaded cores. */
+const QUIT_RACE_TIMEOUT_MS = CUT_POLLS.length * (EARLY + 2) * 1000 + 10_000;
 const CUT_PL = join(__dirname, '..', 'support', 'fixtures', 'cut.pl');
 const IGNORES_SIGRTMAX_PL = join(__dirname, '..', 'support', 'fixtures', 'ignores-sigrtmax.pl');
 
@@ -76,10 +79,11 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
     test('starts the command only after the proxy answers ready', async () => {
       const proxy = await startProxy({ readyAfterMs: 'never' });
       const child = new Child(tempDir());
+      // Ready once the wrapper has been told "not ready" twice, however slow the machine: the
+      // wrapper's own readyTimeout is out of the way (an hour), so no margin of time decides.
       const run = runWrapper({
-        setup, env: child.env(), settings: { readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)] },
+        setup, env: child.env(), settings: { readyUrls: [proxy.readinessUrl], quit: [post(proxy.quitUrl)], readyTimeoutSeconds: 3600 },
       });
-      // Ready once the wrapper has been told "not ready" twice, however slow the machine.
       await until(() => proxy.requestsTo(READY_PATH).filter((p) => p.status === 503).length >= 2, 'two polls answered 503');
       proxy.becomeReady();
       const r = await run.result;
@@ -588,6 +592,6 @@ describe.each(SHELL_SETUPS)('wrapper on $name', (setup) => {
         expect(proxy.quits).toHaveLength(1);
         await proxy.close();
       }
-    }, 90_000);
+    }, QUIT_RACE_TIMEOUT_MS);
   });
 });
