@@ -171,7 +171,7 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
  * testCases() or reads MESHJOB_TEST_TIER or a MESHJOB_..._CASES variable, found when the task runs
  * (a new one needs no change here).
  */
-const PROPERTY_TESTS = '$(grep -rlE "testCases\\(|MESHJOB_TEST_TIER|MESHJOB_[A-Z_]*CASES" test --include="*.test.ts")';
+const PROPERTY_TESTS = '$(grep -rlE "testCases[(]|MESHJOB_TEST_TIER|MESHJOB_[A-Z_]*CASES" test --include="*.test.ts")';
 // jest runs a worker per core (its default leaves one core idle): most tests wait on child
 // processes (shells, HTTP, podman). Every suite took 7.5 min with one worker on an idle 2-core
 // machine, and 6.9 min with two at a load average of 5 to 8.
