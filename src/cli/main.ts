@@ -14,6 +14,7 @@ import { checkConfig, CliOptions, FLAGS, flagHelp, isSwitch, mergeOptions, readF
 import { StreamOptions, StreamTransformer } from './post-render';
 import { readDocument } from './yaml/read';
 import { runDiagnose, stdinChunks } from '../diagnose/main';
+import { terminalLines } from '../terminal';
 
 const USAGE = `usage: meshjob [--check] [--config FILE] --mesh MESH [options] < manifests.yaml > out.yaml
 
@@ -81,7 +82,6 @@ interface Done {
   readonly messages: readonly string[];
 }
 
-const line = (l: string) => `meshjob: ${l}\n`;
 const failure = (messages: string[]): { done: Done } => ({ done: { code: 1, stdout: '', messages } });
 
 /**
@@ -127,7 +127,8 @@ async function runStream(argv: string[], io: CliIo): Promise<number> {
 
 async function finish(done: Done, stdout: Sink, stderr: Sink): Promise<number> {
   if (done.stdout) await stdout.write(done.stdout);
-  if (done.messages.length > 0) await stderr.write(done.messages.map(line).join(''));
+  // Messages name Jobs, images and values from the manifests: escaped before a terminal acts on them.
+  if (done.messages.length > 0) await stderr.write(terminalLines(done.messages.map((m) => `meshjob: ${m}`)));
   return done.code;
 }
 
@@ -191,7 +192,7 @@ function verdict(t: StreamTransformer, p: Run): Done & { writeStream: boolean } 
   });
   return {
     code: report.length > 0 ? 1 : 0,
-    stdout: report.map((l) => `${l}\n`).join(''),
+    stdout: terminalLines(report),
     messages: report.length > 0 ? [] : ['no Job or CronJob would hang'],
     writeStream: false,
   };
@@ -296,7 +297,7 @@ if (require.main === module) {
   meshjob(process.argv.slice(2), processIo()).then(
     (code) => { process.exitCode = code; },
     (e) => {
-      process.stderr.write(line(`internal error: ${(e as Error).message}`));
+      process.stderr.write(terminalLines([`meshjob: internal error: ${(e as Error).message}`]));
       process.exitCode = 1;
     },
   );

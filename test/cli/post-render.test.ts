@@ -177,3 +177,28 @@ describe('the meshjob post-renderer', () => {
     expect(settings.mesh).toBe('istio');
   });
 });
+
+describe('the meshjob post-renderer and text from the manifests', () => {
+  // A chart's Job named with an escape sequence (written as YAML escapes, so the file holds none):
+  // the line that names it must not set a terminal's title or clear its screen.
+  const hostile = [
+    'apiVersion: batch/v1', 'kind: Job', 'metadata:', '  name: "evil\\e]0;owned\\a\\e[2J"', 'spec:', '  template:', '    spec:',
+    '      restartPolicy: Never', '      containers:', '        - name: migrate', '          image: registry.example.com/migrate:1', '',
+  ].join('\n');
+
+  test('GIVEN a Job it leaves alone whose name holds control characters THEN its stderr line shows them escaped', async () => {
+    const r = await runMeshjob(['--mesh', 'istio'], hostile);
+    expect(r.code).toBe(0);
+    // eslint-disable-next-line no-control-regex
+    expect(r.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    expect(r.stderr).toContain('evil\\x1b]0;owned\\x07\\x1b[2J');
+  });
+
+  test('GIVEN the same Job under --check THEN the report line shows them escaped too', async () => {
+    const r = await runMeshjob(['--mesh', 'istio', '--check'], hostile);
+    expect(r.code).toBe(1);
+    // eslint-disable-next-line no-control-regex
+    expect(r.stdout).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    expect(r.stdout).toContain('evil\\x1b]0;owned\\x07\\x1b[2J');
+  });
+});
