@@ -11,6 +11,7 @@ import {
   HttpClient, HttpMethod, Mesh, MeshJob, MeshJobProps, PodFailurePolicyAction, PodFailureRule, SidecarContainerProps, SidecarLifecycle,
   WrapperRuntime,
 } from '../../src';
+import { admitted, istioInjected } from '../support/injection';
 import { expandKubelet } from '../support/kubelet';
 import { mapLimit } from '../support/light-runner';
 import { HOST_BUSYBOX, kubeletEnv, runPod } from '../support/pod-runner';
@@ -236,6 +237,8 @@ async function judge(c: Case, port: number): Promise<{ verdict: Verdict; values:
     const pod = podSpecOf(workload);
     const runs = await runPod({
       pod,
+      // As stored once the mesh injected its proxy (a custom mesh's proxy is no one's to mark).
+      metadata: admitted(podMetadataOf(workload), c.mesh === 'istio' ? istioInjected() : undefined),
       cwd,
       // FROM scratch for the busybox runtime; an image with a shell and tools otherwise.
       path: values.has('busyboxImage') || (c.runtime === 'busybox' && !values.has('imageShell')) ? '/nonexistent' : imagePath(),
@@ -372,7 +375,7 @@ describeIfTools('URLs are not globs', () => {
       });
       const pod = podSpecOf(validateAll(Testing.synth(chart)).find((m) => m.kind === 'Job'));
       const before = server.requests.length;
-      const [main] = await runPod({ pod, cwd, path: '/nonexistent', deadlineMs: 10_000 });
+      const [main] = await runPod({ pod, metadata: {}, cwd, path: '/nonexistent', deadlineMs: 10_000 });
       expect({ code: main.code, asked: server.requests.slice(before).map((r) => r.path) })
         .toEqual({ code: 0, asked: ['/healthz/ready*'] });
     } finally {

@@ -138,7 +138,7 @@ runtime('podman runtime', () => {
       const readyTimeout = 2;
       const run = await runPod({
         pod: render({ mesh: Mesh.istio(), containers: [app('report')], lifecycle: SidecarLifecycle.wrap({ readyTimeout: Duration.seconds(readyTimeout) }) }),
-        inject: [{ name: ISTIO.name, env: { ...ISTIO.env, MJT_READY_AFTER_MS: 'never' } }],
+        inject: [{ ...ISTIO, env: { ...ISTIO.env, MJT_READY_AFTER_MS: 'never' } }],
       });
 
       expect(run.exitCodes).toEqual({ 'meshjob-busybox': 0, 'istio-proxy': 0, 'report': 75 });

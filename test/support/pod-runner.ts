@@ -29,8 +29,11 @@ export interface PodRunOptions {
   readonly path: string;
   /** Every container's process group is SIGKILLed after this long. */
   readonly deadlineMs?: number;
-  /** What a downward API volume shows: the pod as stored, injection's marks included (default: nothing). */
-  readonly metadata?: PodMetadata;
+  /**
+   * What a downward API volume shows: the pod as the API server stored it, injection's marks
+   * included (test/support/injection.ts `admitted`).
+   */
+  readonly metadata: PodMetadata;
 }
 
 export interface ContainerRun {
@@ -56,7 +59,7 @@ export async function runPod(o: PodRunOptions): Promise<ContainerRun[]> {
   const root = mkdtempSync(join(tmpdir(), 'meshjob-pod-'));
   const volume = emptyDirs(root);
   try {
-    writeDownwardApiVolumes(o.pod, o.metadata ?? {}, volume);
+    writeDownwardApiVolumes(o.pod, o.metadata, volume);
     runMeshJobInit(o.pod, volume, o.cwd);
     return await Promise.all((o.pod.containers as any[]).map((c) => runContainer(c, o, volume)));
   } finally {
