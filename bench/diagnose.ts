@@ -7,11 +7,12 @@
 // pods, one run). BENCH_DIAGNOSE_CLI=path/to/cli/main.js measures an already compiled meshjob
 // instead of compiling src/ (how the figures before the streaming reader were taken);
 // BENCH_DIAGNOSE_CAP_MB and BENCH_DIAGNOSE_CAP_S move the limits past which a run is killed.
-import { execFileSync, spawn } from 'child_process';
+import { spawn } from 'child_process';
 import { once } from 'events';
-import { copyFileSync, createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { compileCli, probed } from './node-process';
 import { fmt, median, nowMs, progress, table, verdict } from './stats';
 import { diagnose } from '../src/diagnose/findings';
 import { SNAPSHOT_TIME } from '../test/fixtures/pods/build';
@@ -322,14 +323,6 @@ interface Run {
 }
 
 /** Compiles src/ to JavaScript in `dir` (as bench/transformer.ts does; lib/ may be stale); returns the CLI's path. */
-function compile(dir: string): string {
-  const out = join(dir, 'lib');
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', out,
-    '--noEmit', 'false', '--declaration', 'false', '--inlineSourceMap', 'false', '--inlineSources', 'false'], { stdio: 'inherit' });
-  copyFileSync(join(ROOT, 'src', 'runtime', 'wrapper.sh'), join(out, 'runtime', 'wrapper.sh'));
-  return join(out, 'cli', 'main.js');
-}
-
 function vmRssMb(pid: number): number {
   try {
     const kib = /VmRSS:\s*(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf-8'))?.[1];
@@ -341,23 +334,12 @@ function vmRssMb(pid: number): number {
 
 /** Runs `meshjob diagnose -o json` with `input` piped to its stdin as it reads it; its peak RSS recorded at exit. */
 function runDiagnose(cli: string, dir: string, input: Input): Promise<Run> {
-  const probe = join(dir, 'probe.js');
-  const out = join(dir, `rss-${Math.random()}.json`);
-  // VmHWM of /proc/self/status, not resourceUsage().maxRSS, which Linux carries over from the
-  // forking parent (as bench/transformer.ts explains).
-  writeFileSync(probe, [
-    "process.on('exit', () => {",
-    "  const fs = require('fs');",
-    "  const hwm = /VmHWM:\\s*(\\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf-8'));",
-    '  fs.writeFileSync(process.env.MESHJOB_BENCH_PROBE, JSON.stringify({ ...process.resourceUsage(), vmHwmKiB: Number(hwm[1]) }));',
-    '});',
-    '',
-  ].join('\n'));
+  const p = probed(dir);
   return new Promise((resolve, reject) => {
     const started = nowMs();
-    const child = spawn(process.execPath, ['-r', probe, cli, 'diagnose', '--now', SNAPSHOT_TIME, '-o', 'json'], {
+    const child = spawn(process.execPath, [...p.execArgv, cli, 'diagnose', '--now', SNAPSHOT_TIME, '-o', 'json'], {
       cwd: ROOT,
-      env: { ...process.env, MESHJOB_BENCH_PROBE: out, NODE_PATH: join(ROOT, 'node_modules') },
+      env: p.env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const stdout: Buffer[] = [];
@@ -382,7 +364,7 @@ function runDiagnose(cli: string, dir: string, input: Input): Promise<Run> {
         resolve({ cpuMs: NaN, wallMs, rssMb: peakSeen, code, bytes: input.bytes, expected: input.findings, killed, stderr });
         return;
       }
-      const usage = JSON.parse(readFileSync(out, 'utf-8'));
+      const usage = p.usage();
       let findings: number | undefined;
       try {
         findings = JSON.parse(Buffer.concat(stdout).toString()).findings.length;
@@ -390,9 +372,8 @@ function runDiagnose(cli: string, dir: string, input: Input): Promise<Run> {
         findings = undefined;
       }
       resolve({
-        cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000,
+        ...usage,
         wallMs,
-        rssMb: (usage.vmHwmKiB * 1024) / 1e6,
         code,
         findings,
         bytes: input.bytes,
@@ -454,7 +435,7 @@ export async function benchDiagnose(quick: boolean): Promise<string> {
     let cli = process.env.BENCH_DIAGNOSE_CLI;
     if (!cli) {
       progress('diagnose: compiling src/ to JavaScript');
-      cli = compile(dir);
+      cli = compileCli(dir);
     }
     const emptyList = await writeInput(dir, 'empty.json', () => [Buffer.from('{"apiVersion": "v1", "items": [], "kind": "List", "metadata": {"resourceVersion": ""}}\n')]);
     const empty = await sequence(runs, () => runDiagnose(cli!, dir, emptyList));

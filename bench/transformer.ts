@@ -6,10 +6,11 @@
 // - peak RSS on one 20 MB Job ≤ 10× the document plus the RSS of a run on empty input.
 // Run alone with `ts-node --project bench/tsconfig.json bench/transformer.ts` (BENCH_QUICK=1: one
 // run each, smaller streams).
-import { execFileSync, spawn } from 'child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { spawn } from 'child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { compileCli, probed } from './node-process';
 import { fmt, fmtRatio, median, nowMs, progress, table, verdict } from './stats';
 import { toManifestLifecycle } from '../src/cli/options';
 import { readDocument } from '../src/cli/yaml/read';
@@ -89,14 +90,6 @@ export function bigJob(bytes: number, shape: 'env' | 'script'): Buffer {
 }
 
 /** Compiles src/ to JavaScript in `dir` (as `npx projen compile` builds lib/, which may be stale); returns the CLI's path. */
-function compile(dir: string): string {
-  const out = join(dir, 'lib');
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', out,
-    '--noEmit', 'false', '--declaration', 'false', '--inlineSourceMap', 'false', '--inlineSources', 'false'], { stdio: 'inherit' });
-  copyFileSync(join(ROOT, 'src', 'runtime', 'wrapper.sh'), join(out, 'runtime', 'wrapper.sh'));
-  return join(out, 'cli', 'main.js');
-}
-
 /** js-yaml loading and dumping every document of stdin, as a process of its own (the reference for the Job-dense stream). */
 function jsYamlScript(dir: string): string {
   const file = join(dir, 'js-yaml-roundtrip.js');
@@ -115,24 +108,12 @@ function jsYamlScript(dir: string): string {
 
 /** Runs a node script with `args`, stdin given, stdout counted, its peak RSS recorded at exit. */
 function runNode(script: string, args: string[], input: Buffer, dir: string): Promise<Run> {
-  const probe = join(dir, 'probe.js');
-  const out = join(dir, `rss-${Math.random()}.json`);
-  // VmHWM of /proc/self/status, not resourceUsage().maxRSS: Linux carries maxRSS over from the
-  // forking parent (this benchmark, holding the 100 MB stream), VmHWM starts afresh at exec.
-  writeFileSync(probe, [
-    "process.on('exit', () => {",
-    "  const fs = require('fs');",
-    "  const hwm = /VmHWM:\\s*(\\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf-8'));",
-    '  fs.writeFileSync(process.env.MESHJOB_BENCH_PROBE, JSON.stringify({ ...process.resourceUsage(), vmHwmKiB: Number(hwm[1]) }));',
-    '});',
-    '',
-  ].join('\n'));
+  const p = probed(dir);
   return new Promise((resolve, reject) => {
     const started = nowMs();
-    const child = spawn(process.execPath, ['-r', probe, script, ...args], {
+    const child = spawn(process.execPath, [...p.execArgv, script, ...args], {
       cwd: ROOT,
-      // Compiled outside the repository: its dependencies come from the repository's node_modules.
-      env: { ...process.env, MESHJOB_BENCH_PROBE: out, NODE_PATH: join(ROOT, 'node_modules') },
+      env: p.env,
       stdio: ['pipe', 'pipe', 'ignore'],
     });
     let outBytes = 0;
@@ -140,8 +121,7 @@ function runNode(script: string, args: string[], input: Buffer, dir: string): Pr
     child.on('error', reject);
     child.on('close', (code) => {
       const wallMs = nowMs() - started;
-      const usage = JSON.parse(readFileSync(out, 'utf-8'));
-      resolve({ wallMs, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000, rssMb: (usage.vmHwmKiB * 1024) / 1e6, outBytes, code });
+      resolve({ wallMs, ...p.usage(), outBytes, code });
     });
     child.stdin.on('error', () => undefined);
     child.stdin.end(input);
@@ -161,7 +141,7 @@ export async function benchTransformer(quick: boolean): Promise<string> {
     const runs = quick ? 1 : 3;
     const mb = quick ? 20 : 100;
     progress('transformer: compiling src/ to JavaScript');
-    const cli = compile(dir);
+    const cli = compileCli(dir);
     const jsYaml = jsYamlScript(dir);
     const meshjob = (input: Buffer) => sequence(runs, () => runNode(cli, ARGS, input, dir));
     const cpuOf = (rs: Run[]) => median(rs.map((r) => r.cpuMs));

@@ -4,6 +4,7 @@
 import { readFileSync } from 'fs';
 import { dirname, join } from 'path';
 import * as ts from 'typescript';
+import { typeCheckSources } from './support/type-check';
 
 const ROOT = join(__dirname, '..');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf-8');
@@ -51,21 +52,7 @@ function typeCheck(sources: Map<string, string>): Map<string, string[]> {
       'meshjob/lib/testing/*': ['src/testing/*'],
     },
   };
-  const host = ts.createCompilerHost(options);
-  const readFile = host.readFile.bind(host);
-  const getSourceFile = host.getSourceFile.bind(host);
-  host.fileExists = (f) => sources.has(f) || ts.sys.fileExists(f);
-  host.readFile = (f) => sources.get(f) ?? readFile(f);
-  host.getSourceFile = (f, language, onError, create) => (sources.has(f)
-    ? ts.createSourceFile(f, sources.get(f)!, language, true)
-    : getSourceFile(f, language, onError, create));
-  const program = ts.createProgram([...sources.keys()], options, host);
-  const result = new Map<string, string[]>();
-  for (const file of sources.keys()) {
-    const diagnostics = ts.getPreEmitDiagnostics(program, program.getSourceFile(file));
-    result.set(file, diagnostics.map((d) => ts.formatDiagnostic(d, { ...host, getNewLine: () => '\n', getCanonicalFileName: (f) => f }).trim()));
-  }
-  return result;
+  return typeCheckSources(sources, options, (d, host) => ts.formatDiagnostic(d, { ...host, getNewLine: () => '\n', getCanonicalFileName: (f) => f }).trim());
 }
 
 describe('README.md', () => {

@@ -13,6 +13,7 @@ import * as kplus33 from 'cdk8s-plus-33';
 import * as kplus34 from 'cdk8s-plus-34';
 import * as ts from 'typescript';
 import * as meshjob from '../../src';
+import { typeCheckSources } from '../support/type-check';
 
 const ROOT = join(__dirname, '..', '..');
 /** The newer lines installed as devDependencies, with their versions (package-lock.json). */
@@ -94,20 +95,7 @@ function typeCheck(lines: string[]): Map<string, string[]> {
     baseUrl: ROOT,
     paths: { meshjob: ['src/index.ts'] },
   };
-  const host = ts.createCompilerHost(options);
-  const readFile = host.readFile.bind(host);
-  const getSourceFile = host.getSourceFile.bind(host);
-  host.fileExists = (f) => sources.has(f) || ts.sys.fileExists(f);
-  host.readFile = (f) => sources.get(f) ?? readFile(f);
-  host.getSourceFile = (f, language, onError, create) => (sources.has(f)
-    ? ts.createSourceFile(f, sources.get(f)!, language, true)
-    : getSourceFile(f, language, onError, create));
-  const program = ts.createProgram([...sources.keys()], options, host);
-  const result = new Map<string, string[]>();
-  for (const file of sources.keys()) {
-    result.set(file, ts.getPreEmitDiagnostics(program, program.getSourceFile(file)).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')));
-  }
-  return result;
+  return typeCheckSources(sources, options, (d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
 }
 
 /** Runs a case's app with cdk8s-plus-`runLine` as the app's line, and returns the Job or CronJob MeshJob rendered. */
