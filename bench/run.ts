@@ -325,8 +325,9 @@ function profileSection(r: Results): string {
     (fpBusybox
       ? `The wrapper script inlined in the container's \`command\` is ${fmt(script.escapedBytes)} bytes on ${script.lines} lines ` +
         `(+${fmt(fpBusybox.commandBytes - fpBase.commandBytes)} bytes of command in all), which YAML renders as a literal block ` +
-        `re-indented on every line; the ${fpBusybox.envVars - fpBase.envVars} \`MESHJOB_*\` variables, the init container, its security ` +
-        'context (a JSON patch), the volume and the mesh metadata add YAML nodes that every synth resolves, sanitizes and stringifies. '
+        `re-indented on every line (its sections: ${script.sections}); the wrapper's settings (one argument of \`MESHJOB_*\` shell ` +
+        'assignments), the init container, its security context (a JSON patch), the volumes and the mesh metadata add YAML nodes that ' +
+        'every synth resolves, sanitizes and stringifies. '
       : '') +
     (fpBusybox
       ? `In all, the Job has ${fmtRatio(fpBusybox.jsonNodes / fpBase.jsonNodes)} the JSON nodes (objects, arrays, scalars) of the plain one, ` +

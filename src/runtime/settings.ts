@@ -107,7 +107,8 @@ function seconds(value: number): string {
 /** The settings one wrapper runs with, as name/value pairs (names without the prefix). @internal */
 export function wrapperSettings(s: WrapperSettings, features = wrapperFeatures(s)): Array<[string, string]> {
   const sidecars = s.sidecars ?? [];
-  const window = quitWindowSeconds({
+  // Only a wrapper with peers waits on a held quit lock (computed only then: it is not free).
+  const window = () => quitWindowSeconds({
     ...s,
     quitSteps: quitSteps(s).length,
     sidecarStopTimeoutSeconds: sidecars.length > 0 ? s.sidecarStopTimeoutSeconds : undefined,
@@ -129,7 +130,7 @@ export function wrapperSettings(s: WrapperSettings, features = wrapperFeatures(s
     ['TERMINATION_LOG', s.terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH],
     ['KEEP_PROXY_ON_FAILURE', String(s.keepProxyOnFailure)],
   ];
-  if (features.includes('peers')) settings.push(['PEERS', s.peers.join(' ')], ['QUIT_WINDOW', String(window)]);
+  if (features.includes('peers')) settings.push(['PEERS', s.peers.join(' ')], ['QUIT_WINDOW', String(window())]);
   if (features.includes('sidecar-role')) {
     settings.push(['ROLE', 'sidecar'], ['SIDECAR_POLL', seconds(SIDECAR_POLL_SECONDS)]);
   }
