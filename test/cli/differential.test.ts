@@ -15,11 +15,11 @@ import { cleanup } from '../support/wrapper-harness';
 // reading the input and each route's output. Outside the fields MeshJob owns, kubectl's readings
 // are equal; MeshJob's fields read as MeshJob meant them; PyYAML loads every output.
 //
-// How many documents: testCases('KUBECTL') (200 in the fast tier, 1000 in the long one,
+// How many documents: testCases('KUBECTL') (100 in the fast tier, 500 in the long one,
 // MESHJOB_TEST_CASES_KUBECTL=N for either); the generator's seed: testSeed() (the fast tier's
 // fixed seed, one drawn in the long tier and printed, MESHJOB_TEST_SEED=N to replay it).
 
-const CASES = testCases('KUBECTL', { fast: 200, long: 1000 });
+const CASES = testCases('KUBECTL', { fast: 100, long: 500 });
 const SEED = testSeed() ?? Math.floor(Math.random() * 2 ** 31);
 /** Documents per batch: one kubectl, kpt and kustomize process per batch. */
 const BATCH = 250;
