@@ -210,7 +210,7 @@ function proxyNotInjected(contexts: PodContext[]): Finding[] {
   if (seen.length === 0) return [];
   const last = [...seen].sort((a, b) => (a.m.finishedAt ?? '').localeCompare(b.m.finishedAt ?? '')).pop()!;
   const pods = new Set(seen.map((s) => s.c.pod.metadata.name)).size;
-  const injection = last.c.mesh?.descriptor.diagnosis?.injectionFix ?? 'name the mesh the Job runs in: meshjob --mesh <mesh> / MeshJob mesh';
+  const injection = injectionFix(last.c.mesh);
   return [finding(last.c, FindingKind.PROXY_NOT_INJECTED, last.v.spec.name, last.m.finishedAt,
     `the wrapper of ${last.v.spec.name} exited ${last.m.exitCode ?? WrapperExitCode.PROXY_NOT_INJECTED} without running the command` +
     `${pods > 1 ? ` on ${pods} pods` : ''}: ${last.m.details}`,
@@ -369,10 +369,15 @@ function repeatedProxyNotReady(contexts: PodContext[]): Finding[] {
       `the wrapper exited ${WrapperExitCode.PROXY_NOT_READY} ${seen.length} times on ${where}: ${mesh.proxy} is in the pod but never became ready in time${said}`,
       `kubectl logs ${c.pod.metadata.name} -c ${mesh.proxy} shows why; raise readyTimeout in SidecarLifecycle.wrap() / meshjob --ready-timeout-seconds if it is only slow`)];
   }
-  const injection = mesh?.descriptor.diagnosis?.injectionFix ?? 'name the mesh the Job runs in: meshjob --mesh <mesh> / MeshJob mesh';
+  const injection = injectionFix(mesh);
   return [finding(c, FindingKind.PROXY_NOT_READY_REPEATED, last.v.spec.name, first.finishedAt,
     `the wrapper exited ${WrapperExitCode.PROXY_NOT_READY} ${seen.length} times on ${where}: no ${mesh?.proxy ?? 'proxy'} was injected, so nothing ever became ready${said}`,
     `${injection}; check the injection label, revision and namespace`)];
+}
+
+/** How to get the mesh's proxy injected: its descriptor's fix, or naming the mesh when none was seen. */
+function injectionFix(mesh: SeenMesh | undefined): string {
+  return mesh?.descriptor.diagnosis?.injectionFix ?? 'name the mesh the Job runs in: meshjob --mesh <mesh> / MeshJob mesh';
 }
 
 function names(views: ContainerView[]): string {
