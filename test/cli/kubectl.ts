@@ -1,5 +1,8 @@
 // kubectl as the reader of record: what `kubectl label --local -f FILE -o json` prints is what the
 // API server would receive (kubectl 1.32 reads manifests through sigs.k8s.io/yaml over go-yaml v2).
+// The objects are printed with `-o jsonpath={@}`: the same values (client-go's jsonpath prints a
+// map with encoding/json, test/cli/kubectl.test.ts compares the two), one line each, without the
+// indentation that makes `-o json` of a deeply nested document grow with the square of its depth.
 import { spawnSync } from 'child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
@@ -19,9 +22,36 @@ export type KubectlReading = { readonly objects: any[] } | { readonly error: str
  * document may hold none, one, or a List's items).
  */
 export function kubectlRead(documents: readonly string[]): KubectlReading[] {
-  const out: KubectlReading[] = [];
-  for (let i = 0; i < documents.length; i += BATCH) out.push(...readBatch(documents.slice(i, i + BATCH)));
-  return out;
+  const got = new Map<string, KubectlReading>();
+  for (const d of documents) if (kept.has(d)) got.set(d, kept.get(d)!);
+  const unread = [...new Set(documents.filter((d) => !got.has(d)))];
+  for (let i = 0; i < unread.length; i += BATCH) {
+    const batch = unread.slice(i, i + BATCH);
+    readBatch(batch).forEach((r, k) => {
+      got.set(batch[k], r);
+      remember(batch[k], r);
+    });
+  }
+  return documents.map((d) => got.get(d)!);
+}
+
+/**
+ * What kubectl read of each text, kept for the process: the routes read the same inputs again and
+ * again. Readings are frozen: whoever changes one changes a copy.
+ */
+const kept = new Map<string, KubectlReading>();
+let remembered = 0;
+/** Texts up to this many bytes in all are kept; beyond it the oldest are read again when asked. */
+const REMEMBERED_BYTES = 256 * 1024 * 1024;
+
+function remember(text: string, reading: KubectlReading) {
+  kept.set(text, deepFreeze(reading));
+  remembered += text.length;
+  for (const [t] of kept) {
+    if (remembered <= REMEMBERED_BYTES) break;
+    kept.delete(t);
+    remembered -= t.length;
+  }
 }
 
 /** kubectl's reading of a whole stream as one file: its objects in order, or the first error. */
@@ -39,7 +69,7 @@ function readBatch(documents: readonly string[]): KubectlReading[] {
       writeFileSync(join(files, name(i, 'a')), doc);
       writeFileSync(join(files, name(i, 'b')), `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${marker(i)}\n`);
     });
-    const r = spawnSync('kubectl', ['label', '--local', '--overwrite', '-f', files, `${ORACLE_LABEL}=read`, '-o', 'json'], {
+    const r = spawnSync('kubectl', ['label', '--local', '--overwrite', '-f', files, `${ORACLE_LABEL}=read`, '-o', 'jsonpath={@}{"\\n"}'], {
       encoding: 'utf-8', maxBuffer: 1024 * 1024 * 1024,
     });
     if (r.error) throw r.error;
@@ -49,7 +79,7 @@ function readBatch(documents: readonly string[]): KubectlReading[] {
       if (m) errors.set(Number(m[1]), line.replace(`${files}/`, '').trim());
       else if (line.trim() !== '') throw new Error(`kubectl: ${line}`);
     }
-    const objects = parseJsonStream(r.stdout);
+    const objects = r.stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line));
     const readings: KubectlReading[] = [];
     let current: any[] = [];
     for (const o of objects) {
@@ -71,12 +101,6 @@ function readBatch(documents: readonly string[]): KubectlReading[] {
 
 const marker = (i: number) => `meshjob-oracle-marker-${i}`;
 
-/** kubectl prints each object as indented JSON, one after the other. */
-function parseJsonStream(text: string): any[] {
-  if (text.trim() === '') return [];
-  return JSON.parse(`[${text.replace(/^\}\n\{/gm, '},\n{')}]`);
-}
-
 function withoutOracleLabel(o: any): any {
   const labels = o?.metadata?.labels;
   if (labels && typeof labels === 'object') {
@@ -84,4 +108,17 @@ function withoutOracleLabel(o: any): any {
     if (Object.keys(labels).length === 0) delete o.metadata.labels;
   }
   return o;
+}
+
+/** Freezes a value and everything in it, without recursion (readings can be 10,000 levels deep). */
+function deepFreeze<T>(value: T): T {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (x && typeof x === 'object' && !Object.isFrozen(x)) {
+      Object.freeze(x);
+      for (const v of Object.values(x)) stack.push(v);
+    }
+  }
+  return value;
 }
