@@ -46,6 +46,20 @@ describe('MeshJobs.applyTo()', () => {
     expect(MeshJobs.applyTo(includeChart().chart, { mesh: Mesh.istio(), labels: { team: 'none' } })).toEqual([]);
   });
 
+  // A known gap: Include makes one ApiObject of a List, and applyTo changes Job and CronJob API
+  // objects only, so kubectl applies the List's Jobs unwrapped. (The CLI, kustomize and kpt routes
+  // wrap them.) This test fails until applyTo reaches into Lists; then `.failing` must go.
+  test.failing('wraps the Jobs of a List brought in with Include', () => {
+    const file = join(tempDir(), 'list.yaml');
+    writeFileSync(file, CHART_OUTPUT.slice(CHART_OUTPUT.indexOf('apiVersion: v1\nkind: List')));
+    const chart = newChart();
+    new Include(chart, 'list', { url: file });
+    MeshJobs.applyTo(chart, { mesh: Mesh.istio() });
+    const jobs = jobsOf(Testing.synth(chart));
+    expect(jobs.map((j) => j.metadata.name)).toEqual(['shop-reindex']);
+    expect(jobs[0].spec.template.metadata?.annotations?.['meshjob/lifecycle']).toBe('wrap');
+  });
+
   test('leaves MeshJob\'s own Jobs alone', () => {
     const chart = newChart();
     new MeshJob(chart, 'own', { mesh: Mesh.istio(), containers: [{ name: 'a', image: 'registry.example.com/a:1', command: ['/a'] }] });
