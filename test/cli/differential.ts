@@ -8,7 +8,7 @@ import { readDocument } from '../../src/cli/yaml/read';
 import { isJobManifest } from '../../src/manifests/apply';
 import { testSeed } from '../adversarial/arbitraries';
 import { installedPackage } from '../pipelines/support/package';
-import { acceptsAll, applyToRoute, cliRoute, kptRoute, kustomizeRoute, Mismatch } from '../pipelines/support/routes';
+import { acceptsAll, applyToRoute, cliRoute, kptRoute, kustomizeRoute, Mismatch, pyyamlRegressions } from '../pipelines/support/routes';
 import { cleanup } from '../support/wrapper-harness';
 
 // The differential test: generated manifests (test/cli/generate.ts) through every route, kubectl
@@ -82,43 +82,50 @@ export function differentialSuite(cases: number, shard: number, shards: number):
       expect(unloadable).toEqual([]);
     });
 
-    test('kpt: the KRM function against an identity function through the same kpt', () => {
+    test('kpt: the KRM function against an identity function through the same kpt; PyYAML loads every output', () => {
       const installed = installedPackage();
       const mismatches: Mismatch[] = [];
+      const unloadable: string[] = [];
       let leftOut = 0;
       for (const start of batches) {
         const r = kptRoute(installed, docs.slice(start, start + BATCH), OPTIONS);
         mismatches.push(...r.mismatches.map((m) => ({ ...m, where: m.where.replace(/\d+/, (k) => String(start + Number(k))) })));
+        unloadable.push(...pyyamlRegressions(r));
         leftOut += r.leftOut.length;
       }
       coverage.push(`kpt ${docs.length - leftOut} (${leftOut} left out)`);
       expect(report(mismatches)).toEqual([]);
+      expect(unloadable).toEqual([]);
       // kpt's own reader (kyaml, go-yaml v3) refuses or changes some of what kubectl reads: those are left out.
       expect(leftOut).toBeLessThan(docs.length * 0.8);
     });
 
-    test('kustomize: the exec transformer plugin against the same kustomization without it', () => {
+    test('kustomize: the exec transformer plugin against the same kustomization without it; PyYAML loads every output', () => {
       const installed = installedPackage();
       const mismatches: Mismatch[] = [];
       let leftOut = 0;
+      const unloadable: string[] = [];
       for (const start of batches) {
         const r = kustomizeRoute(installed, docs.slice(start, start + BATCH), OPTIONS);
         mismatches.push(...r.mismatches);
+        unloadable.push(...pyyamlRegressions(r));
         leftOut += r.leftOut.length;
       }
       coverage.push(`kustomize ${docs.length - leftOut} (${leftOut} left out)`);
       expect(report(mismatches)).toEqual([]);
+      expect(unloadable).toEqual([]);
       // kustomize reads with kyaml too, and changes more (it drops null fields, resolves merge keys as
       // YAML 1.1 readers do, turns 1.1 bools into strings): those documents are left out.
       expect(leftOut).toBeLessThan(docs.length * 0.8);
     });
 
     // Lists aside: applyTo does not reach into them (a known gap, test/manifests/mesh-jobs.test.ts).
-    test('MeshJobs.applyTo on the documents brought in with Include, against the same app without it (lists aside)', () => {
+    test('MeshJobs.applyTo on the documents brought in with Include, against the same app without it (lists aside); PyYAML loads every output', () => {
       const notLists = docs.map((_, i) => i).filter((i) => !isKubectlList(readDocument(docs[i]).value));
       const r = applyToRoute(notLists.map((i) => docs[i]), OPTIONS);
       coverage.push(`applyTo ${notLists.length - r.leftOut.length} (${r.leftOut.length} left out, ${docs.length - notLists.length} lists)`);
       expect(report(r.mismatches.map((m) => ({ ...m, where: m.where.replace(/\d+/, (k) => String(notLists[Number(k)])) })))).toEqual([]);
+      expect(pyyamlRegressions(r)).toEqual([]);
       // cdk8s reads YAML 1.1 with the `yaml` package and drops null fields: what it reads otherwise than kubectl is left out.
       expect(r.leftOut.length).toBeLessThan(notLists.length * 0.8);
     });

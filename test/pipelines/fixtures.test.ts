@@ -5,7 +5,7 @@ import { DocumentSplitter } from '../../src/cli/yaml/split';
 import { kubectlReadStream } from '../cli/kubectl';
 import { pyyamlErrors } from '../cli/pyyaml';
 import { installedPackage } from './support/package';
-import { applyToRoute, cliStreamRoute, helm4Route, kptRoute, kustomizeRoute } from './support/routes';
+import { applyToRoute, cliStreamRoute, helm4Route, kptRoute, kustomizeRoute, pyyamlRegressions } from './support/routes';
 import { cleanup } from '../support/wrapper-harness';
 
 // Every real-world fixture (test/fixtures/charts/README.md) through every route, kubectl the judge:
@@ -59,21 +59,26 @@ describe.each(FIXTURES)('%s', (fixture) => {
   });
 
   test('Helm 4\'s post-renderer plugin, run from the installed package as Helm runs it', () => {
-    expect(helm4Route(installedPackage(), text, (kubectlReadStream(text) as { objects: unknown[] }).objects, OPTIONS).mismatches).toEqual([]);
+    const r = helm4Route(installedPackage(), text, (kubectlReadStream(text) as { objects: unknown[] }).objects, OPTIONS);
+    expect(r.mismatches).toEqual([]);
+    expect(pyyamlRegressions(r)).toEqual([]);
   });
 
   test('kpt: the KRM function against an identity function', () => {
     const r = kptRoute(installedPackage(), documents(text), OPTIONS);
     expect({ mismatches: r.mismatches, leftOut: r.leftOut.sort() }).toEqual({ mismatches: [], leftOut: TOOLS_REFUSE[fixture] ?? [] });
+    expect(pyyamlRegressions(r)).toEqual([]);
   });
 
   test('kustomize: the exec transformer plugin against the same kustomization without it', () => {
     const r = kustomizeRoute(installedPackage(), documents(text), OPTIONS);
     expect({ mismatches: r.mismatches, leftOut: r.leftOut.sort() }).toEqual({ mismatches: [], leftOut: TOOLS_REFUSE[fixture] ?? [] });
+    expect(pyyamlRegressions(r)).toEqual([]);
   });
 
   test('MeshJobs.applyTo on the fixture brought in with Include', () => {
     const r = applyToRoute(documents(text), OPTIONS);
     expect(r.mismatches).toEqual([]);
+    expect(pyyamlRegressions(r)).toEqual([]);
   });
 });

@@ -16,6 +16,7 @@ import { MeshJobs } from '../../../src/manifests/mesh-jobs';
 import { annotateResult } from '../../../src/manifests/outcome';
 import { Mesh } from '../../../src/meshes/mesh';
 import { kubectlRead, KubectlReading } from '../../cli/kubectl';
+import { pyyamlErrors } from '../../cli/pyyaml';
 import { runMeshjob } from '../../cli/run';
 import { canonicalJson } from '../../cli/same-reading';
 import { newChart } from '../../support/render';
@@ -36,6 +37,18 @@ export interface RouteResult {
   readonly leftOut: number[];
   /** Every text MeshJob wrote (for readers other than kubectl to read). */
   readonly outputs: string[];
+  /** Beside each output, the same route's text without MeshJob (the input, or the tool's own output). */
+  readonly baselines: string[];
+}
+
+/**
+ * The outputs PyYAML (the Kubernetes Python client's reader) cannot load where it loads the same
+ * route's text without MeshJob, each with PyYAML's reason.
+ */
+export function pyyamlRegressions(r: RouteResult): string[] {
+  const after = pyyamlErrors(r.outputs);
+  const before = pyyamlErrors(r.baselines);
+  return after.flatMap((e, i) => (e !== undefined && before[i] === undefined ? [`output ${i}: ${e}`] : []));
 }
 
 const identity = (o: any) => `${o?.apiVersion}/${o?.kind} ${o?.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o?.metadata?.name}`;
@@ -130,17 +143,17 @@ export async function cliRoute(documents: string[], baselines: unknown[][], opti
     if (!read) mismatches.push({ route: 'cli', where: `document ${i}`, problem: `kubectl cannot read the output: ${(r as any).error}` });
     else mismatches.push(...compare('cli', `document ${i}`, baselines[i], read, options));
   });
-  return { mismatches, leftOut: [], outputs: runs.map((r) => r.stdout) };
+  return { mismatches, leftOut: [], outputs: runs.map((r) => r.stdout), baselines: documents };
 }
 
 /** The command line, in process, on a whole stream, as Helm 3 runs it. */
 export async function cliStreamRoute(stream: string, options: CliOptions): Promise<RouteResult> {
   const r = await runMeshjob(toFlags(options), stream);
-  if (r.code !== 0) return { mismatches: [{ route: 'cli', where: 'stream', problem: `refused: ${r.stderr.trim()}` }], leftOut: [], outputs: [] };
+  if (r.code !== 0) return { mismatches: [{ route: 'cli', where: 'stream', problem: `refused: ${r.stderr.trim()}` }], leftOut: [], outputs: [], baselines: [] };
   const [input, output] = kubectlRead([stream, r.stdout]);
   if (!objects(input)) throw new Error(`kubectl cannot read the input: ${(input as any).error}`);
-  if (!objects(output)) return { mismatches: [{ route: 'cli', where: 'stream', problem: `kubectl cannot read the output: ${(output as any).error}` }], leftOut: [], outputs: [r.stdout] };
-  return { mismatches: compare('cli', 'stream', objects(input)!, objects(output)!, options), leftOut: [], outputs: [r.stdout] };
+  if (!objects(output)) return { mismatches: [{ route: 'cli', where: 'stream', problem: `kubectl cannot read the output: ${(output as any).error}` }], leftOut: [], outputs: [r.stdout], baselines: [stream] };
+  return { mismatches: compare('cli', 'stream', objects(input)!, objects(output)!, options), leftOut: [], outputs: [r.stdout], baselines: [stream] };
 }
 
 /** Helm 4's post-renderer plugin from the installed package, as Helm runs it, on a whole stream. */
@@ -154,11 +167,11 @@ export function helm4Route(installed: InstalledPackage, stream: string, baseline
     if (!/EEXIST/.test(String(e))) throw e;
   }
   const outcome = helm4PostRender('helm install x ./x --post-renderer meshjob', stream, env, installed.project);
-  if (outcome.error !== undefined) return { mismatches: [{ route: 'helm4', where: 'stream', problem: `refused: ${outcome.error}` }], leftOut: [], outputs: [] };
+  if (outcome.error !== undefined) return { mismatches: [{ route: 'helm4', where: 'stream', problem: `refused: ${outcome.error}` }], leftOut: [], outputs: [], baselines: [] };
   const [reading] = kubectlRead([outcome.output!]);
   const read = objects(reading);
-  if (!read) return { mismatches: [{ route: 'helm4', where: 'stream', problem: `kubectl cannot read the output: ${(reading as any).error}` }], leftOut: [], outputs: [outcome.output!] };
-  return { mismatches: compare('helm4', 'stream', baseline, read, options), leftOut: [], outputs: [outcome.output!] };
+  if (!read) return { mismatches: [{ route: 'helm4', where: 'stream', problem: `kubectl cannot read the output: ${(reading as any).error}` }], leftOut: [], outputs: [outcome.output!], baselines: [stream] };
+  return { mismatches: compare('helm4', 'stream', baseline, read, options), leftOut: [], outputs: [outcome.output!], baselines: [stream] };
 }
 
 /**
@@ -200,7 +213,7 @@ export function kptRoute(installed: InstalledPackage, documents: string[], optio
     });
     if (invalid.length > 0) return { exclude: invalid };
     const ours = run(join(installed.pkg, 'kustomize-plugin', 'meshjob-krm'), `kpt-ours-${Math.random().toString(36).slice(2)}`, docs);
-    if (!ours.ok) return { mismatches: [{ route: 'kpt', where: 'batch', problem: `the function failed: ${ours.stderr.trim().slice(0, 4000)}` }], outputs: [] };
+    if (!ours.ok) return { mismatches: [{ route: 'kpt', where: 'batch', problem: `the function failed: ${ours.stderr.trim().slice(0, 4000)}` }], outputs: [], baselines: [] };
     const oursTexts = readFolder(ours.dir);
     const readings = kubectlRead(oursTexts);
     const mismatches: Mismatch[] = [];
@@ -212,7 +225,7 @@ export function kptRoute(installed: InstalledPackage, documents: string[], optio
       else if (!b.some(isJobManifest) && text !== oursTexts[i]) mismatches.push({ route: 'kpt', where: `file ${i}`, problem: `a file without a Job changed: ${firstLineDifference(text, oursTexts[i])}` });
       else mismatches.push(...compare('kpt', `file ${i}`, b, o, options));
     });
-    return { mismatches, outputs: oursTexts };
+    return { mismatches, outputs: oursTexts, baselines: baseTexts };
   });
 }
 
@@ -256,10 +269,10 @@ export function kustomizeRoute(installed: InstalledPackage, documents: string[],
     const invalid = changedByTheTool(inputReadings, objects(baseReading) ?? [], options);
     if (invalid.length > 0) return { exclude: invalid };
     const ours = build(true);
-    if (ours.status !== 0) return { mismatches: [{ route: 'kustomize', where: 'batch', problem: `the build failed: ${ours.stderr.trim().slice(0, 2000)}` }], outputs: [] };
+    if (ours.status !== 0) return { mismatches: [{ route: 'kustomize', where: 'batch', problem: `the build failed: ${ours.stderr.trim().slice(0, 2000)}` }], outputs: [], baselines: [] };
     const [b, o] = kubectlRead([base.stdout, ours.stdout]).map(objects);
-    if (!b || !o) return { mismatches: [{ route: 'kustomize', where: 'batch', problem: 'kubectl cannot read the build' }], outputs: [ours.stdout] };
-    return { mismatches: compare('kustomize', 'build', b, o, options), outputs: [ours.stdout] };
+    if (!b || !o) return { mismatches: [{ route: 'kustomize', where: 'batch', problem: 'kubectl cannot read the build' }], outputs: [ours.stdout], baselines: [base.stdout] };
+    return { mismatches: compare('kustomize', 'build', b, o, options), outputs: [ours.stdout], baselines: [base.stdout] };
   });
 }
 
@@ -330,10 +343,10 @@ export function applyToRoute(documents: string[], options: CliOptions): RouteRes
     const invalid = changedByTheTool(inputReadings, baseObjects, options);
     if (invalid.length > 0) return { exclude: invalid };
     const ours = synth(true);
-    if (!Array.isArray(ours)) return { mismatches: [{ route: 'applyTo', where: 'batch', problem: `refused: ${ours.message.split('\n')[0]}` }], outputs: [] };
+    if (!Array.isArray(ours)) return { mismatches: [{ route: 'applyTo', where: 'batch', problem: `refused: ${ours.message.split('\n')[0]}` }], outputs: [], baselines: [] };
     const read = kubectlRead(ours);
     const unreadable = read.flatMap((r) => ('error' in r ? [{ route: 'applyTo', where: 'app', problem: `kubectl cannot read the output: ${r.error}` }] : []));
-    return { mismatches: [...unreadable, ...compare('applyTo', 'app', baseObjects, read.flatMap((r) => objects(r) ?? []), options, APPLY_TO_ROUTE)], outputs: ours };
+    return { mismatches: [...unreadable, ...compare('applyTo', 'app', baseObjects, read.flatMap((r) => objects(r) ?? []), options, APPLY_TO_ROUTE)], outputs: [ours.join('---\n')], baselines: [base.join('---\n')] };
   });
 }
 
@@ -367,12 +380,13 @@ function withoutNulls(value: unknown): unknown {
 }
 
 /** A batch's result; undefined when the tool refuses the batch; `exclude` to run it again without some documents. */
-type BatchRun = (docs: string[]) => { mismatches: Mismatch[]; outputs: string[] } | { exclude: number[] } | undefined;
+type BatchRun = (docs: string[]) => { mismatches: Mismatch[]; outputs: string[]; baselines: string[] } | { exclude: number[] } | undefined;
 
 function bisected(route: string, documents: string[], run: BatchRun): RouteResult {
   const leftOut: number[] = [];
   const mismatches: Mismatch[] = [];
   const outputs: string[] = [];
+  const baselines: string[] = [];
   const go = (indices: number[]) => {
     if (indices.length === 0) return;
     const r = run(indices.map((i) => documents[i]));
@@ -382,6 +396,7 @@ function bisected(route: string, documents: string[], run: BatchRun): RouteResul
     } else if (r) {
       mismatches.push(...r.mismatches.map((m) => ({ ...m, where: m.where.replace(/^file (\d+)/, (_, k) => `document ${indices[Number(k)]}`) })));
       outputs.push(...r.outputs);
+      baselines.push(...r.baselines);
     } else if (indices.length === 1) {
       leftOut.push(indices[0]);
     } else {
@@ -390,7 +405,7 @@ function bisected(route: string, documents: string[], run: BatchRun): RouteResul
     }
   };
   go(documents.map((_, i) => i));
-  return { mismatches: mismatches.map((m) => ({ ...m, route })), leftOut, outputs };
+  return { mismatches: mismatches.map((m) => ({ ...m, route })), leftOut, outputs, baselines };
 }
 
 function hasDuplicateKeys(text: string): boolean {
