@@ -8,7 +8,7 @@ import { readDocument } from '../../src/cli/yaml/read';
 import { isJobManifest } from '../../src/manifests/apply';
 import { testSeed } from '../adversarial/arbitraries';
 import { installedPackage } from '../pipelines/support/package';
-import { acceptsAll, applyToRoute, cliRoute, kptRoute, kustomizeRoute, Mismatch, pyyamlRegressions } from '../pipelines/support/routes';
+import { acceptsAll, applyToRoute, cliRoute, kptRoute, kustomizeRoute, Mismatch, pyyamlRegressions, RouteResult } from '../pipelines/support/routes';
 import { cleanup } from '../support/wrapper-harness';
 
 // The differential test: generated manifests (test/cli/generate.ts) through every route, kubectl
@@ -60,6 +60,20 @@ export function differentialSuite(cases: number, shard: number, shards: number):
     const numberOf = (k: number) => mine[valid[k]];
     const report = (mismatches: Mismatch[]) => mismatches.map((m) => `${m.route} ${m.where.replace(/document (\d+)/, (_, k) => `document ${numberOf(Number(k))}`)}: ${m.problem}`);
 
+    /** A route run batch by batch: its mismatches (documents numbered among `docs`), PyYAML's regressions, how many it left out. */
+    const inBatches = (run: (batch: string[]) => RouteResult) => {
+      const mismatches: Mismatch[] = [];
+      const unloadable: string[] = [];
+      let leftOut = 0;
+      for (const start of batches) {
+        const r = run(docs.slice(start, start + BATCH));
+        mismatches.push(...r.mismatches.map((m) => ({ ...m, where: m.where.replace(/^document (\d+)/, (_, k) => `document ${start + Number(k)}`) })));
+        unloadable.push(...pyyamlRegressions(r));
+        leftOut += r.leftOut.length;
+      }
+      return { mismatches, unloadable, leftOut };
+    };
+
     test('most generated documents are manifests kubectl reads, with Jobs and CronJobs among them', () => {
       expect(valid.length).toBeGreaterThan(texts.length * 0.7);
       expect(baselines.filter((objects) => objects.some(isJobManifest)).length).toBeGreaterThan(valid.length * 0.5);
@@ -83,16 +97,7 @@ export function differentialSuite(cases: number, shard: number, shards: number):
     });
 
     test('kpt: the KRM function against an identity function through the same kpt; PyYAML loads every output', () => {
-      const installed = installedPackage();
-      const mismatches: Mismatch[] = [];
-      const unloadable: string[] = [];
-      let leftOut = 0;
-      for (const start of batches) {
-        const r = kptRoute(installed, docs.slice(start, start + BATCH), OPTIONS);
-        mismatches.push(...r.mismatches.map((m) => ({ ...m, where: m.where.replace(/\d+/, (k) => String(start + Number(k))) })));
-        unloadable.push(...pyyamlRegressions(r));
-        leftOut += r.leftOut.length;
-      }
+      const { mismatches, unloadable, leftOut } = inBatches((batch) => kptRoute(installedPackage(), batch, OPTIONS));
       coverage.push(`kpt ${docs.length - leftOut} (${leftOut} left out)`);
       expect(report(mismatches)).toEqual([]);
       expect(unloadable).toEqual([]);
@@ -101,16 +106,7 @@ export function differentialSuite(cases: number, shard: number, shards: number):
     });
 
     test('kustomize: the exec transformer plugin against the same kustomization without it; PyYAML loads every output', () => {
-      const installed = installedPackage();
-      const mismatches: Mismatch[] = [];
-      let leftOut = 0;
-      const unloadable: string[] = [];
-      for (const start of batches) {
-        const r = kustomizeRoute(installed, docs.slice(start, start + BATCH), OPTIONS);
-        mismatches.push(...r.mismatches);
-        unloadable.push(...pyyamlRegressions(r));
-        leftOut += r.leftOut.length;
-      }
+      const { mismatches, unloadable, leftOut } = inBatches((batch) => kustomizeRoute(installedPackage(), batch, OPTIONS));
       coverage.push(`kustomize ${docs.length - leftOut} (${leftOut} left out)`);
       expect(report(mismatches)).toEqual([]);
       expect(unloadable).toEqual([]);
