@@ -3,10 +3,12 @@ import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { kubectlRead } from './kubectl';
 import { canonicalJson } from './same-reading';
-import { tempDir } from '../support/wrapper-harness';
+import { cleanup, tempDir } from '../support/wrapper-harness';
 
 // The oracle's own reading: kubectl prints the objects with `-o jsonpath={@}` (one compact line
 // each) rather than `-o json`; both must print the same values for every kind of value.
+
+afterAll(() => cleanup());
 
 const H = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: t\n';
 const DOCUMENTS = [

@@ -19,9 +19,10 @@ export type KubectlReading = { readonly objects: any[] } | { readonly error: str
 /**
  * kubectl's reading of each document, in order. Each document is read as kubectl reads a file of
  * its own; between two documents, a marker ConfigMap tells where one document's objects end (a
- * document may hold none, one, or a List's items).
+ * document may hold none, one, or a List's items). The readings are kept for the next ask unless
+ * `keep` is false (for texts read once, such as a route's output).
  */
-export function kubectlRead(documents: readonly string[]): KubectlReading[] {
+export function kubectlRead(documents: readonly string[], keep = true): KubectlReading[] {
   const got = new Map<string, KubectlReading>();
   for (const d of documents) if (kept.has(d)) got.set(d, kept.get(d)!);
   const unread = [...new Set(documents.filter((d) => !got.has(d)))];
@@ -29,7 +30,7 @@ export function kubectlRead(documents: readonly string[]): KubectlReading[] {
     const batch = unread.slice(i, i + BATCH);
     readBatch(batch).forEach((r, k) => {
       got.set(batch[k], r);
-      remember(batch[k], r);
+      if (keep) remember(batch[k], r);
     });
   }
   return documents.map((d) => got.get(d)!);

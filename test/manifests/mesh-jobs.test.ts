@@ -48,16 +48,25 @@ describe('MeshJobs.applyTo()', () => {
 
   // A known gap: Include makes one ApiObject of a List, and applyTo changes Job and CronJob API
   // objects only, so kubectl applies the List's Jobs unwrapped. (The CLI, kustomize and kpt routes
-  // wrap them.) This test fails until applyTo reaches into Lists; then `.failing` must go.
-  test.failing('wraps the Jobs of a List brought in with Include', () => {
+  // wrap them.) The first test pins that; the second fails until applyTo reaches into Lists, and
+  // then both change.
+  const listJobs = () => {
     const file = join(tempDir(), 'list.yaml');
     writeFileSync(file, CHART_OUTPUT.slice(CHART_OUTPUT.indexOf('apiVersion: v1\nkind: List')));
     const chart = newChart();
     new Include(chart, 'list', { url: file });
     MeshJobs.applyTo(chart, { mesh: Mesh.istio() });
-    const jobs = jobsOf(Testing.synth(chart));
+    return jobsOf(Testing.synth(chart));
+  };
+
+  test('leaves the Jobs of a List brought in with Include unwrapped (a known gap)', () => {
+    const jobs = listJobs();
     expect(jobs.map((j) => j.metadata.name)).toEqual(['shop-reindex']);
-    expect(jobs[0].spec.template.metadata?.annotations?.['meshjob/lifecycle']).toBe('wrap');
+    expect(jobs[0].spec.template.spec.containers[0].command).toEqual(['/reindex']);
+  });
+
+  test.failing('wraps the Jobs of a List brought in with Include', () => {
+    expect(listJobs()[0].spec.template.metadata?.annotations?.['meshjob/lifecycle']).toBe('wrap');
   });
 
   test('leaves MeshJob\'s own Jobs alone', () => {

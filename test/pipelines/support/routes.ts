@@ -136,7 +136,7 @@ export async function cliRoute(documents: string[], baselines: unknown[][], opti
   runs.forEach((r, i) => {
     if (r.code !== 0) mismatches.push({ route: 'cli', where: `document ${i}`, problem: `refused: ${r.stderr.trim()}` });
   });
-  const readings = kubectlRead(runs.map((r) => r.stdout));
+  const readings = kubectlRead(runs.map((r) => r.stdout), false);
   readings.forEach((r, i) => {
     if (runs[i].code !== 0) return;
     const read = objects(r);
@@ -197,7 +197,7 @@ export function kptRoute(installed: InstalledPackage, documents: string[], optio
     if (unseen.length > 0) {
       const base = run(identityFn, `kpt-base-${Math.random().toString(36).slice(2)}`, unseen);
       if (!base.ok) return undefined;
-      readFolder(base.dir).forEach((text, k) => kptIdentity.set(unseen[k], text));
+      unseen.forEach((d, k) => kptIdentity.set(d, readFileSync(join(base.dir, fileName(k)), 'utf-8')));
     }
     const baseTexts = docs.map((d) => kptIdentity.get(d)!);
     const baseReadings = kubectlRead(baseTexts);
@@ -214,8 +214,8 @@ export function kptRoute(installed: InstalledPackage, documents: string[], optio
     if (invalid.length > 0) return { exclude: invalid };
     const ours = run(join(installed.pkg, 'kustomize-plugin', 'meshjob-krm'), `kpt-ours-${Math.random().toString(36).slice(2)}`, docs);
     if (!ours.ok) return { mismatches: [{ route: 'kpt', where: 'batch', problem: `the function failed: ${ours.stderr.trim().slice(0, 4000)}` }], outputs: [], baselines: [] };
-    const oursTexts = readFolder(ours.dir);
-    const readings = kubectlRead(oursTexts);
+    const oursTexts = docs.map((_, k) => readFileSync(join(ours.dir, fileName(k)), 'utf-8'));
+    const readings = kubectlRead(oursTexts, false);
     const mismatches: Mismatch[] = [];
     baseTexts.forEach((text, i) => {
       const b = objects(baseReadings[i]);
@@ -270,7 +270,7 @@ export function kustomizeRoute(installed: InstalledPackage, documents: string[],
     if (invalid.length > 0) return { exclude: invalid };
     const ours = build(true);
     if (ours.status !== 0) return { mismatches: [{ route: 'kustomize', where: 'batch', problem: `the build failed: ${ours.stderr.trim().slice(0, 2000)}` }], outputs: [], baselines: [] };
-    const [b, o] = kubectlRead([base.stdout, ours.stdout]).map(objects);
+    const [b, o] = kubectlRead([base.stdout, ours.stdout], false).map(objects);
     if (!b || !o) return { mismatches: [{ route: 'kustomize', where: 'batch', problem: 'kubectl cannot read the build' }], outputs: [ours.stdout], baselines: [base.stdout] };
     return { mismatches: compare('kustomize', 'build', b, o, options), outputs: [ours.stdout], baselines: [base.stdout] };
   });
@@ -288,10 +288,12 @@ export function kustomizeRoute(installed: InstalledPackage, documents: string[],
  * Anything else it refuses is found by bisection.
  */
 function kustomizeRefuses(text: string): boolean {
-  if (/!!bool\s+(?!true\b|false\b|True\b|False\b|TRUE\b|FALSE\b)/.test(text)) return true;
+  if (/!!bool[ \t]+(?![ \t]|(?:true|false|True|False|TRUE|FALSE)\b)/.test(text)) return true;
   const unwritable = (code: number) => (code >= 0x7f && code <= 0x9f && code !== 0x85) || code === 0xfffe || code === 0xffff;
   if (/[\x7f-\x84\x86-\x9f\ufffe\uffff]/.test(text)) return true;
-  return [...text.matchAll(/\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8}))/g)].some((m) => unwritable(parseInt(m[1] ?? m[2] ?? m[3], 16)));
+  // An escaped backslash is matched as a whole, so that `\\x7f` is not read as an escape.
+  return [...text.matchAll(/\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|\\)/g)]
+    .some((m) => m[0] !== '\\\\' && unwritable(parseInt(m[1] ?? m[2] ?? m[3], 16)));
 }
 
 /**
@@ -344,7 +346,7 @@ export function applyToRoute(documents: string[], options: CliOptions): RouteRes
     if (invalid.length > 0) return { exclude: invalid };
     const ours = synth(true);
     if (!Array.isArray(ours)) return { mismatches: [{ route: 'applyTo', where: 'batch', problem: `refused: ${ours.message.split('\n')[0]}` }], outputs: [], baselines: [] };
-    const read = kubectlRead(ours);
+    const read = kubectlRead(ours, false);
     const unreadable = read.flatMap((r) => ('error' in r ? [{ route: 'applyTo', where: 'app', problem: `kubectl cannot read the output: ${r.error}` }] : []));
     return { mismatches: [...unreadable, ...compare('applyTo', 'app', baseObjects, read.flatMap((r) => objects(r) ?? []), options, APPLY_TO_ROUTE)], outputs: [ours.join('---\n')], baselines: [base.join('---\n')] };
   });
@@ -419,10 +421,9 @@ function hasDuplicateKeys(text: string): boolean {
 function writeFolder(installed: InstalledPackage, name: string, docs: string[]): string {
   const dir = join(installed.project, name);
   mkdirSync(dir, { recursive: true });
-  docs.forEach((d, i) => writeFileSync(join(dir, `${String(i).padStart(6, '0')}.yaml`), d));
+  docs.forEach((d, i) => writeFileSync(join(dir, fileName(i)), d));
   return dir;
 }
 
-function readFolder(dir: string): string[] {
-  return readdirSync(dir).filter((f) => /^\d{6}\.yaml$/.test(f)).sort().map((f) => readFileSync(join(dir, f), 'utf-8'));
-}
+/** The file of the `i`th document in a route's folder. */
+const fileName = (i: number) => `${String(i).padStart(6, '0')}.yaml`;
