@@ -152,7 +152,7 @@ const VARIABLES = [
   'code', 'status', 'prev', 'before', 'signals', 'ticker', 'signal', 'pod_file', 'key', 'pod', 'value', 'nl', 'mark',
   'not_injected', 'inits', 'moves', 'port', 'moved', 'url', 'deadline', 'waiting_for', 'stopping', 'pid', 'sig', 'val',
   'rc', 'peer', 'dir', 'failed', 'alone', 'peer_rc', 'armed_step', 'armed_go', 'armed_stop', 'armed_client',
-  'armed_timer', 'armed_status', 'armed', 'armed_pid', 'attempt', 'answered', 'may', 'found', 'procs', 'd', 'comm',
+  'armed_timer', 'armed_status', 'armed', 'armed_pid', 'armed_sleep', 'attempt', 'answered', 'may', 'found', 'procs', 'd', 'comm',
   'step', 'planted', 'name', 'setting',
 ];
 

@@ -512,12 +512,13 @@ arm_quit() {
   { command exec 7> "$MESHJOB_DIR/armed.$MESHJOB_CONTAINER.$token"; } 2>/dev/null || return 0
   armed_step=$1
   : | {
-    trap 'armed_go=1' USR1
-    trap 'armed_stop=1' USR2
+    # A trap also ends the renewal's sleep: a signal handled just before `wait` would otherwise
+    # leave it waiting the whole renewal (the go then late by up to @ARMED_RENEW@ s).
+    trap 'armed_go=1; [ -z "$armed_sleep" ] || kill "$armed_sleep"' USR1
+    trap 'armed_stop=1; [ -z "$armed_sleep" ] || kill "$armed_sleep"' USR2
     exec 4<&0 5> /proc/self/fd/0 < /dev/null > /dev/null 2>&1
     for_signals ignore
-    # The go is fd 9 (SIGUSR1 only wakes the subshell up: one it missed is seen at the next
-    # renewal). The client is killed, never let go, on SIGUSR2 or once the wrapper is gone (its
+    # The go is fd 9 (SIGUSR1 only wakes the subshell up, its trap ending the sleep). The client is killed, never let go, on SIGUSR2 or once the wrapper is gone (its
     # fd 6 with it); only then does the subshell exit, so that no client outlives it unsent.
     while [ ! -e /proc/$$/fd/9 ]; do
       if [ "$armed_stop" ] || [ ! -e /proc/$$/fd/6 ]; then
@@ -530,9 +531,12 @@ arm_quit() {
         armed_client=$!
         # (Closed by exec: a redirection of a function call would keep copies of the pipe.)
         (exec 4<&- 5>&-; x sleep @ARMED_RENEW@) &
+        armed_sleep=$!
       fi
       armed_go=
-      [ -e /proc/$$/fd/9 ] || [ "$armed_stop" ] || wait "$!"
+      [ -e /proc/$$/fd/9 ] || [ "$armed_stop" ] || [ -z "$armed_sleep" ] || wait "$armed_sleep"
+      # (Reaped: its pid may be another process's from now on.)
+      armed_sleep=
     done
     exec 5>&-
     trap '' USR1 USR2
