@@ -518,8 +518,9 @@ arm_quit() {
     trap 'armed_stop=1; [ -z "$armed_sleep" ] || kill "$armed_sleep"' USR2
     exec 4<&0 5> /proc/self/fd/0 < /dev/null > /dev/null 2>&1
     for_signals ignore
-    # The go is fd 9 (SIGUSR1 only wakes the subshell up, its trap ending the sleep). The client is killed, never let go, on SIGUSR2 or once the wrapper is gone (its
-    # fd 6 with it); only then does the subshell exit, so that no client outlives it unsent.
+    # The go is fd 9 (SIGUSR1 only wakes the subshell up, its trap ending the sleep). The client
+    # is killed, never let go, on SIGUSR2 or once the wrapper is gone (its fd 6 with it); only then
+    # does the subshell exit, so that no client outlives it unsent.
     while [ ! -e /proc/$$/fd/9 ]; do
       if [ "$armed_stop" ] || [ ! -e /proc/$$/fd/6 ]; then
         kill -s KILL $armed_client

@@ -7,6 +7,7 @@ import { spawnSync } from 'child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { freezeDeep } from '../../src/cli/post-render';
 
 /** The label kubectl is asked to set, and which every reading is given back without. */
 const ORACLE_LABEL = 'meshjob.test/oracle';
@@ -46,7 +47,8 @@ let remembered = 0;
 const REMEMBERED_BYTES = 256 * 1024 * 1024;
 
 function remember(text: string, reading: KubectlReading) {
-  kept.set(text, deepFreeze(reading));
+  freezeDeep(reading);
+  kept.set(text, reading);
   remembered += text.length;
   for (const [t] of kept) {
     if (remembered <= REMEMBERED_BYTES) break;
@@ -109,17 +111,4 @@ function withoutOracleLabel(o: any): any {
     if (Object.keys(labels).length === 0) delete o.metadata.labels;
   }
   return o;
-}
-
-/** Freezes a value and everything in it, without recursion (readings can be 10,000 levels deep). */
-function deepFreeze<T>(value: T): T {
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const x = stack.pop();
-    if (x && typeof x === 'object' && !Object.isFrozen(x)) {
-      Object.freeze(x);
-      for (const v of Object.values(x)) stack.push(v);
-    }
-  }
-  return value;
 }

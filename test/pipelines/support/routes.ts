@@ -43,12 +43,12 @@ export interface RouteResult {
 
 /**
  * The outputs PyYAML (the Kubernetes Python client's reader) cannot load where it loads the same
- * route's text without MeshJob, each with PyYAML's reason.
+ * route's text without MeshJob, each named by `name` (its index by default) with PyYAML's reason.
  */
-export function pyyamlRegressions(r: RouteResult): string[] {
+export function pyyamlRegressions(r: RouteResult, name: (i: number) => string = (i) => `output ${i}`): string[] {
   const after = pyyamlErrors(r.outputs);
   const before = pyyamlErrors(r.baselines);
-  return after.flatMap((e, i) => (e !== undefined && before[i] === undefined ? [`output ${i}: ${e}`] : []));
+  return after.flatMap((e, i) => (e !== undefined && before[i] === undefined ? [`${name(i)}: ${e}`] : []));
 }
 
 const identity = (o: any) => `${o?.apiVersion}/${o?.kind} ${o?.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o?.metadata?.name}`;
