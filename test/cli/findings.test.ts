@@ -6,7 +6,7 @@ import { pyyamlErrors } from './pyyaml';
 import { runMeshjob } from './run';
 import { CliOptions } from '../../src/cli/options';
 import { cleanEnv, installedPackage } from '../pipelines/support/package';
-import { cliStreamRoute } from '../pipelines/support/routes';
+import { cliStreamRoute, kptRoute } from '../pipelines/support/routes';
 import { cleanup } from '../support/wrapper-harness';
 
 // What kubectl reads from meshjob's output, for each way the transformer's own model of YAML and
@@ -147,5 +147,35 @@ describe('the KRM function through a real kpt', () => {
     expect(after.objects[0].spec.template.spec.containers[0].env).toEqual(before.objects[0].spec.template.spec.containers[0].env);
     expect(after.objects[0].spec.template.spec.containers[0].env).toEqual([{ name: 'AT', value: '1:30' }, { name: 'SINCE', value: '2001-12-14t21:59:43.10-05:00' }]);
     expect(after.objects[0].spec.template.spec.containers[0].command[0]).toBe('/meshjob/bin/busybox');
+  });
+
+  // kpt copies each input value's comment onto the function's value, and kyaml writes a comment on
+  // a block list after the list, before the next key's anchor or tag: unreadable YAML. A value
+  // with a comment after it on its key's line stays on that line (flow style) when it becomes a list.
+  test('GIVEN values with a comment after them on their key\'s line that MeshJob turns into lists, before anchored and tagged values, one of them beside a merge key WHEN kpt runs meshjob-krm THEN kubectl reads what kpt writes back as the identity run with MeshJob\'s fields', () => {
+    const document = job('commented', [
+      '      - name: main',
+      '        image: x',
+      '        command: [/app, --once] # the entry point',
+      '        volumeMounts: ~ # none yet',
+      '        env: &env0',
+      '        - {name: A, value: "1"}',
+      '        ports: !!seq',
+      '        - containerPort: 8080',
+      '      - <<: {name: base, image: y, command: [/base]}',
+      '        command: [/side] # the side command',
+      '        env: &env1',
+      '        - {name: B, value: "2"}',
+      '      volumes: null # none yet',
+      '      tolerations: &tolerations',
+      '      - {key: k, operator: Exists}',
+      '',
+    ].join('\n'));
+    expect(kubectlRead([document])[0]).toEqual({ objects: [expect.objectContaining({ kind: 'Job' })] });
+    const r = kptRoute(installedPackage(), [document], OPTIONS);
+    expect(r.leftOut).toEqual([]);
+    expect(r.mismatches).toEqual([]);
+    expect(r.outputs[0]).toContain('command: [/meshjob/bin/busybox, sh, -c, ');
+    expect(r.outputs[0]).toContain('# the entry point');
   });
 });

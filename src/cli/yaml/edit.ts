@@ -167,10 +167,14 @@ class Splicer {
     for (const key of Object.keys(after)) {
       const setters = node.entries.filter((e) => e.key === key || e.merged?.includes(key));
       const last = setters[setters.length - 1];
+      /** The last entry that names the key itself: its comment is the one kpt copies (see commentOnItsLine). */
+      const explicit = setters.filter((e) => e.key === key).pop();
+      const comment = explicit && this.commentOnItsLine(explicit.keyEnd, explicit.valueEnd, after[key]);
       const kept = last?.key === key && Object.prototype.hasOwnProperty.call(before, key) && deepEqual(before[key], after[key]);
       if (kept && node.flow) parts.push(this.text.slice(last.keyStart, this.trimBack(Math.max(last.keyEnd, last.valueEnd))));
       else if (kept) parts.push(this.entryText(last).join(this.nl));
       else if (node.flow) parts.push(`${flowKey(key)}: ${flowText(after[key])}`);
+      else if (comment !== undefined) parts.push(`${' '.repeat(column)}${this.text.slice(explicit!.keyStart, explicit!.keyEnd)}: ${flowText(after[key])} ${comment}`);
       else parts.push(mapLines({ [key]: after[key] }, column).lines.join(this.nl));
     }
     if (node.flow) {
@@ -207,6 +211,10 @@ class Splicer {
     }
     if (slot.kind === 'pair') {
       const { keyStart, keyEnd, valueEnd } = slot.entry;
+      if (this.commentOnItsLine(keyEnd, valueEnd, value) !== undefined) {
+        this.splices.push({ start: keyStart, end: this.trimBack(valueEnd), text: `${this.text.slice(keyStart, keyEnd)}: ${flowText(value)}` });
+        return;
+      }
       // `? key` (an explicit key) would not stay one key once its value moves onto its line.
       if (/\?[ \t]*$/.test(this.text.slice(lineStart(this.text, keyStart), keyStart))) throw new CannotSplice('an explicit key');
       const { lines, endsInBlock } = entryLines(this.text.slice(keyStart, keyEnd), value, this.column(keyStart));
@@ -215,7 +223,26 @@ class Splicer {
     }
     const { start, end } = slot.item;
     if (slot.item.dash < 0) throw new CannotSplice('an item of a flow sequence');
+    if (this.commentOnItsLine(slot.item.dash + 1, end, value) !== undefined) {
+      this.splices.push({ start, end: this.trimBack(end), text: flowText(value) });
+      return;
+    }
     this.replaceRange(start, end, nodeAt(value, this.column(start)));
+  }
+
+  /**
+   * The comment (from its `#`) after the value that ends at `end`, when that value sits on the
+   * line of its key or dash (ending at `from`) and `value`, a collection written over it, must stay
+   * there, in flow style, the comment after it. kpt copies a comment from each value of its input onto the function's output
+   * value, and kyaml (go-yaml v3) writes one on a block collection after the whole collection: on
+   * the next key's line, before that value's anchor or tag, which then starts a line of its own at
+   * column 0, a file kubectl cannot read (found by the differential test; test/cli/findings.test.ts).
+   */
+  private commentOnItsLine(from: number, end: number, value: unknown): string | undefined {
+    if (!Array.isArray(value) && !isPlainObject(value)) return undefined;
+    const stop = this.trimBack(end);
+    if (stop <= from || this.text.slice(from, stop).includes('\n')) return undefined;
+    return /^[ \t]*(#.*)$/.exec(this.text.slice(stop, this.lineEnd(stop)))?.[1];
   }
 
   /**
