@@ -4,7 +4,7 @@ import { annotateResult, describeOutcome, RESULT_ANNOTATION } from '../manifests
 import { CannotWrite, deepEqual, editDocument } from './yaml/edit';
 import { PathTree, readDocument, ReadResult, YamlError } from './yaml/read';
 import { DocumentSplitter } from './yaml/split';
-import { applyToManifest, describeManifest, isJobManifest, ManifestLifecycle, ManifestResult } from '../manifests/apply';
+import { applyToManifest, describeManifest, isJobManifest, isKubectlList, kubectlObjects, ManifestLifecycle, ManifestResult } from '../manifests/apply';
 
 // A multi-document YAML stream in, the same stream out with its Jobs and CronJobs made mesh-safe,
 // one document at a time. A document MeshJob does not change is written back byte for byte; a
@@ -220,21 +220,6 @@ const JOB_PATHS: PathTree = { metadata: { annotations: {} }, spec: { ...JOB_SPEC
 export const DOCUMENT_PATHS: PathTree = { ...JOB_PATHS, items: { '*': JOB_PATHS } };
 
 const isMap = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/**
- * True for an object kubectl reads as a list: any object with an `items` key, whatever its kind
- * (k8s.io/apimachinery pkg/apis/meta/v1/unstructured/unstructured.go, `unstructuredJSONScheme.decode`).
- */
-export function isKubectlList(value: unknown): boolean {
-  return isMap(value) && Object.prototype.hasOwnProperty.call(value, 'items');
-}
-
-/** The objects kubectl applies from a document's value: a list's items, or the value itself. */
-export function kubectlObjects(value: unknown): unknown[] {
-  if (value === null || value === undefined) return [];
-  if (isKubectlList(value)) return Array.isArray((value as any).items) ? (value as any).items : [];
-  return [value];
-}
 
 /**
  * The value of a document with each Job and CronJob kubectl would apply from it (the value itself,

@@ -75,6 +75,22 @@ export function isJobManifest(obj: any): boolean {
   return !!obj && typeof obj === 'object' && obj.apiVersion === 'batch/v1' && JOB_KINDS.includes(obj.kind);
 }
 
+/**
+ * True for an object kubectl reads as a list: any object with an `items` key, whatever its kind
+ * (k8s.io/apimachinery pkg/apis/meta/v1/unstructured/unstructured.go, `unstructuredJSONScheme.decode`).
+ * @internal
+ */
+export function isKubectlList(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.prototype.hasOwnProperty.call(value, 'items');
+}
+
+/** The objects kubectl applies from a document's value: a list's items, or the value itself. @internal */
+export function kubectlObjects(value: unknown): unknown[] {
+  if (value === null || value === undefined) return [];
+  if (isKubectlList(value)) return Array.isArray((value as any).items) ? (value as any).items : [];
+  return [value];
+}
+
 /** "Job ns/name" (or "Job name"). @internal */
 export function describeManifest(obj: any): string {
   const ns = obj?.metadata?.namespace;

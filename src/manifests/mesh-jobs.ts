@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { APPLY_TO_ROUTE, applyToManifest, isJobManifest } from './apply';
+import { APPLY_TO_ROUTE, applyToManifest, isJobManifest, kubectlObjects } from './apply';
 import { editAtSynth } from './at-synth';
 import { annotateResult } from './outcome';
 import { MeshLifecycleOptions } from '../lifecycle/options';
@@ -57,7 +57,8 @@ export interface ApplyToJobsOptions extends MeshLifecycleOptions {
 export class MeshJobs {
   /**
    * Applies the mesh lifecycle to every Job and CronJob API object under `scope` (a Chart or an
-   * App), as MeshJob would render it. The lifecycle is applied at synth, to each object's final
+   * App), and to those in the items of a list object (kind `List` or `JobList`, as `kubectl get
+   * -o yaml` writes them, brought in with `Include`), as MeshJob would render it. The lifecycle is applied at synth, to each object's final
    * JSON (after cdk8s-plus rendered it and after your own JSON patches), so an object of any
    * class, from any cdk8s-plus line, gets the same result as the same manifest brought in with
    * `Include`. Objects annotated `meshjob/skip: "true"`, objects already handled (pod template
@@ -74,11 +75,17 @@ export class MeshJobs {
   public static applyTo(scope: IConstruct, options: ApplyToJobsOptions): string[] {
     const changed: string[] = [];
     for (const child of scope.node.findAll()) {
-      if (!isJobObject(child) || insideMeshJob(child)) continue;
+      if (!ApiObject.isApiObject(child) || insideMeshJob(child)) continue;
+      // A Job or CronJob; or a list (`kubectl get -o yaml` writes a List, an API a JobList), whose
+      // items kubectl applies one by one: its Jobs are changed where they sit, as the command line
+      // changes them. (Only list kinds are rendered here: any other object may not render yet.)
+      const job = isJobManifest({ apiVersion: child.apiVersion, kind: child.kind });
+      if (!job && !child.kind.endsWith('List')) continue;
       // Decide once now, on the object as it is: errors surface at the call, warnings once, and
       // the caller learns what changed. The same decision is rendered again at synth (below).
-      const json = child.toJson();
-      if (selected(json, options)) {
+      const jobs = jobsOf(child.toJson(), options);
+      if (!job && jobs.length === 0) continue;
+      for (const json of jobs) {
         const result = applyToManifest(json, { ...options, route: APPLY_TO_ROUTE });
         if (result.outcome === 'applied') {
           result.warnings.forEach((w) => console.warn(`[meshjob] ${result.subject}: ${w}`));
@@ -95,14 +102,6 @@ export class MeshJobs {
   private constructor() {}
 }
 
-/**
- * A batch/v1 Job or CronJob API object of any class: `ApiObject.isApiObject` recognises objects of
- * every copy of cdk8s (each cdk8s-plus line may bring its own), where `instanceof` would not.
- */
-function isJobObject(c: IConstruct): c is ApiObject {
-  return ApiObject.isApiObject(c) && isJobManifest({ apiVersion: c.apiVersion, kind: c.kind });
-}
-
 /** True inside a MeshJob construct (it records its lifecycle in its construct metadata). */
 function insideMeshJob(c: IConstruct): boolean {
   return c.node.scopes.some((s) => s.node.metadata.some((m) => m.type === LIFECYCLE_METADATA));
@@ -115,8 +114,16 @@ function insideMeshJob(c: IConstruct): boolean {
 function applyAtSynth(obj: ApiObject, options: ApplyToJobsOptions): void {
   // The same words on the Job as the command line and the KRM function write (meshjob/result).
   editAtSynth(obj, (json) => {
-    if (selected(json, options)) annotateResult(json, applyToManifest(json, { ...options, route: APPLY_TO_ROUTE }));
+    for (const job of jobsOf(json, options)) annotateResult(job, applyToManifest(job, { ...options, route: APPLY_TO_ROUTE }));
   });
+}
+
+/**
+ * The selected Jobs and CronJobs kubectl would apply from an object's JSON: the object itself, or
+ * a list's items (any object with `items`, as kubectl reads it), to change in place.
+ */
+function jobsOf(json: unknown, options: ApplyToJobsOptions): any[] {
+  return kubectlObjects(json).filter((o) => isJobManifest(o) && selected(o, options));
 }
 
 function selected(json: any, options: ApplyToJobsOptions): boolean {

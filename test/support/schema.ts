@@ -18,6 +18,12 @@ const MODELS: Record<string, (obj: any) => Model> = {
 /** Throws, naming the object and the schema error, when a manifest is not valid Kubernetes. */
 export function validateManifest(obj: any): void {
   const key = `${obj?.apiVersion}/${obj?.kind}`;
+  // A list (v1 List, or a kind's own list such as batch/v1 JobList): kubectl applies its items one by one.
+  if (typeof obj?.kind === 'string' && obj.kind.endsWith('List')) {
+    if (!Array.isArray(obj.items)) throw new Error(`${key} ${obj.metadata?.name ?? ''} is not valid: a list without items`);
+    obj.items.forEach(validateManifest);
+    return;
+  }
   const make = MODELS[key];
   if (!make) throw new Error(`no schema for ${key}: add it to test/support/schema.ts`);
   try {
