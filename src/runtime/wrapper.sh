@@ -513,9 +513,10 @@ arm_quit() {
   armed_step=$1
   : | {
     # A trap also ends the renewal's sleep: a signal handled just before `wait` would otherwise
-    # leave it waiting the whole renewal (the go then late by up to @ARMED_RENEW@ s).
-    trap 'armed_go=1; [ -z "$armed_sleep" ] || kill "$armed_sleep"' USR1
-    trap 'armed_stop=1; [ -z "$armed_sleep" ] || kill "$armed_sleep"' USR2
+    # leave it waiting the whole renewal (the go then late by up to @ARMED_RENEW@ s). SIGKILL, as
+    # the sleep inherits this subshell's ignored signals, SIGTERM among them.
+    trap 'armed_go=1; [ -z "$armed_sleep" ] || kill -s KILL "$armed_sleep"' USR1
+    trap 'armed_stop=1; [ -z "$armed_sleep" ] || kill -s KILL "$armed_sleep"' USR2
     exec 4<&0 5> /proc/self/fd/0 < /dev/null > /dev/null 2>&1
     for_signals ignore
     # The go is fd 9 (SIGUSR1 only wakes the subshell up, its trap ending the sleep). The client
@@ -530,8 +531,9 @@ arm_quit() {
         [ -z "$armed_client" ] || kill -s KILL "$armed_client"
         (client POST "${armed_step#*|}") <&4 4<&- 5>&- >| /proc/self/fd/7 &
         armed_client=$!
-        # (Closed by exec: a redirection of a function call would keep copies of the pipe.)
-        (exec 4<&- 5>&-; x sleep @ARMED_RENEW@) &
+        # (Closed by exec: a redirection of a function call would keep copies of the pipe. The
+        # sleep is the subshell itself, so that killing it ends the sleep, not only a shell.)
+        (exec 4<&- 5>&-; exec $MESHJOB_BUSYBOX sleep @ARMED_RENEW@) &
         armed_sleep=$!
       fi
       armed_go=

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'child_process';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { delimiter, join } from 'path';
 import { FakeProxy, FakeProxyOptions, nowMs } from './fake-proxy';
@@ -340,6 +340,26 @@ export interface WrapperRun {
   readonly result: Promise<WrapperResult>;
   /** Sends a signal to the wrapper process only, as the container runtime does. */
   kill(signal: NodeJS.Signals): void;
+}
+
+/**
+ * The live processes (not zombies) of process group `pgid`, each as its argv: what a wrapper spawned
+ * with runWrapper (a group of its own) left running.
+ */
+export function liveProcessesOfGroup(pgid: number): string[][] {
+  const out: string[][] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // After the command name in parentheses: state, ppid, pgrp.
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z') out.push(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').slice(0, -1));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
 
 /** Debian's essential perl-base and util-linux. */
