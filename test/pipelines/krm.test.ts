@@ -2,6 +2,7 @@ import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { parse, stringify } from 'yaml';
 import { chartDocument, expectMeshSafe, objectsOf } from './support/manifests';
+import { kubectlRead } from '../cli/kubectl';
 import { runMeshjob } from '../cli/run';
 import { podSpecOf } from '../support/schema';
 import { cleanup, tempDir } from '../support/wrapper-harness';
@@ -86,6 +87,33 @@ describe('meshjob krm: a KRM function', () => {
     expect(r.stdout).toContain('mode: "0644"');
     expect(r.stdout).toContain('enabled: "on"');
     expect(r.list.items[1].spec.volumes[0].secret.defaultMode).toBe(0o644);
+  });
+
+  // Each item is edited on its own: one that cannot be edited in place is written anew alone,
+  // and no other item is written anew with it (a value in it might not be writable: a number
+  // beyond int64, which kubectl reads as a float and JavaScript cannot write back as written).
+  test('GIVEN an item it cannot edit in place (an explicit key) and one holding a number beyond int64 WHEN transformed THEN the first is written anew alone and the second keeps its number and comment as written', async () => {
+    const job = (name: string, fields: string[]) => [
+      '  - apiVersion: batch/v1', '    kind: Job', `    metadata: {name: ${name}}`, '    spec:', '      template:', '        spec:',
+      '          restartPolicy: Never', '          containers:', '          - name: main', '            image: registry.example.com/app:1',
+      ...fields.map((f) => `            ${f}`),
+    ].join('\n');
+    const stdin = [
+      'apiVersion: config.kubernetes.io/v1', 'kind: ResourceList', 'items:',
+      job('explicit-key', ['command: [/app]', '? volumeMounts', ': ~']),
+      job('big-number', ['command: [/app] # the entry point', 'x-extra: [92233720368547758089223372036854775807]']),
+      'functionConfig: {apiVersion: v1, kind: ConfigMap, metadata: {name: m}, data: {mesh: istio}}', '',
+    ].join('\n');
+    const r = await krm(stdin);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('? volumeMounts');
+    expect(r.stdout).toContain('x-extra: [92233720368547758089223372036854775807]');
+    expect(r.stdout).toContain('] # the entry point');
+    const [before, after] = kubectlRead([stdin, r.stdout]) as Array<{ objects: any[] }>;
+    expect(after.objects.map((o) => o.spec.template.spec.containers[0].command.slice(-1))).toEqual([['/app'], ['/app']]);
+    expect(after.objects.map((o) => podSpecOf(o).containers[0].command[0])).toEqual(['/meshjob/bin/busybox', '/meshjob/bin/busybox']);
+    expect(after.objects[1].spec.template.spec.containers[0]['x-extra']).toEqual(before.objects[1].spec.template.spec.containers[0]['x-extra']);
   });
 
   test('fails with exit 1 and an error result when the functionConfig names no mesh', async () => {

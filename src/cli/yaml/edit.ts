@@ -33,24 +33,61 @@ export interface EditedDocument {
 
 /**
  * The text of a document (read with `readDocument` into `read`) changed to mean `after`, `before`
- * being its value. Where the finest edit does not read back as `after`, and `units` says at which
- * depth the document holds independent parts (the items of a KRM ResourceList, at depth 2), each
- * changed part is written anew before the whole document is. Throws CannotWrite when no text that
- * reads back as `after` can be written.
+ * being its value. `units`, when given, is the depth at which the document holds independent
+ * parts (the items of a KRM ResourceList, at depth 2): a part that cannot be edited in place, or
+ * whose edit does not read back as its value in `after`, is written anew alone, and the others are
+ * edited as finely as they can be; failing that, every changed part is written anew; failing that,
+ * the whole document is. Throws CannotWrite when no text that reads back as `after` can be written.
  */
 export function editDocument(text: string, read: ReadResult, before: unknown, after: unknown, units?: number): EditedDocument {
-  for (const depth of [Infinity, ...(units === undefined ? [] : [units])]) {
-    let spliced: string[] | undefined;
-    try {
-      spliced = new Splicer(text, depth).edit(read.root, before, after);
-    } catch (e) {
-      if (!(e instanceof CannotSplice)) throw e;
+  const finest = splice(new Splicer(text, units), read, before, after);
+  if (finest !== undefined && (!read.shares || readsAs(finest.join(''), after))) return { parts: finest, how: 'spliced' };
+  if (units !== undefined) {
+    const alone = finest === undefined ? undefined : partsReadOtherwise(finest.join(''), after, units);
+    for (const parts of alone === undefined ? ['all' as const] : [alone, 'all' as const]) {
+      const spliced = splice(new Splicer(text, units, parts), read, before, after);
+      if (spliced !== undefined && readsAs(spliced.join(''), after)) return { parts: spliced, how: 'spliced' };
     }
-    if (spliced !== undefined && (!read.shares || readsAs(spliced.join(''), after))) return { parts: spliced, how: 'spliced' };
   }
   const whole = rewriteWhole(text, read, after);
   if (!readsAs(whole, after)) throw new CannotWrite('the rewritten document does not read back as the changed object');
   return { parts: [whole], how: 'rewritten' };
+}
+
+function splice(splicer: Splicer, read: ReadResult, before: unknown, after: unknown): string[] | undefined {
+  try {
+    return splicer.edit(read.root, before, after);
+  } catch (e) {
+    if (!(e instanceof CannotSplice)) throw e;
+    return undefined;
+  }
+}
+
+/**
+ * The values at depth `depth` of `after` (by identity) that `text` reads otherwise; undefined when
+ * `text` cannot be read, or differs above that depth.
+ */
+function partsReadOtherwise(text: string, after: unknown, depth: number): Set<unknown> | undefined {
+  let value: unknown;
+  try {
+    value = readDocument(text).value;
+  } catch {
+    return undefined;
+  }
+  const out = new Set<unknown>();
+  const compare = (a: unknown, b: unknown, d: number): boolean => {
+    if (d === depth) {
+      if (!deepEqual(a, b)) out.add(a);
+      return true;
+    }
+    if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => compare(x, b[i], d + 1));
+    if (isPlainObject(a)) {
+      return isPlainObject(b) && Object.keys(a).length === Object.keys(b).length
+        && Object.keys(a).every((k) => Object.prototype.hasOwnProperty.call(b, k) && compare(a[k], b[k], d + 1));
+    }
+    return deepEqual(a, b);
+  };
+  return compare(after, value, 0) ? out : undefined;
 }
 
 /** True when `text` reads (as kubectl reads it) as `expected`. */
@@ -75,19 +112,22 @@ class Splicer {
   private readonly splices: Splice[] = [];
   private readonly nl: string;
 
-  /** `replaceAt`: the depth at which a changed value is written anew whole rather than edited inside. */
-  constructor(private readonly text: string, private readonly replaceAt = Infinity) {
+  /**
+   * `units`: the depth of the document's independent parts, each edited on its own (one that
+   * cannot be edited in place is written anew alone); `alone`: the parts (values of `after` at
+   * that depth, by identity), or all of them, written anew whatever their edit would be.
+   */
+  constructor(private readonly text: string, private readonly units?: number, private readonly alone?: Set<unknown> | 'all') {
     this.nl = text.includes('\r\n') ? '\r\n' : '\n';
   }
 
   /** The document's new text, in parts. */
   public edit(root: SourceNode | undefined, before: unknown, after: unknown): string[] {
     this.walk(root, before, after, { kind: 'root' }, 0);
-    const sorted = this.splices.map((s, i) => ({ ...s, i })).sort((a, b) => a.start - b.start || a.i - b.i);
+    if (overlapping(this.splices)) throw new CannotSplice('overlapping edits');
     const out: string[] = [];
     let at = 0;
-    for (const s of sorted) {
-      if (s.start < at) throw new CannotSplice('overlapping edits');
+    for (const s of inOrder(this.splices)) {
       out.push(this.text.slice(at, s.start), s.text);
       at = s.end;
     }
@@ -98,8 +138,28 @@ class Splicer {
   private walk(node: SourceNode | undefined, before: unknown, after: unknown, slot: Slot, depth: number): void {
     // What the change did not touch is the same object (the changed Job shares it): no need to compare.
     if (before === after) return;
+    if (depth === this.units) return this.walkPart(node, before, after, slot, depth);
+    this.walkNode(node, before, after, slot, depth);
+  }
+
+  /** One independent part: edited in place when it can be, on its own, else written anew alone. */
+  private walkPart(node: SourceNode | undefined, before: unknown, after: unknown, slot: Slot, depth: number): void {
+    const mark = this.splices.length;
+    if (this.alone !== 'all' && !this.alone?.has(after)) {
+      try {
+        this.walkNode(node, before, after, slot, depth);
+        if (!overlapping(this.splices.slice(mark))) return;
+      } catch (e) {
+        if (!(e instanceof CannotSplice)) throw e;
+      }
+      this.splices.length = mark;
+    }
+    if (!deepEqual(before, after)) this.replace(slot, after);
+  }
+
+  private walkNode(node: SourceNode | undefined, before: unknown, after: unknown, slot: Slot, depth: number): void {
     // An anchored node that an alias repeats cannot change in place: the alias would change too.
-    const editable = node !== undefined && node.kind !== 'alias' && !node.anchor?.aliased && depth < this.replaceAt;
+    const editable = node !== undefined && node.kind !== 'alias' && !node.anchor?.aliased;
     if (editable && node.kind === 'map' && isPlainObject(before) && isPlainObject(after)) return this.walkMap(node, before, after, slot, depth);
     if (editable && node.kind === 'seq' && Array.isArray(before) && Array.isArray(after) && node.items.length === before.length) {
       return this.walkSeq(node, before, after, slot, depth);
@@ -320,6 +380,21 @@ class Splicer {
     while (end > 0 && /\s/.test(this.text[end - 1])) end--;
     return end;
   }
+}
+
+/** Splices in the order they apply: by start, then in the order they were made. */
+function inOrder(splices: readonly Splice[]): Splice[] {
+  return splices.map((s, i) => ({ s, i })).sort((a, b) => a.s.start - b.s.start || a.i - b.i).map(({ s }) => s);
+}
+
+/** True when a splice starts inside the text an earlier one replaces. */
+function overlapping(splices: readonly Splice[]): boolean {
+  let at = 0;
+  for (const s of inOrder(splices)) {
+    if (s.start < at) return true;
+    at = s.end;
+  }
+  return false;
 }
 
 function lineStart(text: string, offset: number): number {
