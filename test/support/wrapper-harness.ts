@@ -216,11 +216,18 @@ export class Child {
 
 /** Whether a process exists and is not a zombie. */
 export function processRunning(pid: number): boolean {
+  const stat = statOf(pid);
+  return stat !== undefined && stat.state !== 'Z';
+}
+
+/** A process's state and process group (Linux /proc/PID/stat: after the command name in parentheses, state, ppid, pgrp); undefined once it is gone. */
+function statOf(pid: number | string): { state: string; pgrp: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state, pgrp: Number(pgrp) };
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -350,11 +357,10 @@ export function liveProcessesOfGroup(pgid: number): string[][] {
   const out: string[][] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
+    const stat = statOf(entry);
+    if (stat?.pgrp !== pgid || stat.state === 'Z') continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // After the command name in parentheses: state, ppid, pgrp.
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(pgrp) === pgid && state !== 'Z') out.push(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').slice(0, -1));
+      out.push(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').slice(0, -1));
     } catch {
       // gone meanwhile
     }

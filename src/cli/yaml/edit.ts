@@ -227,15 +227,11 @@ class Splicer {
     for (const key of Object.keys(after)) {
       const setters = node.entries.filter((e) => e.key === key || e.merged?.includes(key));
       const last = setters[setters.length - 1];
-      /** The last entry that names the key itself: its comment is the one kpt copies (see commentOnItsLine). */
-      const explicit = setters.filter((e) => e.key === key).pop();
-      const comment = explicit && this.commentOnItsLine(explicit.keyEnd, explicit.valueEnd, after[key]);
       const kept = last?.key === key && Object.prototype.hasOwnProperty.call(before, key) && deepEqual(before[key], after[key]);
       if (kept && node.flow) parts.push(this.text.slice(last.keyStart, this.trimBack(Math.max(last.keyEnd, last.valueEnd))));
       else if (kept) parts.push(this.entryText(last).join(this.nl));
       else if (node.flow) parts.push(`${flowKey(key)}: ${flowText(after[key])}`);
-      else if (comment !== undefined) parts.push(`${' '.repeat(column)}${this.text.slice(explicit!.keyStart, explicit!.keyEnd)}: ${flowText(after[key])} ${comment}`);
-      else parts.push(mapLines({ [key]: after[key] }, column).lines.join(this.nl));
+      else parts.push(this.newEntryText(setters, key, after[key], column));
     }
     if (node.flow) {
       this.splices.push({ start: node.start, end: node.end, text: `{${parts.join(', ')}}` });
@@ -244,6 +240,18 @@ class Splicer {
     // The first entry starts where the map starts (after a key's line, or a dash); the others at its column.
     const text = parts.join(this.nl);
     this.splices.push({ start: node.entries[0].keyStart, end: this.entryEnd(node.entries[node.entries.length - 1]), text: text.slice(column) });
+  }
+
+  /**
+   * A block map's entry written anew from `value`: on its key's line, in flow style, when the last
+   * entry that names the key itself has a comment after its value there (the one kpt copies, see
+   * commentOnItsLine), else as block lines.
+   */
+  private newEntryText(setters: MapEntry[], key: string, value: unknown, column: number): string {
+    const explicit = setters.filter((e) => e.key === key).pop();
+    const comment = explicit && this.commentOnItsLine(explicit.keyEnd, explicit.valueEnd, value);
+    if (explicit === undefined || comment === undefined) return mapLines({ [key]: value }, column).lines.join(this.nl);
+    return `${' '.repeat(column)}${this.text.slice(explicit.keyStart, explicit.keyEnd)}: ${flowText(value)} ${comment}`;
   }
 
   /** An entry's lines as written, the first from its key on, a comment after it kept. */
@@ -293,10 +301,11 @@ class Splicer {
   /**
    * The comment (from its `#`) after the value that ends at `end`, when that value sits on the
    * line of its key or dash (ending at `from`) and `value`, a collection written over it, must stay
-   * there, in flow style, the comment after it. kpt copies a comment from each value of its input onto the function's output
-   * value, and kyaml (go-yaml v3) writes one on a block collection after the whole collection: on
-   * the next key's line, before that value's anchor or tag, which then starts a line of its own at
-   * column 0, a file kubectl cannot read (found by the differential test; test/cli/findings.test.ts).
+   * there, in flow style, the comment after it. kpt copies a comment from each value of its input
+   * onto the function's output value, and kyaml (go-yaml v3) writes one on a block collection
+   * after the whole collection: on the next key's line, before that value's anchor or tag, which
+   * then starts a line of its own at column 0, a file kubectl cannot read (found by the
+   * differential test; test/cli/findings.test.ts).
    */
   private commentOnItsLine(from: number, end: number, value: unknown): string | undefined {
     if (!Array.isArray(value) && !isPlainObject(value)) return undefined;
